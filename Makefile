@@ -28,7 +28,10 @@ check: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests migrations benchmarks
 	$(BIN)/ruff format --check src tests migrations benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m carebinder.devtools.drift_check
+	@# Drift check: an empty database upgraded to head must match the models.
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  CAREBINDER_DATABASE_URL="sqlite:///$$tmp/drift.db" $(BIN)/alembic upgrade head >/dev/null && \
+	  CAREBINDER_DATABASE_URL="sqlite:///$$tmp/drift.db" $(BIN)/alembic check
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/startup.py

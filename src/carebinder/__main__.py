@@ -1,0 +1,3 @@
+from carebinder.cli import main
+
+main()

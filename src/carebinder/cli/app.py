@@ -1,0 +1,283 @@
+"""What every command shares: the app class that turns errors into messages, the binder
+session, output helpers and confirmation.
+
+Services are imported inside the commands, so `carebinder --help` does not pay for
+SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from carebinder import config
+from carebinder.errors import CarebinderError, Refused
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from carebinder.models import Patient
+    from carebinder.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_REFUSED = 1
+
+
+@dataclass
+class State:
+    """The global options, resolved once per run."""
+
+    home: Path | None = None
+    database_url: str | None = None
+    patient: int | None = None
+    _settings: config.Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> config.Settings:
+        if self._settings is None:
+            self._settings = config.resolve(self.home, self.database_url)
+        return self._settings
+
+
+class App(typer.Typer):
+    """A Typer app whose commands report carebinder errors as one line on stderr."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("no_args_is_help", True)
+        kwargs.setdefault("pretty_exceptions_enable", False)
+        kwargs.setdefault("rich_markup_mode", None)
+        super().__init__(**kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: F) -> F:
+            register(guarded(function))
+            return function
+
+        return decorator
+
+
+def guarded(function: F) -> F:
+    """Run a command so that no traceback and no patient data reach the user's screen."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except CarebinderError as error:
+            fail(error.message, error.exit_code)
+        except KeyboardInterrupt:
+            fail("Interrupted. Nothing was saved.", 130)
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            fail(describe_unexpected(error), EXIT_REFUSED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def describe_unexpected(error: Exception) -> str:
+    """A one-line account of an error we did not foresee, without any of its data."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else "unknown"
+        return (
+            f"The binder's database refused the operation ({reason[:120]}). Nothing was saved."
+        )
+    if isinstance(error, OSError):
+        return f"The operation failed: {error.strerror or type(error).__name__}. Nothing was saved."
+    return (
+        f"Unexpected error ({type(error).__name__}). Nothing was saved."
+        " Please report this to the carebinder team."
+    )
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def note(message: str) -> None:
+    """A message for the person at the terminal (stderr, never mixed with output)."""
+    typer.echo(message, err=True)
+
+
+def out(text: str = "") -> None:
+    typer.echo(text)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+# --- the binder -----------------------------------------------------------------------------
+
+
+def open_engine(ctx: typer.Context, *, create: bool = False) -> Engine:
+    from carebinder.db import open_binder
+
+    st = state(ctx)
+    return open_binder(st.settings, create=create)
+
+
+@contextmanager
+def session(ctx: typer.Context, *, write: bool = False) -> Iterator[Session]:
+    from carebinder.db import session_scope
+
+    engine = open_engine(ctx)
+    try:
+        with session_scope(engine, write=write) as s:
+            yield s
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def patient_session(ctx: typer.Context, *, write: bool = False) -> Iterator[tuple[Session, Patient]]:
+    """A session and the patient this command works on."""
+    from carebinder.services.patients import choose_patient
+
+    st = state(ctx)
+    with session(ctx, write=write) as s:
+        yield s, choose_patient(s, st.patient, remembered_patient(st.settings))
+
+
+def store(ctx: typer.Context) -> Store:
+    from carebinder.store import Store
+
+    return Store(state(ctx).settings.store_dir)
+
+
+# --- the patient chosen with `patient use` (kept per user, per database) ----------------------
+
+
+def _state_key(settings: config.Settings) -> str:
+    return hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+
+
+def remembered_patient(settings: config.Settings) -> int | None:
+    try:
+        data = json.loads(settings.state_file.read_text(encoding="utf-8"))
+        value = data.get("current_patient", {}).get(_state_key(settings))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def remember_patient(settings: config.Settings, patient_id: int | None) -> None:
+    try:
+        data = json.loads(settings.state_file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    current = data.setdefault("current_patient", {})
+    if patient_id is None:
+        current.pop(_state_key(settings), None)
+    else:
+        current[_state_key(settings)] = patient_id
+    config.make_private_dir(settings.home)
+    tmp = settings.state_file.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, config.PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    tmp.replace(settings.state_file)
+
+
+# --- interaction ----------------------------------------------------------------------------
+
+
+def confirm_removal(what: str, yes: bool) -> None:
+    """Ask before removing; refuse rather than wait when nobody can answer."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused(f"Not removed: add --yes to remove {what} (there is no terminal to ask).")
+    if not typer.confirm(f"Remove {what}?", default=False, err=True):
+        raise Refused("Nothing was removed.")
+
+
+# --- option values ------------------------------------------------------------------------
+
+
+def date_or_none(value: str | None, option: str) -> date | None:
+    from carebinder.dates import parse_date
+
+    return None if value is None else parse_date(value, option)
+
+
+def keep_text(value: str | None) -> Any:
+    """An `edit` option: KEEP when not given; the text otherwise ("" clears the field)."""
+    from carebinder.services.common import KEEP
+
+    return KEEP if value is None else value
+
+
+def keep_date(value: str | None, option: str) -> Any:
+    """An `edit` date option: KEEP when not given, None for "" (clear), else the date."""
+    from carebinder.services.common import KEEP
+
+    if value is None:
+        return KEEP
+    return None if not value.strip() else date_or_none(value, option)
+
+
+def keep_value(value: Any) -> Any:
+    from carebinder.services.common import KEEP
+
+    return KEEP if value is None else value
+
+
+# --- human output ---------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: str) -> None:
+    """A plain table on stdout, or a one-line note on stderr when there are no rows."""
+    if not rows:
+        note(empty)
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+    for header in headers:
+        grid.add_column(header, overflow="fold")
+    for row in rows:
+        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+    Console(soft_wrap=False, highlight=False).print(grid)
+
+
+def fields(pairs: Sequence[tuple[str, object]]) -> None:
+    """`label: value` lines for a show command, skipping empty values."""
+    width = max(len(label) for label, _ in pairs)
+    for label, value in pairs:
+        if value is None or value == "" or value == []:
+            continue
+        text = str(value)
+        indent = " " * (width + 2)
+        text = text.replace("\n", "\n" + indent)
+        out(f"{label + ':':<{width + 1}} {text}")

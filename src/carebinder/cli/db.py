@@ -1,0 +1,49 @@
+"""`carebinder db …`: the binder's schema version."""
+
+from __future__ import annotations
+
+import typer
+
+from carebinder.cli.app import App, emit_json, note, open_engine, out, state
+from carebinder.cli.options import Json
+
+app = App(help="The binder's database schema (upgrades also run on first use).")
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: Json = False) -> None:
+    """Show the binder's schema revision and the newest this program knows.
+
+    Example: carebinder db status
+    """
+    from carebinder.db import SCHEMA_HEAD, current_revision, make_engine
+
+    settings = state(ctx).settings
+    sqlite_file = settings.sqlite_path
+    current = None
+    if sqlite_file is None or sqlite_file.exists():
+        engine = make_engine(settings.database_url)
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
+    up_to_date = current == SCHEMA_HEAD
+    if as_json:
+        emit_json({"current": current, "head": SCHEMA_HEAD, "up_to_date": up_to_date})
+        return
+    out(f"Binder:  {settings.home}")
+    out(f"Current: {current or 'none (no binder yet)'}")
+    out(f"Head:    {SCHEMA_HEAD}")
+    out("Up to date." if up_to_date else "An upgrade is pending: run `carebinder db upgrade`.")
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Apply pending schema upgrades (commands also do this on first use).
+
+    Example: carebinder db upgrade
+    """
+    from carebinder.db import SCHEMA_HEAD
+
+    open_engine(ctx).dispose()
+    note(f"The binder is at schema {SCHEMA_HEAD}, the newest.")

@@ -1,0 +1,213 @@
+"""`carebinder opinion …`: what each doctor concluded, and how the opinions compare."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carebinder.cli.app import (
+    App,
+    confirm_removal,
+    date_or_none,
+    emit_json,
+    fields,
+    keep_date,
+    keep_text,
+    keep_value,
+    note,
+    out,
+    patient_session,
+    table,
+)
+from carebinder.cli.options import DateOpt, Json, Notes, Yes
+
+app = App(help="Each doctor's opinion: diagnosis, stage and proposed treatment.")
+
+OpinionId = Annotated[int, typer.Argument(help="The opinion's id (see `carebinder opinion list`).")]
+Stage = Annotated[str | None, typer.Option(help="e.g. 'pT2 N1a M0, stage IIB'.")]
+Plan = Annotated[str | None, typer.Option(help="The treatment they propose.")]
+Records = Annotated[
+    list[int] | None,
+    typer.Option("--record", help="Id of a record it was based on; repeat for several."),
+]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    doctor: Annotated[int, typer.Option(help="Id of the doctor who gave it.")],
+    diagnosis: Annotated[str, typer.Option(help="The diagnosis, in their words.")],
+    date: DateOpt = None,
+    stage: Stage = None,
+    plan: Plan = None,
+    notes: Notes = None,
+    record: Records = None,
+    as_json: Json = False,
+) -> None:
+    """Record a doctor's opinion.
+
+    Example: carebinder opinion add --doctor 1 --diagnosis "Invasive ductal carcinoma"
+    --stage IIA --plan "Lumpectomy, then radiation" --record 1
+    """
+    from carebinder.services import opinions
+
+    on = date_or_none(date, "--date")
+    with patient_session(ctx, write=True) as (s, patient):
+        opinion = opinions.add_opinion(
+            s,
+            patient.id,
+            doctor=doctor,
+            diagnosis=diagnosis,
+            date=on,
+            stage=stage,
+            plan=plan,
+            notes=notes,
+            records=record or [],
+        )
+        data = opinions.to_json(opinion)
+    if as_json:
+        emit_json(data)
+    else:
+        out(f"Added opinion #{data['id']} from {data['doctor_name']}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: Json = False) -> None:
+    """List the opinions, oldest first.
+
+    Example: carebinder opinion list
+    """
+    from carebinder.services import opinions
+
+    with patient_session(ctx) as (s, patient):
+        data = [opinions.to_json(o) for o in opinions.list_opinions(s, patient.id)]
+    if as_json:
+        emit_json(data)
+        return
+    table(
+        ["ID", "DATE", "DOCTOR", "DIAGNOSIS", "STAGE", "PLAN"],
+        [[o["id"], o["date"], o["doctor_name"], o["diagnosis"], o["stage"], o["plan"]] for o in data],
+        empty="No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT",
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, opinion: OpinionId, as_json: Json = False) -> None:
+    """Show one opinion in full.
+
+    Example: carebinder opinion show 1
+    """
+    from carebinder.services import opinions
+
+    with patient_session(ctx) as (s, patient):
+        data = opinions.to_json(opinions.get_opinion(s, patient.id, opinion))
+    if as_json:
+        emit_json(data)
+        return
+    fields(
+        [
+            ("Opinion", f"#{data['id']} from #{data['doctor']} {data['doctor_name']}"),
+            ("Date", data["date"]),
+            ("Diagnosis", data["diagnosis"]),
+            ("Stage", data["stage"]),
+            ("Plan", data["plan"]),
+            ("Notes", data["notes"]),
+            ("Based on", ", ".join(f"record #{r}" for r in data["records"])),
+        ]
+    )
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    opinion: OpinionId,
+    doctor: Annotated[int | None, typer.Option(help="Id of the doctor who gave it.")] = None,
+    diagnosis: Annotated[str | None, typer.Option(help="The diagnosis.")] = None,
+    date: DateOpt = None,
+    stage: Stage = None,
+    plan: Plan = None,
+    notes: Notes = None,
+    record: Records = None,
+    as_json: Json = False,
+) -> None:
+    """Change an opinion. --record replaces the list of records it was based on.
+
+    Example: carebinder opinion edit 2 --stage "IIB" --record 1 --record 2
+    """
+    from carebinder.services import opinions
+
+    with patient_session(ctx, write=True) as (s, patient):
+        row = opinions.edit_opinion(
+            s,
+            opinions.get_opinion(s, patient.id, opinion),
+            doctor=keep_value(doctor),
+            diagnosis=keep_text(diagnosis),
+            date=keep_date(date, "--date"),
+            stage=keep_text(stage),
+            plan=keep_text(plan),
+            notes=keep_text(notes),
+            records=keep_value(record),
+        )
+        data = opinions.to_json(row)
+    if as_json:
+        emit_json(data)
+    else:
+        out(f"Updated opinion #{data['id']}")
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, opinion: OpinionId, yes: Yes = False) -> None:
+    """Remove an opinion.
+
+    Example: carebinder opinion remove 2 --yes
+    """
+    from carebinder.services import opinions
+
+    with patient_session(ctx, write=True) as (s, patient):
+        row = opinions.get_opinion(s, patient.id, opinion)
+        confirm_removal(f"opinion #{row.id} from {row.doctor.name}", yes)
+        opinions.remove_opinion(s, row)
+    note(f"Removed opinion #{opinion}.")
+
+
+@app.command("compare")
+def compare(ctx: typer.Context, as_json: Json = False) -> None:
+    """Show every opinion side by side; fields where they differ are marked with ≠.
+
+    Example: carebinder opinion compare
+    """
+    from carebinder.services import opinions
+
+    with patient_session(ctx) as (s, patient):
+        comparison = opinions.compare(s, patient.id)
+        data = opinions.comparison_to_json(comparison)
+    if as_json:
+        emit_json(data)
+        return
+    if not data["opinions"]:
+        note("No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT")
+        return
+    differing = set(data["differing_fields"])
+
+    def label(name: str, key: str) -> str:
+        return f"{name} ≠" if key in differing else name
+
+    columns = [f"#{o['id']} {o['doctor_name']}" for o in data["opinions"]]
+    rows = [
+        ["Date", *(o["date"] for o in data["opinions"])],
+        *(
+            [label(name, key), *(o[key] for o in data["opinions"])]
+            for name, key in (("Diagnosis", "diagnosis"), ("Stage", "stage"), ("Plan", "plan"))
+        ),
+    ]
+    table(["", *columns], rows, empty="")
+    out()
+    if len(data["opinions"]) == 1:
+        out("Only one opinion so far: nothing to compare yet.")
+    elif differing:
+        out("≠ marks where the opinions differ.")
+        for line in data["notes"]:
+            out(line)
+    else:
+        out("The opinions agree on diagnosis, stage and plan.")

@@ -1,0 +1,225 @@
+"""`carebinder patient …`: whose binder it is."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from carebinder.cli.app import (
+    App,
+    confirm_removal,
+    emit_json,
+    fields,
+    keep_date,
+    keep_text,
+    note,
+    out,
+    remember_patient,
+    remembered_patient,
+    session,
+    state,
+    table,
+)
+from carebinder.cli.options import Address, Email, Json, Phone, Yes
+
+app = App(help="The patients in this binder (a caregiver may keep several).")
+
+PatientId = Annotated[int, typer.Argument(help="The patient's id (see `carebinder patient list`).")]
+Mrn = Annotated[str | None, typer.Option(help="Medical record number(s).")]
+Insurer = Annotated[str | None, typer.Option(help="Insurance company (payer).")]
+Plan = Annotated[str | None, typer.Option(help="Insurance plan.")]
+MemberId = Annotated[str | None, typer.Option(help="Insurance member id.")]
+InsurerPhone = Annotated[str | None, typer.Option(help="Insurer's phone number.")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Full name, as on the insurance card.")],
+    born: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD.")],
+    mrn: Mrn = None,
+    phone: Phone = None,
+    email: Email = None,
+    address: Address = None,
+    insurer: Insurer = None,
+    plan: Plan = None,
+    member_id: MemberId = None,
+    insurer_phone: InsurerPhone = None,
+    as_json: Json = False,
+) -> None:
+    """Add a patient.
+
+    Example: carebinder patient add "Ana Souza" --born 1961-04-12 --insurer Aetna
+    """
+    from carebinder.dates import parse_date
+    from carebinder.services import patients
+
+    born_on = parse_date(born, "--born")
+    with session(ctx, write=True) as s:
+        patient = patients.add_patient(
+            s,
+            name=name,
+            born=born_on,
+            address=address,
+            mrn=mrn,
+            phone=phone,
+            email=email,
+            insurer=insurer,
+            plan=plan,
+            member_id=member_id,
+            insurer_phone=insurer_phone,
+        )
+        result = patients.to_json(patient)
+    _added(result, as_json)
+
+
+def _added(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+    else:
+        out(f"Added patient #{result['id']}: {result['name']}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: Json = False) -> None:
+    """List the patients. The one commands work on is marked with *.
+
+    Example: carebinder patient list
+    """
+    from carebinder.services import patients
+
+    with session(ctx) as s:
+        rows = [patients.to_json(p) for p in patients.list_patients(s)]
+    if as_json:
+        emit_json(rows)
+        return
+    current = state(ctx).patient or remembered_patient(state(ctx).settings)
+    if current is None and len(rows) == 1:
+        current = rows[0]["id"]
+    table(
+        ["", "ID", "NAME", "BORN", "MRN", "INSURER"],
+        [
+            ["*" if p["id"] == current else "", p["id"], p["name"], p["born"], p["mrn"],
+             p["insurance"]["payer"]]
+            for p in rows
+        ],
+        empty="No patients yet. Add one: carebinder patient add NAME --born DATE",
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, patient: PatientId, as_json: Json = False) -> None:
+    """Show a patient's identity and insurance.
+
+    Example: carebinder patient show 1
+    """
+    from carebinder.services import patients
+
+    with session(ctx) as s:
+        data = patients.to_json(patients.get_patient(s, patient))
+    if as_json:
+        emit_json(data)
+        return
+    ins = data["insurance"]
+    fields(
+        [
+            ("Patient", f"#{data['id']} {data['name']}"),
+            ("Born", data["born"]),
+            ("MRN", data["mrn"]),
+            ("Phone", data["phone"]),
+            ("Email", data["email"]),
+            ("Address", data["address"]),
+            ("Insurer", ins["payer"]),
+            ("Plan", ins["plan"]),
+            ("Member id", ins["member_id"]),
+            ("Insurer phone", ins["phone"]),
+        ]
+    )
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    patient: PatientId,
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    born: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
+    mrn: Mrn = None,
+    phone: Phone = None,
+    email: Email = None,
+    address: Address = None,
+    insurer: Insurer = None,
+    plan: Plan = None,
+    member_id: MemberId = None,
+    insurer_phone: InsurerPhone = None,
+    as_json: Json = False,
+) -> None:
+    """Change a patient's details. An empty value ("") clears a field.
+
+    Example: carebinder patient edit 1 --member-id W123456789 --plan "PPO Gold"
+    """
+    from carebinder.services import patients
+    from carebinder.services.common import KEEP
+
+    born_on = keep_date(born, "--born")
+    if born_on is None:
+        born_on = KEEP  # a date of birth cannot be cleared
+    with session(ctx, write=True) as s:
+        row = patients.edit_patient(
+            s,
+            patients.get_patient(s, patient),
+            name=keep_text(name),
+            born=born_on,
+            address=keep_text(address),
+            mrn=keep_text(mrn),
+            phone=keep_text(phone),
+            email=keep_text(email),
+            insurer=keep_text(insurer),
+            plan=keep_text(plan),
+            member_id=keep_text(member_id),
+            insurer_phone=keep_text(insurer_phone),
+        )
+        data = patients.to_json(row)
+    if as_json:
+        emit_json(data)
+    else:
+        out(f"Updated patient #{data['id']}: {data['name']}")
+
+
+@app.command("use")
+def use(ctx: typer.Context, patient: PatientId) -> None:
+    """Choose the patient that later commands work on.
+
+    Example: carebinder patient use 2
+    """
+    from carebinder.services import patients
+
+    with session(ctx) as s:
+        chosen = patients.get_patient(s, patient)
+        name = chosen.name
+    remember_patient(state(ctx).settings, patient)
+    note(f"Now working on patient #{patient}: {name}")
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, patient: PatientId, yes: Yes = False) -> None:
+    """Remove a patient and everything in their binder (records, files, opinions…).
+
+    Example: carebinder patient remove 2 --yes
+    """
+    from carebinder.cli.app import store
+    from carebinder.services import patients
+    from carebinder.services.files import release_blobs
+
+    with session(ctx, write=True) as s:
+        row = patients.get_patient(s, patient)
+        counts = patients.patient_contents(s, row)
+        held = ", ".join(f"{n} {noun}" for noun, n in counts.items() if n)
+        confirm_removal(
+            f"patient #{row.id} {row.name}" + (f" and their {held}" if held else ""), yes
+        )
+        blobs = patients.remove_patient(s, row)
+        release_blobs(s, store(ctx), blobs)
+    if remembered_patient(state(ctx).settings) == patient:
+        remember_patient(state(ctx).settings, None)
+    note(f"Removed patient #{patient}.")

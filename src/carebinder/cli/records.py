@@ -1,0 +1,270 @@
+"""`carebinder record …`: medical documents and their files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from carebinder.choices import RecordKind
+from carebinder.cli.app import (
+    App,
+    confirm_removal,
+    date_or_none,
+    emit_json,
+    fields,
+    keep_date,
+    keep_text,
+    keep_value,
+    note,
+    out,
+    patient_session,
+    store,
+    table,
+)
+from carebinder.cli.options import DateOpt, Json, Notes, RecordId, Yes
+
+app = App(help="Medical records (pathology, surgery, imaging, labs…) and their files.")
+
+Doctor = Annotated[
+    int | None, typer.Option("--doctor", help="Id of the doctor the record is from.")
+]
+Institution = Annotated[str | None, typer.Option(help="Where the record is from.")]
+Paths = Annotated[list[Path], typer.Argument(help="Files to attach (PDF, images, DICOM…).")]
+
+
+def _warn_unreadable(files: list[dict[str, Any]]) -> None:
+    for file in files:
+        if file["unreadable"]:
+            note(
+                f"Warning: {file['name']} was stored but is unreadable: {file['unreadable']}."
+                " It will be listed as 'bring separately' in the packet."
+            )
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    kind: Annotated[RecordKind, typer.Argument(help="What kind of record it is.")],
+    title: Annotated[str, typer.Argument(help="e.g. 'Breast core biopsy pathology'.")],
+    date: DateOpt = None,
+    doctor: Doctor = None,
+    institution: Institution = None,
+    notes: Notes = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="A file to attach; repeat for several.", show_default=False),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Add a record, with its files.
+
+    Example: carebinder record add pathology "Core biopsy report" --date 2026-10-02
+    --doctor 1 --file ~/Downloads/pathology.pdf
+    """
+    from carebinder.services import records
+
+    on = date_or_none(date, "--date")
+    with patient_session(ctx, write=True) as (s, patient):
+        record = records.add_record(
+            s,
+            store(ctx),
+            patient.id,
+            kind=kind,
+            title=title,
+            date=on,
+            doctor=doctor,
+            institution=institution,
+            notes=notes,
+            files=file or [],
+        )
+        data = records.to_json(record)
+    _warn_unreadable(data["files"])
+    if as_json:
+        emit_json(data)
+    else:
+        attached = len(data["files"])
+        out(
+            f"Added record #{data['id']}: {data['title']}"
+            + (f" ({attached} file{'s' if attached != 1 else ''})" if attached else "")
+        )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    kind: Annotated[RecordKind | None, typer.Option(help="Only records of this kind.")] = None,
+    as_json: Json = False,
+) -> None:
+    """List the records, oldest first.
+
+    Example: carebinder record list --kind pathology
+    """
+    from carebinder.services import records
+
+    with patient_session(ctx) as (s, patient):
+        rows = records.list_records(s, patient.id, kind=kind)
+        data = [records.to_json(r) for r in rows]
+        sources = [records.source_label(r) for r in rows]
+    if as_json:
+        emit_json(data)
+        return
+    table(
+        ["ID", "DATE", "KIND", "TITLE", "SOURCE", "FILES"],
+        [
+            [r["id"], r["date"], r["kind"], r["title"], source, len(r["files"]) or ""]
+            for r, source in zip(data, sources, strict=True)
+        ],
+        empty="No records yet. Add one: carebinder record add KIND TITLE --file PATH",
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, record: RecordId, as_json: Json = False) -> None:
+    """Show a record and its files.
+
+    Example: carebinder record show 3
+    """
+    from carebinder.services import records
+
+    with patient_session(ctx) as (s, patient):
+        row = records.get_record(s, patient.id, record)
+        data = records.to_json(row)
+        source = records.source_label(row)
+    if as_json:
+        emit_json(data)
+        return
+    fields(
+        [
+            ("Record", f"#{data['id']} {data['title']}"),
+            ("Kind", data["kind"]),
+            ("Date", data["date"]),
+            ("Source", source),
+            ("Notes", data["notes"]),
+        ]
+    )
+    if data["files"]:
+        out()
+    table(
+        ["FILE", "NAME", "TYPE", "SIZE", "PAGES", "STATUS"],
+        [
+            [
+                f["id"],
+                f["name"],
+                f["media_type"],
+                _size(f["size"]),
+                f["page_count"],
+                f"unreadable: {f['unreadable']}" if f["unreadable"] else "ok",
+            ]
+            for f in data["files"]
+        ],
+        empty=f"No files attached. Attach some: carebinder record attach {record} PATH",
+    )
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(size)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    record: RecordId,
+    kind: Annotated[RecordKind | None, typer.Option(help="What kind of record it is.")] = None,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    date: DateOpt = None,
+    doctor: Doctor = None,
+    institution: Institution = None,
+    notes: Notes = None,
+    as_json: Json = False,
+) -> None:
+    """Change a record's details. An empty value ("") clears a field.
+
+    Example: carebinder record edit 3 --date 2026-10-02 --institution "Mass General"
+    """
+    from carebinder.services import records
+
+    with patient_session(ctx, write=True) as (s, patient):
+        row = records.edit_record(
+            s,
+            records.get_record(s, patient.id, record),
+            kind=keep_value(kind),
+            title=keep_text(title),
+            date=keep_date(date, "--date"),
+            doctor=keep_value(doctor),
+            institution=keep_text(institution),
+            notes=keep_text(notes),
+        )
+        data = records.to_json(row)
+    if as_json:
+        emit_json(data)
+    else:
+        out(f"Updated record #{data['id']}: {data['title']}")
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, record: RecordId, yes: Yes = False) -> None:
+    """Remove a record and its attached files.
+
+    Example: carebinder record remove 3 --yes
+    """
+    from carebinder.services import records
+
+    with patient_session(ctx, write=True) as (s, patient):
+        row = records.get_record(s, patient.id, record)
+        count = len(row.files)
+        confirm_removal(
+            f"record #{row.id} {row.title}"
+            + (f" and its {count} file{'s' if count != 1 else ''}" if count else ""),
+            yes,
+        )
+        records.remove_record(s, store(ctx), row)
+    note(f"Removed record #{record}.")
+
+
+@app.command("attach")
+def attach(
+    ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = False
+) -> None:
+    """Attach files to a record. The same file is stored only once.
+
+    Example: carebinder record attach 3 scan-page1.jpg scan-page2.jpg
+    """
+    from carebinder.services import files, records
+
+    with patient_session(ctx, write=True) as (s, patient):
+        row = records.get_record(s, patient.id, record)
+        added = [files.to_json(f) for f in files.attach_files(s, store(ctx), row, paths)]
+    _warn_unreadable(added)
+    if as_json:
+        emit_json(added)
+    else:
+        for f in added:
+            out(f"Attached file #{f['id']} to record #{record}: {f['name']}")
+
+
+@app.command("detach")
+def detach(
+    ctx: typer.Context,
+    record: RecordId,
+    file: Annotated[int, typer.Argument(help="The file's id (see `carebinder record show`).")],
+    yes: Yes = False,
+) -> None:
+    """Remove one file from a record.
+
+    Example: carebinder record detach 3 7 --yes
+    """
+    from carebinder.services import files, records
+
+    with patient_session(ctx, write=True) as (s, patient):
+        row = records.get_record(s, patient.id, record)
+        target = files.get_file(s, row, file)
+        confirm_removal(f"file #{target.id} {target.original_name} from record #{record}", yes)
+        files.detach_file(s, store(ctx), row, target)
+    note(f"Detached file #{file} from record #{record}.")

@@ -1,0 +1,91 @@
+"""Where the binder lives: home, database URL and file store, resolved in one place.
+
+Order for the home: `--home`, then `CAREBINDER_HOME`, then the platform's user data dir.
+Order for the database: `--db`, then `CAREBINDER_DATABASE_URL`, then `binder.db` in the home.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "CAREBINDER_HOME"
+DATABASE_ENV = "CAREBINDER_DATABASE_URL"
+PATIENT_ENV = "CAREBINDER_PATIENT"
+DATABASE_FILE = "binder.db"
+STORE_DIR = "files"
+STATE_FILE = "state.json"
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / STORE_DIR
+
+    @property
+    def state_file(self) -> Path:
+        """Per-user choices such as the patient picked with `patient use`."""
+        return self.home / STATE_FILE
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file when the binder is SQLite on disk, else None."""
+        return sqlite_path(self.database_url)
+
+    @property
+    def uses_default_database(self) -> bool:
+        return self.sqlite_path == self.home / DATABASE_FILE
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("carebinder", appauthor=False)
+
+
+def resolve(
+    home: Path | None = None,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from explicit options, then the environment, then the defaults."""
+    env = os.environ if environ is None else environ
+    if home is None:
+        home = Path(env[HOME_ENV]) if env.get(HOME_ENV) else default_home()
+    home = home.expanduser().absolute()
+    url = database_url or env.get(DATABASE_ENV) or f"sqlite:///{home / DATABASE_FILE}"
+    return Settings(home=home, database_url=url)
+
+
+def sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if not url.startswith("sqlite") or not url.startswith(prefix):
+        return None
+    rest = url[len(prefix) :].split("?", 1)[0]
+    if rest in ("", ":memory:"):
+        return None
+    return Path(rest)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` (and parents) and make it owner-only."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    if (path.stat().st_mode & 0o777) != PRIVATE_DIR:
+        path.chmod(PRIVATE_DIR)
+
+
+def make_private_file(path: Path) -> None:
+    """Create `path` if missing, owner-only, without truncating it."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE)
+    os.close(fd)
+    if (path.stat().st_mode & 0o777) != PRIVATE_FILE:
+        path.chmod(PRIVATE_FILE)

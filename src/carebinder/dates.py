@@ -1,0 +1,67 @@
+"""Reading the dates and times people type: ISO forms, plus `today` and `tomorrow`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from carebinder.errors import InvalidInput
+
+DATE_FORM = "YYYY-MM-DD (e.g. 2026-12-03), or 'today'"
+DATETIME_FORM = "'YYYY-MM-DD HH:MM' (e.g. '2026-12-03 09:30')"
+
+
+def parse_date(value: str, option: str, *, today: date | None = None) -> date:
+    """A date from `value`; `option` names the option in the error message."""
+    today = today or date.today()
+    word = value.strip().lower()
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    if word == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        raise InvalidInput(f"{option}: {value!r} is not a date. Use {DATE_FORM}.") from None
+
+
+def parse_datetime(value: str, option: str, zone: ZoneInfo) -> datetime:
+    """An aware datetime from `value`, read in `zone` unless it carries its own offset."""
+    text = value.strip()
+    word, _, rest = text.partition(" ")
+    if word.lower() in ("today", "tomorrow"):
+        text = f"{parse_date(word, option).isoformat()} {rest}".strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{option}: {value!r} is not a date and time. Use {DATETIME_FORM}."
+        ) from None
+    if len(text) <= len("2026-12-03"):
+        raise InvalidInput(f"{option}: {value!r} has no time of day. Use {DATETIME_FORM}.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def parse_zone(name: str, option: str = "--tz") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"{option}: {name!r} is not a time zone. Use a name like 'America/New_York'"
+            " or 'Europe/Paris'."
+        ) from None
+
+
+def local_zone_name() -> str:
+    """This machine's IANA time zone, e.g. 'Europe/Paris' (UTC when it cannot be told)."""
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+    except Exception:  # noqa: BLE001 - tzlocal raises several kinds on odd systems
+        return "UTC"
+    return name or "UTC"

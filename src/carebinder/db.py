@@ -1,0 +1,153 @@
+"""Engine, sessions and the schema check that runs on every command.
+
+Alembic is slow to import (about 375 ms), so ordinary commands only compare the
+database's `alembic_version` with `SCHEMA_HEAD`; Alembic runs only when they differ.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from carebinder import config
+from carebinder.errors import BinderMissing, SchemaTooNew
+
+# The newest Alembic revision this program knows. A test checks it against migrations/.
+SCHEMA_HEAD = "0001"
+# Every revision in order, so "older" and "newer" can be told apart without Alembic.
+SCHEMA_REVISIONS = ("0001",)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+ON_ROLLBACK = "carebinder.on_rollback"
+AFTER_COMMIT = "carebinder.after_commit"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout, IMMEDIATE writes."""
+    if not url.startswith("sqlite"):
+        return create_engine(url)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, so writers can take the lock up
+        # front (IMMEDIATE) instead of failing to upgrade a read lock later.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision stamped in the database, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every pending migration."""
+    from carebinder import migrate
+
+    migrate.upgrade(engine)
+
+
+def prepare_sqlite_file(settings: config.Settings) -> None:
+    path = settings.sqlite_path
+    if path is None:
+        return
+    config.make_private_dir(path.parent)
+    config.make_private_file(path)
+    # WAL and shared-memory files are created by SQLite with the process umask; the CLI
+    # sets an owner-only umask, and any that already exist are tightened here.
+    for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if extra.exists() and extra.stat().st_mode & 0o077:
+            extra.chmod(config.PRIVATE_FILE)
+
+
+def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
+    """The engine of an existing binder, upgraded to `SCHEMA_HEAD` if it is older.
+
+    With `create`, a missing binder is made (home, store, database). Without it, a missing
+    binder is refused with a message that says to run `carebinder init`.
+    """
+    sqlite_file = settings.sqlite_path
+    if not create and sqlite_file is not None and not sqlite_file.exists():
+        raise BinderMissing(
+            f"No binder at {settings.home}. Create one with `carebinder init`"
+            " (or pick another with --home)."
+        )
+    config.make_private_dir(settings.home)
+    config.make_private_dir(settings.store_dir)
+    prepare_sqlite_file(settings)
+    engine = make_engine(settings.database_url)
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return engine
+    if revision is not None and revision not in SCHEMA_REVISIONS:
+        raise SchemaTooNew(
+            "This binder was written by a newer carebinder. Update carebinder to open it."
+        )
+    if revision is None and not create:
+        raise BinderMissing(
+            "The database has no binder in it yet. Create one with `carebinder init`."
+        )
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error.
+
+    Code that creates something outside the database (a blob in the store) registers an
+    undo in `session.info[ON_ROLLBACK]`; clean-up that must wait for the commit (removing a
+    blob nobody references any more) goes in `session.info[AFTER_COMMIT]`.
+    """
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+    session = Session(bind, expire_on_commit=False)
+    session.info[ON_ROLLBACK] = []
+    session.info[AFTER_COMMIT] = []
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _run_hooks(session.info[ON_ROLLBACK])
+        raise
+    finally:
+        session.close()
+    _run_hooks(session.info[AFTER_COMMIT])
+
+
+def on_rollback(session: Session, hook: Callable[[], None]) -> None:
+    session.info.setdefault(ON_ROLLBACK, []).append(hook)
+
+
+def after_commit(session: Session, hook: Callable[[], None]) -> None:
+    session.info.setdefault(AFTER_COMMIT, []).append(hook)
+
+
+def _run_hooks(hooks: list[Callable[[], None]]) -> None:
+    for hook in hooks:
+        hook()

@@ -1,0 +1,230 @@
+"""The sample binder `carebinder demo` builds: a made-up breast-cancer case at the point of
+a second opinion, with real PDF files attached. Every name and number in it is invented."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from carebinder import config
+from carebinder.choices import (
+    Coverage,
+    DoctorRole,
+    MaterialKind,
+    MaterialStatus,
+    Purpose,
+    RecordKind,
+)
+from carebinder.services import (
+    appointments,
+    doctors,
+    materials,
+    opinions,
+    patients,
+    questions,
+    records,
+)
+from carebinder.store import Store
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    patient_name: str
+    appointment_id: int
+
+
+REPORTS: dict[str, tuple[str, list[str]]] = {
+    "pathology": (
+        "Surgical Pathology Report",
+        [
+            "Specimen: Left breast, 2 o'clock, ultrasound-guided core needle biopsy.",
+            "Diagnosis: Invasive ductal carcinoma, Nottingham grade 2 (3+2+2 = 7/9).",
+            "Tumor size in cores: 1.4 cm. Lymphovascular invasion: not identified.",
+            "Estrogen receptor: positive (95%, strong). Progesterone receptor: positive (60%).",
+            "HER2 (IHC): 1+, negative. Ki-67: 18%.",
+            "Comment: The slides were reviewed at the daily consensus conference.",
+        ],
+    ),
+    "imaging": (
+        "Diagnostic Mammogram and Ultrasound",
+        [
+            "Findings: Irregular hypoechoic mass, left breast 2 o'clock, 1.6 x 1.2 cm.",
+            "One morphologically abnormal left axillary lymph node, cortex 4 mm.",
+            "Impression: BI-RADS 5, highly suggestive of malignancy.",
+        ],
+    ),
+    "surgery": (
+        "Operative Report: Sentinel Lymph Node Biopsy",
+        [
+            "Procedure: Left axillary sentinel lymph node biopsy, 2 nodes removed.",
+            "Findings: Node 1 with a 3 mm metastatic deposit; node 2 negative.",
+            "Estimated blood loss: minimal. No complications.",
+        ],
+    ),
+    "treatment-plan": (
+        "Proposed Treatment Plan",
+        [
+            "Recommendation: Left lumpectomy with axillary dissection,",
+            "followed by whole-breast radiation and endocrine therapy for 5 years.",
+            "Chemotherapy to be decided after Oncotype DX recurrence score.",
+        ],
+    ),
+}
+
+
+def write_report(folder: Path, kind: str, patient: str, institution: str, on: date) -> Path:
+    """A one-page PDF that looks like the report a hospital would send."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.units import inch
+    from reportlab.pdfgen import canvas
+
+    title, lines = REPORTS[kind]
+    path = folder / f"{kind}-report.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=letter)
+    pdf.setTitle(title)
+    width, height = letter
+    pdf.setFont("Helvetica-Bold", 15)
+    pdf.drawString(inch, height - inch, institution)
+    pdf.setFont("Helvetica-Bold", 12)
+    pdf.drawString(inch, height - 1.35 * inch, title)
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(inch, height - 1.7 * inch, f"Patient: {patient}    Date: {on.isoformat()}")
+    pdf.line(inch, height - 1.8 * inch, width - inch, height - 1.8 * inch)
+    y = height - 2.2 * inch
+    for line in lines:
+        pdf.drawString(inch, y, line)
+        y -= 0.3 * inch
+    pdf.setFont("Helvetica-Oblique", 8)
+    pdf.drawString(inch, 0.75 * inch, "Sample document made by carebinder demo. Not a real record.")
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def build(session: Session, settings: config.Settings, *, today: date | None = None) -> DemoSummary:
+    today = today or date.today()
+    store = Store(settings.store_dir)
+    patient = patients.add_patient(
+        session,
+        name="Ana Souza",
+        born=date(1964, 4, 12),
+        mrn="MRN 004417-2",
+        phone="(617) 555-0143",
+        email="ana.souza@example.org",
+        insurer="Blue Harbor Health",
+        plan="PPO Select",
+        member_id="BHH-22871934",
+        insurer_phone="(800) 555-0199",
+    )
+    pid = patient.id
+    gp = doctors.add_doctor(
+        session, pid, name="Dr. Helen Park", specialty="Family medicine",
+        institution="Riverside Primary Care", role=DoctorRole.PRIMARY_CARE,
+        phone="(617) 555-0110",
+    )
+    surgeon = doctors.add_doctor(
+        session, pid, name="Dr. Marcus Bell", specialty="Breast surgery",
+        institution="Mercy General Hospital", role=DoctorRole.DIAGNOSING,
+        phone="(617) 555-0120", referred_by=gp.id,
+    )
+    oncologist = doctors.add_doctor(
+        session, pid, name="Dr. Priya Raman", specialty="Medical oncology",
+        institution="Mercy General Hospital", role=DoctorRole.TREATING,
+        phone="(617) 555-0121", referred_by=surgeon.id,
+    )
+    second = doctors.add_doctor(
+        session, pid, name="Dr. Wei Chen", specialty="Breast medical oncology",
+        institution="Northeastern Cancer Institute", role=DoctorRole.SECOND_OPINION,
+        phone="(617) 555-0188", email="breastclinic@nci.example.org",
+        address="450 Longwood Ave, Boston, MA 02215", referred_by=gp.id,
+    )
+    navigator = doctors.add_doctor(
+        session, pid, name="Rosa Jimenez, RN", specialty="Oncology nurse navigation",
+        institution="Mercy General Hospital", role=DoctorRole.NURSE_NAVIGATOR,
+        phone="(617) 555-0125",
+    )
+    del navigator
+
+    started = today - timedelta(days=40)
+    made: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for offset, kind, title, source in (
+            (0, "imaging", "Diagnostic mammogram and ultrasound", surgeon),
+            (6, "pathology", "Core biopsy pathology report", surgeon),
+            (20, "surgery", "Sentinel lymph node biopsy operative report", surgeon),
+            (27, "treatment-plan", "Proposed treatment plan", oncologist),
+        ):
+            on = started + timedelta(days=offset)
+            pdf = write_report(Path(tmp), kind, patient.name, "Mercy General Hospital", on)
+            record = records.add_record(
+                session, store, pid, kind=RecordKind(kind), title=title, date=on,
+                doctor=source.id, files=[pdf],
+            )
+            made[kind] = record.id
+    records.add_record(
+        session, store, pid, kind=RecordKind.LAB, title="Complete blood count",
+        date=started + timedelta(days=8), institution="Mercy General Hospital",
+        notes="All values within normal limits.",
+    )
+
+    opinions.add_opinion(
+        session, pid, doctor=surgeon.id, date=started + timedelta(days=9),
+        diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
+        stage="cT1c N0 M0, stage IA",
+        plan="Lumpectomy with sentinel node biopsy, then radiation",
+        records=[made["imaging"], made["pathology"]],
+    )
+    opinions.add_opinion(
+        session, pid, doctor=oncologist.id, date=started + timedelta(days=28),
+        diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
+        stage="pT1c N1mi M0, stage IB",
+        plan="Lumpectomy with axillary dissection, radiation, endocrine therapy;"
+        " chemotherapy depending on Oncotype DX",
+        records=[made["pathology"], made["surgery"]],
+    )
+
+    visit = appointments.add_appointment(
+        session, pid, doctor=second.id,
+        starts_at=datetime.combine(today + timedelta(days=9), datetime.min.time())
+        .replace(hour=9, minute=30, tzinfo=ZoneInfo("America/New_York")),
+        time_zone="America/New_York",
+        location="Northeastern Cancer Institute, 450 Longwood Ave, 3rd floor, Boston",
+        purpose=Purpose.SECOND_OPINION, companion="Marco Souza (husband)",
+    )
+    appointments.edit_appointment(
+        session, visit, staff_told=True, records_sent_on=today - timedelta(days=2),
+        coverage=Coverage.CONFIRMED, coverage_ref="PA-88231",
+    )
+    appointments.bring_records(
+        session, visit, [made["pathology"], made["surgery"], made["treatment-plan"],
+                         made["imaging"]],
+    )
+    for text in (
+        "Do you agree with the stage, given the micrometastasis in the sentinel node?",
+        "Is an axillary dissection necessary, or is radiation to the axilla enough?",
+        "Would you order Oncotype DX before deciding on chemotherapy?",
+        "Could I join a clinical trial here?",
+    ):
+        questions.add_question(session, pid, text=text, appointment=visit.id)
+    earlier = questions.add_question(session, pid, text="How long will recovery from surgery take?")
+    questions.answer_question(
+        session, earlier, answer="About two weeks before normal activity.", by=surgeon.id,
+        on=started + timedelta(days=18),
+    )
+
+    materials.add_material(
+        session, pid, kind=MaterialKind.GLASS_SLIDES,
+        description="H&E and receptor slides, case S26-4411", institution="Mercy General pathology",
+        status=MaterialStatus.REQUESTED, on=today - timedelta(days=5),
+    )
+    materials.add_material(
+        session, pid, kind=MaterialKind.IMAGING_DISC,
+        description="Mammogram and ultrasound images (CD)", institution="Mercy General radiology",
+        status=MaterialStatus.RECEIVED, on=today - timedelta(days=3),
+    )
+    return DemoSummary(patient_name=patient.name, appointment_id=visit.id)

@@ -1,0 +1,64 @@
+"""The one family of errors carebinder raises; the CLI turns them into messages and exit codes.
+
+Messages are shown to patients: plain language, one line, and say what to do next.
+They never contain patient data the user did not type for that command.
+"""
+
+from __future__ import annotations
+
+
+class CarebinderError(Exception):
+    """A refused operation. `exit_code` is what the command exits with."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(CarebinderError):
+    """An id that is not in this patient's binder."""
+
+    def __init__(self, noun: str, ident: object, hint: str | None = None) -> None:
+        self.noun = noun
+        self.ident = ident
+        super().__init__(
+            f"No {noun} #{ident} in this binder. " + (hint or f"See `carebinder {noun} list`.")
+        )
+
+
+class InvalidInput(CarebinderError):
+    """A value that cannot be accepted (a bad date, an empty name, …)."""
+
+
+class Conflict(CarebinderError):
+    """The operation would break a rule of the binder (e.g. removing a doctor with opinions)."""
+
+
+class FileRefused(CarebinderError):
+    """A file that cannot be added to the store (missing, a folder, unreadable, empty)."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"Cannot add {path}: {reason}")
+
+
+class BinderMissing(CarebinderError):
+    """There is no binder yet at the chosen home or database."""
+
+
+class SchemaTooNew(CarebinderError):
+    """The binder was written by a newer carebinder."""
+
+
+class NoPatient(CarebinderError):
+    """No patient is selected and none can be chosen automatically."""
+
+
+class Refused(CarebinderError):
+    """The user declined, or confirmation could not be asked."""

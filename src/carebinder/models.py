@@ -1,0 +1,263 @@
+"""The binder's tables, as typed SQLAlchemy declarations. No behaviour lives here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from carebinder.choices import (
+    AppointmentStatus,
+    Coverage,
+    DoctorRole,
+    MaterialKind,
+    MaterialStatus,
+    Purpose,
+    RecordKind,
+)
+from carebinder.columns import LongText, Name, ShortText, Timestamp, UTCDateTime, choice, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    created_at: Mapped[Timestamp]
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
+    )
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+class Patient(Timestamped, Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[Name]
+    born: Mapped[date]
+    mrn: Mapped[ShortText]
+    phone: Mapped[ShortText]
+    email: Mapped[ShortText]
+    address: Mapped[LongText]
+    insurer: Mapped[ShortText]
+    plan: Mapped[ShortText]
+    member_id: Mapped[ShortText]
+    insurer_phone: Mapped[ShortText]
+
+
+def _patient_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+
+
+class Doctor(Timestamped, Base):
+    __tablename__ = "doctor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    name: Mapped[Name]
+    specialty: Mapped[ShortText]
+    institution: Mapped[ShortText]
+    role: Mapped[DoctorRole | None] = mapped_column(choice(DoctorRole, "role"))
+    phone: Mapped[ShortText]
+    email: Mapped[ShortText]
+    address: Mapped[LongText]
+    npi: Mapped[str | None] = mapped_column(String(10))
+    referred_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctor.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[LongText]
+
+    referred_by: Mapped[Doctor | None] = relationship(remote_side=[id])
+
+
+class Record(Timestamped, Base):
+    __tablename__ = "record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    kind: Mapped[RecordKind] = mapped_column(choice(RecordKind, "kind"))
+    title: Mapped[Name]
+    date: Mapped[date | None]
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctor.id", ondelete="SET NULL"), index=True
+    )
+    institution: Mapped[ShortText]
+    notes: Mapped[LongText]
+
+    doctor: Mapped[Doctor | None] = relationship()
+    files: Mapped[list[File]] = relationship(
+        back_populates="record",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="File.id",
+    )
+
+
+class File(Timestamped, Base):
+    """A file attached to a record. Its bytes live in the store under `sha256`."""
+
+    __tablename__ = "file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("record.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    page_count: Mapped[int | None]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Why the file could not be read (e.g. a broken PDF), or None when it could.
+    unreadable: Mapped[LongText]
+
+    record: Mapped[Record] = relationship(back_populates="files")
+
+
+opinion_record = Table(
+    "opinion_record",
+    Base.metadata,
+    Column("opinion_id", ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class Opinion(Timestamped, Base):
+    __tablename__ = "opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    # No ON DELETE action: removing a doctor who gave an opinion is refused (the service
+    # says why; the key backs it up). Checked at the end of the statement, so removing a
+    # whole patient, which cascades to both, still works.
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctor.id"), index=True)
+    date: Mapped[date | None]
+    diagnosis: Mapped[str] = mapped_column(Text)
+    stage: Mapped[ShortText]
+    plan: Mapped[LongText]
+    notes: Mapped[LongText]
+
+    doctor: Mapped[Doctor] = relationship()
+    records: Mapped[list[Record]] = relationship(
+        secondary=opinion_record, order_by="Record.id", passive_deletes=True
+    )
+
+
+appointment_record = Table(
+    "appointment_record",
+    Base.metadata,
+    Column("appointment_id", ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class Appointment(Timestamped, Base):
+    __tablename__ = "appointment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctor.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # IANA zone the visit happens in, e.g. "America/New_York".
+    time_zone: Mapped[str] = mapped_column(String(64))
+    location: Mapped[LongText]
+    purpose: Mapped[Purpose] = mapped_column(choice(Purpose, "purpose"))
+    status: Mapped[AppointmentStatus] = mapped_column(
+        choice(AppointmentStatus, "status"), default=AppointmentStatus.PLANNED
+    )
+    companion: Mapped[ShortText]
+    notes: Mapped[LongText]
+    # Preparation facts.
+    staff_told: Mapped[bool] = mapped_column(default=False)
+    records_sent_on: Mapped[date | None]
+    coverage: Mapped[Coverage] = mapped_column(
+        choice(Coverage, "coverage"), default=Coverage.UNKNOWN
+    )
+    coverage_ref: Mapped[ShortText]
+
+    doctor: Mapped[Doctor] = relationship()
+    records: Mapped[list[Record]] = relationship(
+        secondary=appointment_record, order_by="Record.id", passive_deletes=True
+    )
+
+
+class Question(Timestamped, Base):
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    answer: Mapped[LongText]
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctor.id", ondelete="SET NULL"), index=True
+    )
+    answered_on: Mapped[date | None]
+
+    appointment: Mapped[Appointment | None] = relationship()
+    answered_by: Mapped[Doctor | None] = relationship()
+
+
+class Material(Timestamped, Base):
+    __tablename__ = "material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = _patient_fk()
+    kind: Mapped[MaterialKind] = mapped_column(choice(MaterialKind, "kind"))
+    description: Mapped[str] = mapped_column(Text)
+    institution: Mapped[ShortText]
+    status: Mapped[MaterialStatus] = mapped_column(
+        choice(MaterialStatus, "status"), default=MaterialStatus.NEEDED
+    )
+    requested_on: Mapped[date | None]
+    received_on: Mapped[date | None]
+    sent_on: Mapped[date | None]
+    returned_on: Mapped[date | None]
+
+
+__all__ = [
+    "Appointment",
+    "AppointmentStatus",
+    "Base",
+    "Coverage",
+    "Doctor",
+    "DoctorRole",
+    "File",
+    "Material",
+    "MaterialKind",
+    "MaterialStatus",
+    "Opinion",
+    "Patient",
+    "Purpose",
+    "Question",
+    "Record",
+    "RecordKind",
+    "appointment_record",
+    "opinion_record",
+]

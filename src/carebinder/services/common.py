@@ -1,0 +1,94 @@
+"""Helpers every service uses: scoped lookups and text checks."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from typing import TypeAlias, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carebinder.errors import InvalidInput, NotFound
+
+T = TypeVar("T")
+
+# SQLite integers are signed 64-bit; anything outside cannot be an id.
+MAX_ID = 2**63 - 1
+SHORT_TEXT = 200
+LONG_TEXT = 20_000
+
+
+def get_scoped(session: Session, model: type[T], patient_id: int, ident: int, noun: str) -> T:
+    """The `model` row `ident` if it belongs to `patient_id`; NotFound otherwise.
+
+    Every lookup of a user-given id goes through here, so one patient's ids can never
+    reach another patient's data.
+    """
+    if not 1 <= ident <= MAX_ID:
+        raise NotFound(noun, ident)
+    row = session.scalar(
+        select(model).where(
+            model.id == ident,  # type: ignore[attr-defined]
+            model.patient_id == patient_id,  # type: ignore[attr-defined]
+        )
+    )
+    if row is None:
+        raise NotFound(noun, ident)
+    return row
+
+
+def clean_text(
+    value: str | None, option: str, *, required: bool = False, limit: int = SHORT_TEXT
+) -> str | None:
+    """`value` stripped, or None when blank. Refuses control characters and runaway lengths.
+
+    An empty string clears an optional field (`--phone ""`).
+    """
+    if value is None:
+        if required:
+            raise InvalidInput(f"{option} is required.")
+        return None
+    text = value.strip()
+    if not text:
+        if required:
+            raise InvalidInput(f"{option} cannot be empty.")
+        return None
+    multiline = limit > SHORT_TEXT
+    for char in text:
+        if unicodedata.category(char) == "Cc" and not (multiline and char in "\n\t"):
+            raise InvalidInput(f"{option} contains a control character; type plain text.")
+    if len(text) > limit:
+        raise InvalidInput(f"{option} is too long ({len(text):,} characters; at most {limit:,}).")
+    return text
+
+
+def required_text(value: str | None, option: str, *, limit: int = SHORT_TEXT) -> str:
+    text = clean_text(value, option, required=True, limit=limit)
+    assert text is not None
+    return text
+
+
+def long_text(value: str | None, option: str) -> str | None:
+    return clean_text(value, option, limit=LONG_TEXT)
+
+
+class Keep(enum.Enum):
+    """Marks an `edit` argument the user did not give: the field keeps its value."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+Maybe: TypeAlias = "T | Keep"
+
+
+def apply(row: object, **values: object) -> None:
+    """Set the attributes whose value is not KEEP."""
+    for name, value in values.items():
+        if value is not KEEP:
+            setattr(row, name, value)
+
+
+def text_or_keep(value: str | Keep, option: str, *, limit: int = SHORT_TEXT) -> str | None | Keep:
+    return value if value is KEEP else clean_text(value, option, limit=limit)

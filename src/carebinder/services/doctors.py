@@ -1,0 +1,158 @@
+"""Doctors: everyone on the care team, with role and who referred them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carebinder.errors import Conflict, InvalidInput
+from carebinder.models import Appointment, Doctor, DoctorRole, Opinion
+from carebinder.services.common import (
+    KEEP,
+    Keep,
+    apply,
+    clean_text,
+    get_scoped,
+    long_text,
+    required_text,
+    text_or_keep,
+)
+
+CONTACT_FIELDS = ("specialty", "institution", "phone", "email")
+
+
+def get_doctor(session: Session, patient_id: int, ident: int) -> Doctor:
+    return get_scoped(session, Doctor, patient_id, ident, "doctor")
+
+
+def _check_npi(npi: str | None) -> str | None:
+    npi = clean_text(npi, "--npi")
+    if npi is not None and not (npi.isascii() and npi.isdigit() and len(npi) == 10):
+        raise InvalidInput("--npi: an NPI is 10 digits, e.g. 1234567893.")
+    return npi
+
+
+def add_doctor(
+    session: Session,
+    patient_id: int,
+    *,
+    name: str,
+    role: DoctorRole | None = None,
+    referred_by: int | None = None,
+    npi: str | None = None,
+    address: str | None = None,
+    notes: str | None = None,
+    **contact: str | None,
+) -> Doctor:
+    doctor = Doctor(
+        patient_id=patient_id,
+        name=required_text(name, "NAME"),
+        role=role,
+        npi=_check_npi(npi),
+        address=long_text(address, "--address"),
+        notes=long_text(notes, "--notes"),
+        referred_by=None if referred_by is None else get_doctor(session, patient_id, referred_by),
+        **{f: clean_text(v, f"--{f}") for f, v in contact.items() if f in CONTACT_FIELDS},
+    )
+    session.add(doctor)
+    session.flush()
+    return doctor
+
+
+def edit_doctor(
+    session: Session,
+    doctor: Doctor,
+    *,
+    name: str | Keep = KEEP,
+    role: DoctorRole | None | Keep = KEEP,
+    referred_by: int | None | Keep = KEEP,
+    npi: str | Keep = KEEP,
+    address: str | Keep = KEEP,
+    notes: str | Keep = KEEP,
+    **contact: str | Keep,
+) -> Doctor:
+    referrer: Doctor | None | Keep = KEEP
+    if referred_by is not KEEP:
+        referrer = None if referred_by is None else get_doctor(session, doctor.patient_id, referred_by)
+        if referrer is not None and _refers_back_to(referrer, doctor):
+            raise InvalidInput("--referred-by: a doctor cannot be referred by themselves.")
+    apply(
+        doctor,
+        name=name if name is KEEP else required_text(name, "--name"),
+        role=role,
+        npi=npi if npi is KEEP else _check_npi(npi),
+        address=text_or_keep(address, "--address", limit=20_000),
+        notes=text_or_keep(notes, "--notes", limit=20_000),
+        referred_by=referrer,
+        **{f: text_or_keep(v, f"--{f}") for f, v in contact.items() if f in CONTACT_FIELDS},
+    )
+    session.flush()
+    return doctor
+
+
+def _refers_back_to(referrer: Doctor, doctor: Doctor) -> bool:
+    """True when making `referrer` refer `doctor` would close a loop."""
+    seen: set[int] = set()
+    current: Doctor | None = referrer
+    while current is not None and current.id not in seen:
+        if current.id == doctor.id:
+            return True
+        seen.add(current.id)
+        current = current.referred_by
+    return False
+
+
+def list_doctors(session: Session, patient_id: int) -> list[Doctor]:
+    return list(
+        session.scalars(
+            select(Doctor).where(Doctor.patient_id == patient_id).order_by(Doctor.name, Doctor.id)
+        )
+    )
+
+
+def check_removable(session: Session, doctor: Doctor) -> None:
+    """Refuse, saying why, when opinions or appointments name `doctor`."""
+    opinions = _count(session, Opinion, doctor.id)
+    appointments = _count(session, Appointment, doctor.id)
+    if opinions or appointments:
+        held = " and ".join(
+            f"{n} {noun}{'s' if n != 1 else ''}"
+            for n, noun in ((opinions, "opinion"), (appointments, "appointment"))
+            if n
+        )
+        raise Conflict(
+            f"Cannot remove doctor #{doctor.id}: {held} name them."
+            " Remove or reassign those first (see `carebinder opinion list`"
+            " and `carebinder appointment list`)."
+        )
+
+
+def remove_doctor(session: Session, doctor: Doctor) -> None:
+    """Delete a doctor, unless opinions or appointments depend on them."""
+    check_removable(session, doctor)
+    session.delete(doctor)
+    session.flush()
+
+
+def _count(session: Session, model: type[Opinion] | type[Appointment], doctor_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(model).where(model.doctor_id == doctor_id)
+    ) or 0
+
+
+def to_json(doctor: Doctor) -> dict[str, Any]:
+    return {
+        "id": doctor.id,
+        "name": doctor.name,
+        "specialty": doctor.specialty,
+        "institution": doctor.institution,
+        "role": doctor.role.value if doctor.role else None,
+        "phone": doctor.phone,
+        "email": doctor.email,
+        "address": doctor.address,
+        "npi": doctor.npi,
+        "referred_by": doctor.referred_by_id,
+        "notes": doctor.notes,
+    }

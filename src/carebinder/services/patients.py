@@ -1,0 +1,165 @@
+"""Patients: whose binder it is, with identity and insurance."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carebinder.errors import InvalidInput, NoPatient, NotFound
+from carebinder.models import Appointment, Doctor, File, Opinion, Patient, Record
+from carebinder.services.common import (
+    KEEP,
+    MAX_ID,
+    Keep,
+    apply,
+    clean_text,
+    long_text,
+    required_text,
+    text_or_keep,
+)
+
+CONTACT_FIELDS = ("mrn", "phone", "email", "insurer", "plan", "member_id", "insurer_phone")
+
+
+def _check_born(born: date) -> date:
+    if born > date.today():
+        raise InvalidInput("--born: the date of birth is in the future. Use YYYY-MM-DD.")
+    return born
+
+
+def add_patient(
+    session: Session,
+    *,
+    name: str,
+    born: date,
+    address: str | None = None,
+    **contact: str | None,
+) -> Patient:
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown patient fields: {sorted(unknown)}")
+    patient = Patient(
+        name=required_text(name, "NAME"),
+        born=_check_born(born),
+        address=long_text(address, "--address"),
+        **{field: clean_text(value, f"--{field.replace('_', '-')}") for field, value in contact.items()},
+    )
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def edit_patient(
+    session: Session,
+    patient: Patient,
+    *,
+    name: str | Keep = KEEP,
+    born: date | Keep = KEEP,
+    address: str | Keep = KEEP,
+    **contact: str | Keep,
+) -> Patient:
+    apply(
+        patient,
+        name=name if name is KEEP else required_text(name, "--name"),
+        born=born if born is KEEP else _check_born(born),
+        address=text_or_keep(address, "--address", limit=20_000),
+        **{
+            field: text_or_keep(value, f"--{field.replace('_', '-')}")
+            for field, value in contact.items()
+            if field in CONTACT_FIELDS
+        },
+    )
+    session.flush()
+    return patient
+
+
+def get_patient(session: Session, ident: int) -> Patient:
+    patient = session.get(Patient, ident) if 1 <= ident <= MAX_ID else None
+    if patient is None:
+        raise NotFound("patient", ident)
+    return patient
+
+
+def list_patients(session: Session) -> list[Patient]:
+    return list(session.scalars(select(Patient).order_by(Patient.name, Patient.id)))
+
+
+def find_patient(session: Session, *, name: str, born: date) -> Patient | None:
+    return session.scalar(
+        select(Patient).where(Patient.name == name.strip(), Patient.born == born).limit(1)
+    )
+
+
+def choose_patient(session: Session, requested: int | None, remembered: int | None) -> Patient:
+    """The patient a command works on: `--patient`, else the one `patient use` chose,
+    else the only one."""
+    if requested is not None:
+        return get_patient(session, requested)
+    if remembered is not None:
+        patient = session.get(Patient, remembered)
+        if patient is not None:
+            return patient
+    patients = session.scalars(select(Patient).order_by(Patient.id).limit(2)).all()
+    if not patients:
+        raise NoPatient(
+            "This binder has no patient yet. Add one: carebinder patient add NAME --born DATE"
+        )
+    if len(patients) > 1:
+        raise NoPatient(
+            "This binder holds several patients. Choose one with --patient ID or"
+            " `carebinder patient use ID` (see `carebinder patient list`)."
+        )
+    return patients[0]
+
+
+def patient_contents(session: Session, patient: Patient) -> dict[str, int]:
+    """How much removing `patient` would remove, for the confirmation prompt."""
+    counts: dict[str, int] = {}
+    for noun, model in (
+        ("doctors", Doctor),
+        ("records", Record),
+        ("opinions", Opinion),
+        ("appointments", Appointment),
+    ):
+        counts[noun] = session.scalar(
+            select(func.count()).select_from(model).where(model.patient_id == patient.id)
+        ) or 0
+    return counts
+
+
+def patient_blobs(session: Session, patient: Patient) -> set[str]:
+    """The SHA-256s of every file in `patient`'s records."""
+    return set(
+        session.scalars(
+            select(File.sha256).join(Record).where(Record.patient_id == patient.id)
+        )
+    )
+
+
+def remove_patient(session: Session, patient: Patient) -> set[str]:
+    """Delete the patient and everything in their binder; returns the blobs they used."""
+    blobs = patient_blobs(session, patient)
+    session.delete(patient)
+    session.flush()
+    return blobs
+
+
+def to_json(patient: Patient) -> dict[str, Any]:
+    return {
+        "id": patient.id,
+        "name": patient.name,
+        "born": patient.born.isoformat(),
+        "mrn": patient.mrn,
+        "phone": patient.phone,
+        "email": patient.email,
+        "address": patient.address,
+        "insurance": {
+            "payer": patient.insurer,
+            "plan": patient.plan,
+            "member_id": patient.member_id,
+            "phone": patient.insurer_phone,
+        },
+    }

@@ -1,0 +1,133 @@
+"""The content-addressed file store: `files/ab/cdef…`, named by SHA-256.
+
+It knows nothing of the database. A write streams the source once (hashing while copying)
+into a temporary file in the store, fsyncs it, then renames it into place, so a blob is
+either whole or absent. The same bytes are stored once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from carebinder import config
+from carebinder.errors import FileRefused
+from carebinder.media import HEADER_SIZE, sniff
+
+CHUNK = 1 << 20
+TEMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class Blob:
+    sha256: str
+    size: int
+    media_type: str
+    path: Path
+    # True when this call wrote the bytes (they were not in the store before).
+    created: bool
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:]
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def put(self, source: Path) -> Blob:
+        """Copy `source` into the store and return its blob.
+
+        Refuses a missing file, a folder, an unreadable file and an empty file; in each
+        case nothing is written.
+        """
+        fd = _open_source(source)
+        with os.fdopen(fd, "rb") as src:
+            config.make_private_dir(self.root)
+            tmp = _temp_path(self.root)
+            digest = hashlib.sha256()
+            size = 0
+            header = b""
+            try:
+                with open(tmp, "xb") as out:
+                    while chunk := src.read(CHUNK):
+                        if len(header) < HEADER_SIZE:
+                            header += chunk[: HEADER_SIZE - len(header)]
+                        digest.update(chunk)
+                        out.write(chunk)
+                        size += len(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+                if size == 0:
+                    raise FileRefused(source, "the file is empty.")
+                sha256 = digest.hexdigest()
+                final = self.path_for(sha256)
+                if final.is_file():
+                    tmp.unlink()
+                    created = False
+                else:
+                    config.make_private_dir(final.parent)
+                    tmp.chmod(0o400)
+                    tmp.replace(final)
+                    _fsync_dir(final.parent)
+                    created = True
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        return Blob(sha256, size, sniff(header), final, created)
+
+    def remove(self, sha256: str) -> None:
+        """Delete a blob. The caller has checked that nothing references it."""
+        path = self.path_for(sha256)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only succeeds when the shard is empty
+
+
+def _open_source(source: Path) -> int:
+    try:
+        fd = os.open(source, os.O_RDONLY)
+    except FileNotFoundError:
+        raise FileRefused(source, "no such file. Check the path.") from None
+    except IsADirectoryError:
+        raise FileRefused(source, "it is a folder. Give the files inside it instead.") from None
+    except PermissionError:
+        raise FileRefused(source, "you do not have permission to read it.") from None
+    except OSError as error:
+        raise FileRefused(source, f"it cannot be read ({error.strerror}).") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        os.close(fd)
+        raise FileRefused(source, "it is a folder. Give the files inside it instead.")
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise FileRefused(source, "it is not a regular file.")
+    return fd
+
+
+def _temp_path(root: Path) -> Path:
+    return root / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as error:  # some filesystems refuse fsync on folders
+        if error.errno not in (errno.EINVAL, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
