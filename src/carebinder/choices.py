@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+
 class DoctorRole(enum.StrEnum):
     DIAGNOSING = "diagnosing"
     TREATING = "treating"
@@ -63,5 +64,3 @@ class MaterialStatus(enum.StrEnum):
     RECEIVED = "received"
     SENT = "sent"
     RETURNED = "returned"
-
-

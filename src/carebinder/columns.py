@@ -60,5 +60,3 @@ Timestamp = Annotated[
 ]
 
 __all__ = ["LongText", "Name", "ShortText", "Timestamp", "UTCDateTime", "choice", "utcnow"]
-
-

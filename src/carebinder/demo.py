@@ -123,29 +123,53 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
     )
     pid = patient.id
     gp = doctors.add_doctor(
-        session, pid, name="Dr. Helen Park", specialty="Family medicine",
-        institution="Riverside Primary Care", role=DoctorRole.PRIMARY_CARE,
+        session,
+        pid,
+        name="Dr. Helen Park",
+        specialty="Family medicine",
+        institution="Riverside Primary Care",
+        role=DoctorRole.PRIMARY_CARE,
         phone="(617) 555-0110",
     )
     surgeon = doctors.add_doctor(
-        session, pid, name="Dr. Marcus Bell", specialty="Breast surgery",
-        institution="Mercy General Hospital", role=DoctorRole.DIAGNOSING,
-        phone="(617) 555-0120", referred_by=gp.id,
+        session,
+        pid,
+        name="Dr. Marcus Bell",
+        specialty="Breast surgery",
+        institution="Mercy General Hospital",
+        role=DoctorRole.DIAGNOSING,
+        phone="(617) 555-0120",
+        referred_by=gp.id,
     )
     oncologist = doctors.add_doctor(
-        session, pid, name="Dr. Priya Raman", specialty="Medical oncology",
-        institution="Mercy General Hospital", role=DoctorRole.TREATING,
-        phone="(617) 555-0121", referred_by=surgeon.id,
+        session,
+        pid,
+        name="Dr. Priya Raman",
+        specialty="Medical oncology",
+        institution="Mercy General Hospital",
+        role=DoctorRole.TREATING,
+        phone="(617) 555-0121",
+        referred_by=surgeon.id,
     )
     second = doctors.add_doctor(
-        session, pid, name="Dr. Wei Chen", specialty="Breast medical oncology",
-        institution="Northeastern Cancer Institute", role=DoctorRole.SECOND_OPINION,
-        phone="(617) 555-0188", email="breastclinic@nci.example.org",
-        address="450 Longwood Ave, Boston, MA 02215", referred_by=gp.id,
+        session,
+        pid,
+        name="Dr. Wei Chen",
+        specialty="Breast medical oncology",
+        institution="Northeastern Cancer Institute",
+        role=DoctorRole.SECOND_OPINION,
+        phone="(617) 555-0188",
+        email="breastclinic@nci.example.org",
+        address="450 Longwood Ave, Boston, MA 02215",
+        referred_by=gp.id,
     )
     navigator = doctors.add_doctor(
-        session, pid, name="Rosa Jimenez, RN", specialty="Oncology nurse navigation",
-        institution="Mercy General Hospital", role=DoctorRole.NURSE_NAVIGATOR,
+        session,
+        pid,
+        name="Rosa Jimenez, RN",
+        specialty="Oncology nurse navigation",
+        institution="Mercy General Hospital",
+        role=DoctorRole.NURSE_NAVIGATOR,
         phone="(617) 555-0125",
     )
     del navigator
@@ -162,25 +186,42 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
             on = started + timedelta(days=offset)
             pdf = write_report(Path(tmp), kind, patient.name, "Mercy General Hospital", on)
             record = records.add_record(
-                session, store, pid, kind=RecordKind(kind), title=title, date=on,
-                doctor=source.id, files=[pdf],
+                session,
+                store,
+                pid,
+                kind=RecordKind(kind),
+                title=title,
+                date=on,
+                doctor=source.id,
+                files=[pdf],
             )
             made[kind] = record.id
     records.add_record(
-        session, store, pid, kind=RecordKind.LAB, title="Complete blood count",
-        date=started + timedelta(days=8), institution="Mercy General Hospital",
+        session,
+        store,
+        pid,
+        kind=RecordKind.LAB,
+        title="Complete blood count",
+        date=started + timedelta(days=8),
+        institution="Mercy General Hospital",
         notes="All values within normal limits.",
     )
 
     opinions.add_opinion(
-        session, pid, doctor=surgeon.id, date=started + timedelta(days=9),
+        session,
+        pid,
+        doctor=surgeon.id,
+        date=started + timedelta(days=9),
         diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
         stage="cT1c N0 M0, stage IA",
         plan="Lumpectomy with sentinel node biopsy, then radiation",
         records=[made["imaging"], made["pathology"]],
     )
     opinions.add_opinion(
-        session, pid, doctor=oncologist.id, date=started + timedelta(days=28),
+        session,
+        pid,
+        doctor=oncologist.id,
+        date=started + timedelta(days=28),
         diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
         stage="pT1c N1mi M0, stage IB",
         plan="Lumpectomy with axillary dissection, radiation, endocrine therapy;"
@@ -189,20 +230,29 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
     )
 
     visit = appointments.add_appointment(
-        session, pid, doctor=second.id,
-        starts_at=datetime.combine(today + timedelta(days=9), datetime.min.time())
-        .replace(hour=9, minute=30, tzinfo=ZoneInfo("America/New_York")),
+        session,
+        pid,
+        doctor=second.id,
+        starts_at=datetime.combine(today + timedelta(days=9), datetime.min.time()).replace(
+            hour=9, minute=30, tzinfo=ZoneInfo("America/New_York")
+        ),
         time_zone="America/New_York",
         location="Northeastern Cancer Institute, 450 Longwood Ave, 3rd floor, Boston",
-        purpose=Purpose.SECOND_OPINION, companion="Marco Souza (husband)",
+        purpose=Purpose.SECOND_OPINION,
+        companion="Marco Souza (husband)",
     )
     appointments.edit_appointment(
-        session, visit, staff_told=True, records_sent_on=today - timedelta(days=2),
-        coverage=Coverage.CONFIRMED, coverage_ref="PA-88231",
+        session,
+        visit,
+        staff_told=True,
+        records_sent_on=today - timedelta(days=2),
+        coverage=Coverage.CONFIRMED,
+        coverage_ref="PA-88231",
     )
     appointments.bring_records(
-        session, visit, [made["pathology"], made["surgery"], made["treatment-plan"],
-                         made["imaging"]],
+        session,
+        visit,
+        [made["pathology"], made["surgery"], made["treatment-plan"], made["imaging"]],
     )
     for text in (
         "Do you agree with the stage, given the micrometastasis in the sentinel node?",
@@ -213,18 +263,29 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
         questions.add_question(session, pid, text=text, appointment=visit.id)
     earlier = questions.add_question(session, pid, text="How long will recovery from surgery take?")
     questions.answer_question(
-        session, earlier, answer="About two weeks before normal activity.", by=surgeon.id,
+        session,
+        earlier,
+        answer="About two weeks before normal activity.",
+        by=surgeon.id,
         on=started + timedelta(days=18),
     )
 
     materials.add_material(
-        session, pid, kind=MaterialKind.GLASS_SLIDES,
-        description="H&E and receptor slides, case S26-4411", institution="Mercy General pathology",
-        status=MaterialStatus.REQUESTED, on=today - timedelta(days=5),
+        session,
+        pid,
+        kind=MaterialKind.GLASS_SLIDES,
+        description="H&E and receptor slides, case S26-4411",
+        institution="Mercy General pathology",
+        status=MaterialStatus.REQUESTED,
+        on=today - timedelta(days=5),
     )
     materials.add_material(
-        session, pid, kind=MaterialKind.IMAGING_DISC,
-        description="Mammogram and ultrasound images (CD)", institution="Mercy General radiology",
-        status=MaterialStatus.RECEIVED, on=today - timedelta(days=3),
+        session,
+        pid,
+        kind=MaterialKind.IMAGING_DISC,
+        description="Mammogram and ultrasound images (CD)",
+        institution="Mercy General radiology",
+        status=MaterialStatus.RECEIVED,
+        on=today - timedelta(days=3),
     )
     return DemoSummary(patient_name=patient.name, appointment_id=visit.id)

@@ -66,15 +66,18 @@ class Patient(Timestamped, Base):
     insurer_phone: Mapped[ShortText]
 
 
-def _patient_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
-
-
-class Doctor(Timestamped, Base):
-    __tablename__ = "doctor"
+class OwnedByPatient:
+    """Rows that belong to one patient; every lookup is scoped by `patient_id`."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = _patient_fk()
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Doctor(OwnedByPatient, Timestamped, Base):
+    __tablename__ = "doctor"
+
     name: Mapped[Name]
     specialty: Mapped[ShortText]
     institution: Mapped[ShortText]
@@ -88,14 +91,12 @@ class Doctor(Timestamped, Base):
     )
     notes: Mapped[LongText]
 
-    referred_by: Mapped[Doctor | None] = relationship(remote_side=[id])
+    referred_by: Mapped[Doctor | None] = relationship(remote_side="Doctor.id")
 
 
-class Record(Timestamped, Base):
+class Record(OwnedByPatient, Timestamped, Base):
     __tablename__ = "record"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = _patient_fk()
     kind: Mapped[RecordKind] = mapped_column(choice(RecordKind, "kind"))
     title: Mapped[Name]
     date: Mapped[date | None]
@@ -120,9 +121,7 @@ class File(Timestamped, Base):
     __tablename__ = "file"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(
-        ForeignKey("record.id", ondelete="CASCADE"), index=True
-    )
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"), index=True)
     original_name: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -138,17 +137,13 @@ opinion_record = Table(
     "opinion_record",
     Base.metadata,
     Column("opinion_id", ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True
-    ),
+    Column("record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
-class Opinion(Timestamped, Base):
+class Opinion(OwnedByPatient, Timestamped, Base):
     __tablename__ = "opinion"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = _patient_fk()
     # No ON DELETE action: removing a doctor who gave an opinion is refused (the service
     # says why; the key backs it up). Checked at the end of the statement, so removing a
     # whole patient, which cascades to both, still works.
@@ -169,17 +164,13 @@ appointment_record = Table(
     "appointment_record",
     Base.metadata,
     Column("appointment_id", ForeignKey("appointment.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True
-    ),
+    Column("record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
-class Appointment(Timestamped, Base):
+class Appointment(OwnedByPatient, Timestamped, Base):
     __tablename__ = "appointment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = _patient_fk()
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctor.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # IANA zone the visit happens in, e.g. "America/New_York".
@@ -205,11 +196,9 @@ class Appointment(Timestamped, Base):
     )
 
 
-class Question(Timestamped, Base):
+class Question(OwnedByPatient, Timestamped, Base):
     __tablename__ = "question"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = _patient_fk()
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL"), index=True
     )
@@ -224,11 +213,9 @@ class Question(Timestamped, Base):
     answered_by: Mapped[Doctor | None] = relationship()
 
 
-class Material(Timestamped, Base):
+class Material(OwnedByPatient, Timestamped, Base):
     __tablename__ = "material"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = _patient_fk()
     kind: Mapped[MaterialKind] = mapped_column(choice(MaterialKind, "kind"))
     description: Mapped[str] = mapped_column(Text)
     institution: Mapped[ShortText]

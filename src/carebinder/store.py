@@ -57,7 +57,7 @@ class Store:
             size = 0
             header = b""
             try:
-                with open(tmp, "xb") as out:
+                with tmp.open("xb") as out:
                     while chunk := src.read(CHUNK):
                         if len(header) < HEADER_SIZE:
                             header += chunk[: HEADER_SIZE - len(header)]

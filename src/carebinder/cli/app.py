@@ -61,7 +61,7 @@ class App(typer.Typer):
         kwargs.setdefault("rich_markup_mode", None)
         super().__init__(**kwargs)
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:  # type: ignore[override]
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         register = super().command(*args, **kwargs)
 
         def decorator(function: F) -> F:
@@ -96,9 +96,7 @@ def describe_unexpected(error: Exception) -> str:
 
     if isinstance(error, DBAPIError):
         reason = str(error.orig).splitlines()[0] if error.orig is not None else "unknown"
-        return (
-            f"The binder's database refused the operation ({reason[:120]}). Nothing was saved."
-        )
+        return f"The binder's database refused the operation ({reason[:120]}). Nothing was saved."
     if isinstance(error, OSError):
         return f"The operation failed: {error.strerror or type(error).__name__}. Nothing was saved."
     return (
@@ -156,7 +154,9 @@ def session(ctx: typer.Context, *, write: bool = False) -> Iterator[Session]:
 
 
 @contextmanager
-def patient_session(ctx: typer.Context, *, write: bool = False) -> Iterator[tuple[Session, Patient]]:
+def patient_session(
+    ctx: typer.Context, *, write: bool = False
+) -> Iterator[tuple[Session, Patient]]:
     """A session and the patient this command works on."""
     from carebinder.services.patients import choose_patient
 

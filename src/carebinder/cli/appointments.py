@@ -130,7 +130,9 @@ def show(ctx: typer.Context, appointment: AppointmentId, as_json: Json = False) 
     if as_json:
         emit_json(data)
         return
-    coverage = data["coverage"] + (f" (ref. {data['coverage_ref']})" if data["coverage_ref"] else "")
+    coverage = data["coverage"] + (
+        f" (ref. {data['coverage_ref']})" if data["coverage_ref"] else ""
+    )
     fields(
         [
             ("Appointment", f"#{data['id']} with #{data['doctor']} {data['doctor_name']}"),
@@ -260,9 +262,7 @@ def bring(
         raise InvalidInput("Give the ids of the records to bring, or --clear to bring all.")
     with patient_session(ctx, write=True) as (s, patient):
         row = appointments.get_appointment(s, patient.id, appointment)
-        chosen = appointments.bring_records(
-            s, row, records or [], replace=replace or clear
-        )
+        chosen = appointments.bring_records(s, row, records or [], replace=replace or clear)
         data = [{"id": r.id, "title": r.title, "kind": r.kind.value} for r in chosen]
         explicit = bool(row.records)
     if as_json:

@@ -87,7 +87,10 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
         return
     table(
         ["ID", "DATE", "DOCTOR", "DIAGNOSIS", "STAGE", "PLAN"],
-        [[o["id"], o["date"], o["doctor_name"], o["diagnosis"], o["stage"], o["plan"]] for o in data],
+        [
+            [o["id"], o["date"], o["doctor_name"], o["diagnosis"], o["stage"], o["plan"]]
+            for o in data
+        ],
         empty="No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT",
     )
 

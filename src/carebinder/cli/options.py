@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-Json = Annotated[
-    bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")
-]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking.")]
 Notes = Annotated[str | None, typer.Option(help="Free-text notes.")]
 Phone = Annotated[str | None, typer.Option(help="Phone number.")]

@@ -100,8 +100,14 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
     table(
         ["", "ID", "NAME", "BORN", "MRN", "INSURER"],
         [
-            ["*" if p["id"] == current else "", p["id"], p["name"], p["born"], p["mrn"],
-             p["insurance"]["payer"]]
+            [
+                "*" if p["id"] == current else "",
+                p["id"],
+                p["name"],
+                p["born"],
+                p["mrn"],
+                p["insurance"]["payer"],
+            ]
             for p in rows
         ],
         empty="No patients yet. Add one: carebinder patient add NAME --born DATE",

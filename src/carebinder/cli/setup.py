@@ -19,7 +19,9 @@ def init(
     name: Annotated[
         str | None, typer.Option(help="The patient's full name (adds the first patient).")
     ] = None,
-    born: Annotated[str | None, typer.Option(help="The patient's date of birth, YYYY-MM-DD.")] = None,
+    born: Annotated[
+        str | None, typer.Option(help="The patient's date of birth, YYYY-MM-DD.")
+    ] = None,
 ) -> None:
     """Create the binder. Safe to run again: it never removes anything.
 
@@ -63,7 +65,8 @@ def demo(ctx: typer.Context) -> None:
     import tempfile
     from pathlib import Path
 
-    from carebinder import config, demo as sample
+    from carebinder import config
+    from carebinder import demo as sample
     from carebinder.db import open_binder, session_scope
 
     home = Path(tempfile.mkdtemp(prefix="carebinder-demo-"))

@@ -72,7 +72,7 @@ def edit_appointment(
     companion: str | Keep = KEEP,
     notes: str | Keep = KEEP,
     staff_told: bool | Keep = KEEP,
-    records_sent_on: date | None | Keep = KEEP,
+    records_sent_on: date | Keep | None = KEEP,
     coverage: Coverage | Keep = KEEP,
     coverage_ref: str | Keep = KEEP,
 ) -> Appointment:

@@ -46,13 +46,12 @@ class Checklist:
 def build(session: Session, appointment: Appointment) -> Checklist:
     a = appointment
     opinion_visit = a.purpose in (Purpose.SECOND_OPINION, Purpose.THIRD_OPINION)
-    visit_word = a.purpose.value.replace("-", " ")
     items = [
         Item(
             "staff_told",
-            f"Staff told it is a {visit_word} visit",
-            a.staff_told,
-            "yes" if a.staff_told else "not yet",
+            f"Staff told this is a {a.purpose.value} visit",
+            a.staff_told if opinion_visit else None,
+            "yes" if a.staff_told else ("not yet" if opinion_visit else "not needed"),
             f"carebinder appointment edit {a.id} --told-staff",
         ),
         Item(
@@ -92,7 +91,10 @@ def _record_items(session: Session, a: Appointment) -> list[Item]:
             .where(Record.patient_id == a.patient_id, Record.kind == RecordKind.SURGERY)
         )
     )
-    fix = f"carebinder record add KIND TITLE --file PATH, then carebinder appointment bring {a.id} RECORD"
+    fix = (
+        "carebinder record add KIND TITLE --file PATH,"
+        f" then carebinder appointment bring {a.id} RECORD"
+    )
     items = []
     for kind, label in (
         (RecordKind.PATHOLOGY, "Pathology report in the packet"),
@@ -132,10 +134,15 @@ def _materials_item(session: Session, a: Appointment, opinion_visit: bool) -> It
     detail = (
         "all received"
         if not waiting
-        else "waiting for " + "; ".join(f"#{m.id} {m.description} ({m.status.value})" for m in waiting)
+        else "waiting for "
+        + "; ".join(f"#{m.id} {m.description} ({m.status.value})" for m in waiting)
     )
     return Item(
-        "materials", label, not waiting, detail, "carebinder material update MATERIAL --status received"
+        "materials",
+        label,
+        not waiting,
+        detail,
+        "carebinder material update MATERIAL --status received",
     )
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebinder.errors import InvalidInput, NotFound
+from carebinder.models import OwnedByPatient
 
 T = TypeVar("T")
+Owned = TypeVar("Owned", bound=OwnedByPatient)
 
 # SQLite integers are signed 64-bit; anything outside cannot be an id.
 MAX_ID = 2**63 - 1
@@ -19,7 +21,9 @@ SHORT_TEXT = 200
 LONG_TEXT = 20_000
 
 
-def get_scoped(session: Session, model: type[T], patient_id: int, ident: int, noun: str) -> T:
+def get_scoped(
+    session: Session, model: type[Owned], patient_id: int, ident: int, noun: str
+) -> Owned:
     """The `model` row `ident` if it belongs to `patient_id`; NotFound otherwise.
 
     Every lookup of a user-given id goes through here, so one patient's ids can never
@@ -29,8 +33,8 @@ def get_scoped(session: Session, model: type[T], patient_id: int, ident: int, no
         raise NotFound(noun, ident)
     row = session.scalar(
         select(model).where(
-            model.id == ident,  # type: ignore[attr-defined]
-            model.patient_id == patient_id,  # type: ignore[attr-defined]
+            model.id == ident,
+            model.patient_id == patient_id,
         )
     )
     if row is None:
@@ -90,5 +94,5 @@ def apply(row: object, **values: object) -> None:
             setattr(row, name, value)
 
 
-def text_or_keep(value: str | Keep, option: str, *, limit: int = SHORT_TEXT) -> str | None | Keep:
+def text_or_keep(value: str | Keep, option: str, *, limit: int = SHORT_TEXT) -> str | Keep | None:
     return value if value is KEEP else clean_text(value, option, limit=limit)

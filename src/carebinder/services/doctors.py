@@ -66,16 +66,18 @@ def edit_doctor(
     doctor: Doctor,
     *,
     name: str | Keep = KEEP,
-    role: DoctorRole | None | Keep = KEEP,
-    referred_by: int | None | Keep = KEEP,
+    role: DoctorRole | Keep | None = KEEP,
+    referred_by: int | Keep | None = KEEP,
     npi: str | Keep = KEEP,
     address: str | Keep = KEEP,
     notes: str | Keep = KEEP,
     **contact: str | Keep,
 ) -> Doctor:
-    referrer: Doctor | None | Keep = KEEP
+    referrer: Doctor | Keep | None = KEEP
     if referred_by is not KEEP:
-        referrer = None if referred_by is None else get_doctor(session, doctor.patient_id, referred_by)
+        referrer = (
+            None if referred_by is None else get_doctor(session, doctor.patient_id, referred_by)
+        )
         if referrer is not None and _refers_back_to(referrer, doctor):
             raise InvalidInput("--referred-by: a doctor cannot be referred by themselves.")
     apply(
@@ -137,9 +139,10 @@ def remove_doctor(session: Session, doctor: Doctor) -> None:
 
 
 def _count(session: Session, model: type[Opinion] | type[Appointment], doctor_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(model).where(model.doctor_id == doctor_id)
-    ) or 0
+    return (
+        session.scalar(select(func.count()).select_from(model).where(model.doctor_id == doctor_id))
+        or 0
+    )
 
 
 def to_json(doctor: Doctor) -> dict[str, Any]:

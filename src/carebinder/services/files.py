@@ -7,6 +7,7 @@ A blob leaves the store only after a commit, and only when no file row reference
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,7 +23,9 @@ from carebinder.models import File, Record
 from carebinder.store import Store
 
 
-def attach_files(session: Session, store: Store, record: Record, paths: Sequence[Path]) -> list[File]:
+def attach_files(
+    session: Session, store: Store, record: Record, paths: Sequence[Path]
+) -> list[File]:
     """Store each file and attach it to `record`. All or nothing."""
     for path in paths:  # refuse obvious mistakes before copying anything
         if not path.exists():
@@ -33,7 +36,7 @@ def attach_files(session: Session, store: Store, record: Record, paths: Sequence
     for path in paths:
         blob = store.put(path)
         if blob.created:
-            on_rollback(session, lambda digest=blob.sha256: store.remove(digest))
+            on_rollback(session, functools.partial(store.remove, blob.sha256))
         page_count, unreadable = inspect(blob.path, blob.media_type)
         file = File(
             original_name=display_name(path),
@@ -96,9 +99,7 @@ def release_blobs(session: Session, store: Store, digests: Iterable[str]) -> Non
 
     def cleanup() -> None:
         with Session(engine) as check:
-            still_used = set(
-                check.scalars(select(File.sha256).where(File.sha256.in_(candidates)))
-            )
+            still_used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
         for digest in candidates - still_used:
             store.remove(digest)
 

@@ -19,9 +19,7 @@ STATUS_DATE = {
     MaterialStatus.RETURNED: "returned_on",
 }
 # In hand, already with the new doctor, or done with and returned.
-READY_STATUSES = frozenset(
-    {MaterialStatus.RECEIVED, MaterialStatus.SENT, MaterialStatus.RETURNED}
-)
+READY_STATUSES = frozenset({MaterialStatus.RECEIVED, MaterialStatus.SENT, MaterialStatus.RETURNED})
 
 
 def get_material(session: Session, patient_id: int, ident: int) -> Material:

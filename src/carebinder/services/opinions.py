@@ -69,7 +69,7 @@ def edit_opinion(
     *,
     doctor: int | Keep = KEEP,
     diagnosis: str | Keep = KEEP,
-    date: date | None | Keep = KEEP,
+    date: date | Keep | None = KEEP,
     stage: str | Keep = KEEP,
     plan: str | Keep = KEEP,
     notes: str | Keep = KEEP,

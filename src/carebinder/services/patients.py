@@ -45,7 +45,10 @@ def add_patient(
         name=required_text(name, "NAME"),
         born=_check_born(born),
         address=long_text(address, "--address"),
-        **{field: clean_text(value, f"--{field.replace('_', '-')}") for field, value in contact.items()},
+        **{
+            field: clean_text(value, f"--{field.replace('_', '-')}")
+            for field, value in contact.items()
+        },
     )
     session.add(patient)
     session.flush()
@@ -124,18 +127,19 @@ def patient_contents(session: Session, patient: Patient) -> dict[str, int]:
         ("opinions", Opinion),
         ("appointments", Appointment),
     ):
-        counts[noun] = session.scalar(
-            select(func.count()).select_from(model).where(model.patient_id == patient.id)
-        ) or 0
+        counts[noun] = (
+            session.scalar(
+                select(func.count()).select_from(model).where(model.patient_id == patient.id)
+            )
+            or 0
+        )
     return counts
 
 
 def patient_blobs(session: Session, patient: Patient) -> set[str]:
     """The SHA-256s of every file in `patient`'s records."""
     return set(
-        session.scalars(
-            select(File.sha256).join(Record).where(Record.patient_id == patient.id)
-        )
+        session.scalars(select(File.sha256).join(Record).where(Record.patient_id == patient.id))
     )
 
 

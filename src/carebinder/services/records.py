@@ -71,8 +71,8 @@ def edit_record(
     *,
     kind: RecordKind | Keep = KEEP,
     title: str | Keep = KEEP,
-    date: date | None | Keep = KEEP,
-    doctor: int | None | Keep = KEEP,
+    date: date | Keep | None = KEEP,
+    doctor: int | Keep | None = KEEP,
     institution: str | Keep = KEEP,
     notes: str | Keep = KEEP,
 ) -> Record:
