@@ -16,6 +16,7 @@ from carebinder.cli import (
     doctors,
     materials,
     opinions,
+    packet,
     patients,
     questions,
     records,
@@ -86,6 +87,7 @@ app.add_typer(appointments.app, name="appointment")
 app.add_typer(questions.app, name="question")
 app.add_typer(materials.app, name="material")
 checklist.register(app)
+packet.register(app)
 app.add_typer(db.app, name="db")
 
 

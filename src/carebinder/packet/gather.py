@@ -1,0 +1,367 @@
+"""Everything the packet shows, copied out of the database as frozen plain data.
+
+Nothing here imports ReportLab, and nothing after this touches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from carebinder.choices import MaterialKind, Purpose, RecordKind
+from carebinder.models import Appointment, Doctor, Material, Patient, Question
+from carebinder.services import appointments as appointment_service
+from carebinder.services import checklist as checklist_service
+from carebinder.services import doctors as doctor_service
+from carebinder.services import opinions as opinion_service
+from carebinder.services import records as record_service
+from carebinder.services.materials import READY_STATUSES, list_materials
+from carebinder.store import Store
+
+PURPOSE_TITLES = {
+    Purpose.SECOND_OPINION: "Second-opinion visit",
+    Purpose.THIRD_OPINION: "Third-opinion visit",
+    Purpose.FOLLOW_UP: "Follow-up visit",
+    Purpose.TREATMENT: "Treatment visit",
+    Purpose.OTHER: "Visit",
+}
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    name: str
+    specialty: str | None = None
+    institution: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    npi: str | None = None
+    referred_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    name: str
+    born: date
+    mrn: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+    insurer: str | None
+    plan: str | None
+    member_id: str | None
+    insurer_phone: str | None
+
+
+@dataclass(frozen=True)
+class VisitInfo:
+    appointment_id: int
+    purpose: Purpose
+    title: str
+    doctor: PersonInfo
+    start: datetime  # aware, in the visit's own zone
+    time_zone: str
+    location: str | None
+    companion: str | None
+    coverage: str
+    coverage_ref: str | None
+
+
+@dataclass(frozen=True)
+class OpinionInfo:
+    doctor: str
+    institution: str | None
+    date: date | None
+    diagnosis: str
+    stage: str | None
+    plan: str | None
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    text: str
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    label: str
+    ready: bool | None  # None: does not apply
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    name: str
+    media_type: str
+    path: Path
+    page_count: int | None
+    unreadable: str | None
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    id: int
+    date: date | None
+    kind: str
+    title: str
+    source: str | None
+    notes: str | None
+    files: tuple[FileInfo, ...]
+
+
+@dataclass(frozen=True)
+class Event:
+    date: date
+    label: str
+    kind: str  # "record", "opinion" or "appointment"
+
+
+@dataclass(frozen=True)
+class PacketData:
+    visit: VisitInfo
+    patient: PatientInfo
+    consulted: tuple[PersonInfo, ...]
+    current: OpinionInfo | None
+    opinions: tuple[OpinionInfo, ...]
+    differing: frozenset[str]
+    opinion_notes: tuple[str, ...]
+    questions: tuple[QuestionInfo, ...]
+    earlier_questions: tuple[QuestionInfo, ...]
+    bring: tuple[CheckInfo, ...]
+    preparation: tuple[CheckInfo, ...]
+    materials: tuple[CheckInfo, ...]
+    care_team: tuple[PersonInfo, ...]
+    records: tuple[RecordInfo, ...]
+    timeline: tuple[Event, ...]
+    generated_on: date
+
+
+def person(doctor: Doctor) -> PersonInfo:
+    return PersonInfo(
+        name=doctor.name,
+        specialty=doctor.specialty,
+        institution=doctor.institution,
+        role=doctor.role.value if doctor.role else None,
+        phone=doctor.phone,
+        email=doctor.email,
+        address=doctor.address,
+        npi=doctor.npi,
+        referred_by=doctor.referred_by.name if doctor.referred_by else None,
+    )
+
+
+def _patient(patient: Patient) -> PatientInfo:
+    return PatientInfo(
+        name=patient.name,
+        born=patient.born,
+        mrn=patient.mrn,
+        phone=patient.phone,
+        email=patient.email,
+        address=patient.address,
+        insurer=patient.insurer,
+        plan=patient.plan,
+        member_id=patient.member_id,
+        insurer_phone=patient.insurer_phone,
+    )
+
+
+def gather(session: Session, store: Store, appointment: Appointment) -> PacketData:
+    """Copy out everything the packet for `appointment` shows."""
+    pid = appointment.patient_id
+    patient = session.get_one(Patient, pid)
+    comparison = opinion_service.compare(session, pid)
+    opinions = tuple(
+        OpinionInfo(
+            doctor=o.doctor.name,
+            institution=o.doctor.institution,
+            date=o.date,
+            diagnosis=o.diagnosis,
+            stage=o.stage,
+            plan=o.plan,
+        )
+        for o in comparison.opinions
+    )
+    records = _records(session, store, appointment)
+    visit = _visit(appointment)
+    return PacketData(
+        visit=visit,
+        patient=_patient(patient),
+        consulted=_consulted(session, appointment),
+        current=opinions[-1] if opinions else None,
+        opinions=opinions,
+        differing=comparison.differing,
+        opinion_notes=tuple(comparison.notes),
+        questions=_questions(session, pid, appointment.id, this_visit=True),
+        earlier_questions=_questions(session, pid, appointment.id, this_visit=False),
+        bring=_bring(session, appointment, records),
+        preparation=_preparation(session, appointment),
+        materials=tuple(
+            CheckInfo(
+                f"{m.kind.value.replace('-', ' ').capitalize()}: {m.description}"
+                + (f" (from {m.institution})" if m.institution else ""),
+                m.status in READY_STATUSES,
+                _material_status(m),
+            )
+            for m in list_materials(session, pid)
+        ),
+        care_team=tuple(person(d) for d in doctor_service.list_doctors(session, pid)),
+        records=records,
+        timeline=_timeline(session, pid, records),
+        generated_on=date.today(),
+    )
+
+
+def _visit(appointment: Appointment) -> VisitInfo:
+    return VisitInfo(
+        appointment_id=appointment.id,
+        purpose=appointment.purpose,
+        title=PURPOSE_TITLES[appointment.purpose],
+        doctor=person(appointment.doctor),
+        start=appointment_service.local_start(appointment),
+        time_zone=appointment.time_zone,
+        location=appointment.location,
+        companion=appointment.companion,
+        coverage=appointment.coverage.value,
+        coverage_ref=appointment.coverage_ref,
+    )
+
+
+def _consulted(session: Session, appointment: Appointment) -> tuple[PersonInfo, ...]:
+    """The other doctors who gave an opinion or whom the patient saw, first seen first."""
+    seen: dict[int, Doctor] = {}
+    for opinion in opinion_service.list_opinions(session, appointment.patient_id):
+        seen.setdefault(opinion.doctor_id, opinion.doctor)
+    for visit in appointment_service.list_appointments(session, appointment.patient_id):
+        if visit.starts_at < appointment.starts_at:
+            seen.setdefault(visit.doctor_id, visit.doctor)
+    seen.pop(appointment.doctor_id, None)
+    return tuple(person(d) for d in seen.values())
+
+
+def _questions(
+    session: Session, patient_id: int, appointment_id: int, *, this_visit: bool
+) -> tuple[QuestionInfo, ...]:
+    query = (
+        select(Question)
+        .where(Question.patient_id == patient_id)
+        .options(selectinload(Question.answered_by))
+        .order_by(Question.id)
+    )
+    if this_visit:
+        query = query.where(Question.appointment_id == appointment_id)
+    else:
+        query = query.where(
+            (Question.appointment_id.is_(None)) | (Question.appointment_id != appointment_id),
+            Question.answer.is_not(None),
+        )
+    return tuple(
+        QuestionInfo(
+            text=q.text,
+            answer=q.answer,
+            answered_by=q.answered_by.name if q.answered_by else None,
+            answered_on=q.answered_on,
+        )
+        for q in session.scalars(query)
+    )
+
+
+def _records(session: Session, store: Store, appointment: Appointment) -> tuple[RecordInfo, ...]:
+    return tuple(
+        RecordInfo(
+            id=r.id,
+            date=r.date,
+            kind=r.kind.value,
+            title=r.title,
+            source=record_service.source_label(r),
+            notes=r.notes,
+            files=tuple(
+                FileInfo(
+                    name=f.original_name,
+                    media_type=f.media_type,
+                    path=store.path_for(f.sha256),
+                    page_count=f.page_count,
+                    unreadable=f.unreadable,
+                )
+                for f in r.files
+            ),
+        )
+        for r in appointment_service.packet_records(session, appointment)
+    )
+
+
+def _material_status(material: Material) -> str:
+    on = {
+        "requested": material.requested_on,
+        "received": material.received_on,
+        "sent": material.sent_on,
+        "returned": material.returned_on,
+    }.get(material.status.value)
+    return material.status.value + (f" {on.isoformat()}" if on else "")
+
+
+def _bring(
+    session: Session, appointment: Appointment, records: tuple[RecordInfo, ...]
+) -> tuple[CheckInfo, ...]:
+    """What to carry on the day. Ticked only when the binder shows it is in hand."""
+    materials = list_materials(session, appointment.patient_id)
+
+    def in_hand(kind: MaterialKind) -> CheckInfo | None:
+        of_kind = [m for m in materials if m.kind is kind]
+        if not of_kind:
+            return None
+        label = {
+            MaterialKind.IMAGING_DISC: "Imaging discs",
+            MaterialKind.GLASS_SLIDES: "Pathology slides",
+            MaterialKind.TISSUE_BLOCKS: "Tissue blocks",
+        }[kind]
+        ready = all(m.status in READY_STATUSES for m in of_kind)
+        return CheckInfo(label, ready, "received" if ready else "not yet received")
+
+    medication_list = any(r.kind == RecordKind.MEDICATION_LIST.value for r in records)
+    items = [
+        CheckInfo("Photo ID", False, "tick when packed"),
+        CheckInfo("Insurance card", False, "tick when packed"),
+        CheckInfo(
+            "Medication list",
+            medication_list,
+            "in this packet" if medication_list else "write one, or add it as a record",
+        ),
+        in_hand(MaterialKind.IMAGING_DISC),
+        in_hand(MaterialKind.GLASS_SLIDES),
+        in_hand(MaterialKind.TISSUE_BLOCKS),
+        CheckInfo("This packet and the list of questions", True, ""),
+    ]
+    return tuple(item for item in items if item is not None)
+
+
+def _preparation(session: Session, appointment: Appointment) -> tuple[CheckInfo, ...]:
+    result = checklist_service.build(session, appointment)
+    keep = {"staff_told", "records_sent", "coverage", "companion"}
+    return tuple(
+        CheckInfo(item.label, item.ready, item.detail) for item in result.items if item.key in keep
+    )
+
+
+def _timeline(
+    session: Session, patient_id: int, records: tuple[RecordInfo, ...]
+) -> tuple[Event, ...]:
+    events: list[Event] = []
+    for record in records:
+        if record.date is not None:
+            events.append(Event(record.date, record.title, "record"))
+    for opinion in opinion_service.list_opinions(session, patient_id):
+        if opinion.date is not None:
+            events.append(Event(opinion.date, f"Opinion: {opinion.doctor.name}", "opinion"))
+    for visit in appointment_service.list_appointments(session, patient_id):
+        if visit.status.value != "cancelled":
+            start = appointment_service.local_start(visit)
+            events.append(Event(start.date(), f"Visit: {visit.doctor.name}", "appointment"))
+    return tuple(sorted(events, key=lambda e: (e.date, e.kind)))

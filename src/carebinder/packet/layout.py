@@ -1,0 +1,115 @@
+"""Building blocks shared by the packet's ReportLab documents."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Paragraph,
+    Table,
+    TableStyle,
+)
+
+from carebinder.packet.styles import RULE, Geometry, geometry, styles, text
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    page_count: int
+    # (title, level, 0-based page index within this document)
+    bookmarks: tuple[tuple[str, int, int], ...]
+
+
+class Mark(Flowable):
+    """An invisible flowable that notes the page a section (or record) starts on."""
+
+    def __init__(self, title: str, level: int = 0, key: object = None) -> None:
+        super().__init__()
+        self.title = title
+        self.level = level
+        self.key = key
+        self.width = self.height = 0
+
+    def draw(self) -> None:
+        pass
+
+
+class _Doc(BaseDocTemplate):
+    def __init__(self, buffer: io.BytesIO, geo: Geometry, **kwargs: Any) -> None:
+        super().__init__(buffer, pagesize=(geo.width, geo.height), **kwargs)
+        x, y, w, h = geo.frame
+        frame = Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+        self.marks: list[tuple[str, int, int, object]] = []
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        if isinstance(flowable, Mark):
+            self.marks.append((flowable.title, flowable.level, self.page - 1, flowable.key))
+
+
+def build(story: list[Flowable], paper: str, title: str) -> tuple[Rendered, list[Any]]:
+    buffer = io.BytesIO()
+    doc = _Doc(buffer, geometry(paper), title=title, author="carebinder")
+    doc.build(story)
+    bookmarks = tuple((t, level, page) for t, level, page, _ in doc.marks)
+    return Rendered(buffer.getvalue(), doc.page, bookmarks), doc.marks
+
+
+def p(value: object, style: str = "body") -> Paragraph:
+    return Paragraph(text(value), styles()[style])
+
+
+def markup(markup: str, style: str = "body") -> Paragraph:
+    return Paragraph(markup, styles()[style])
+
+
+def or_dash(value: object) -> str:
+    return "—" if value in (None, "") else str(value)
+
+
+def fmt_date(value: Any) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def table(
+    rows: list[list[Any]],
+    widths: Sequence[float],
+    *,
+    header: bool = True,
+    extra: Sequence[Any] = (),
+) -> Table:
+    grid = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
+    commands: list[Any] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+    ]
+    if header:
+        commands.append(("LINEBELOW", (0, 0), (-1, 0), 0.9, RULE))
+    grid.setStyle(TableStyle([*commands, *extra]))
+    return grid
+
+
+def pairs(items: Sequence[tuple[str, object]], width: float) -> Table:
+    """A two-column label/value table, skipping empty values."""
+    rows = [[p(label, "muted"), p(value)] for label, value in items if value not in (None, "")]
+    if not rows:
+        rows = [[p("—", "muted"), p("not recorded")]]
+    return table(
+        rows,
+        [45 * mm, width - 45 * mm],
+        header=False,
+        extra=[("LINEBELOW", (0, 0), (-1, -1), 0, RULE)],
+    )

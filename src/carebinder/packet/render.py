@@ -1,0 +1,348 @@
+"""The packet's own pages, laid out with ReportLab from gathered data. No database here.
+
+Two documents come out: the front matter (cover to records index) and the record pages
+(a separator per record, then its images placed on pages). Merged PDF pages are not
+rendered here; assemble.py inserts them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
+
+from carebinder.packet.gather import CheckInfo, PacketData, PersonInfo, QuestionInfo
+from carebinder.packet.layout import (
+    Mark,
+    Rendered,
+    build,
+    fmt_date,
+    markup,
+    or_dash,
+    p,
+    pairs,
+    table,
+)
+from carebinder.packet.styles import DIFFERS, NOT_APPLICABLE, OPEN, RULE, TICK, geometry, text
+from carebinder.packet.timeline import drawing, key_events, legend
+
+ANSWER_LINES = 3
+
+
+def _person_line(who: PersonInfo) -> str:
+    return ", ".join(x for x in (who.name, who.specialty, who.institution) if x)
+
+
+def _check(item: CheckInfo) -> Paragraph:
+    mark = TICK if item.ready else (NOT_APPLICABLE if item.ready is None else OPEN)
+    detail = f' <font color="#52606d">— {text(item.detail)}</font>' if item.detail else ""
+    return markup(f"{mark}&nbsp;&nbsp;{text(item.label)}{detail}", "check")
+
+
+# --- front matter ---------------------------------------------------------------------------
+
+
+def _cover(data: PacketData, width: float) -> list[Flowable]:
+    v, pt = data.visit, data.patient
+    when = f"{v.start:%A %d %B %Y, %H:%M} ({v.start.tzname()}, {v.time_zone})"
+    story: list[Flowable] = [
+        Mark("Cover"),
+        p(v.title, "title"),
+        markup(f"<b>{text(v.doctor.name)}</b>", "big"),
+        p(", ".join(x for x in (v.doctor.specialty, v.doctor.institution) if x) or " ", "big"),
+        Spacer(1, 2 * mm),
+        p(when, "big_bold"),
+    ]
+    if v.location:
+        story.append(p(v.location, "big"))
+    story += [Spacer(1, 8 * mm), p("Patient", "h2")]
+    identity = [
+        ("Name", pt.name),
+        ("Date of birth", fmt_date(pt.born)),
+        ("MRN", pt.mrn),
+        ("Phone", pt.phone),
+        ("Email", pt.email),
+        ("Address", pt.address),
+    ]
+    story.append(pairs(identity, width))
+    story.append(p("Insurance", "h2"))
+    coverage = v.coverage + (f" (reference {v.coverage_ref})" if v.coverage_ref else "")
+    story.append(
+        pairs(
+            [
+                ("Payer", pt.insurer),
+                ("Plan", pt.plan),
+                ("Member id", pt.member_id),
+                ("Insurer phone", pt.insurer_phone),
+                ("Coverage for this visit", coverage),
+            ],
+            width,
+        )
+    )
+    story.append(p("Companion", "h2"))
+    story.append(p(v.companion or "None named", "body"))
+    story.append(p("Why I am here", "h2"))
+    seeking = {
+        "second-opinion": "a second opinion",
+        "third-opinion": "a third opinion",
+    }.get(v.purpose.value)
+    if seeking:
+        statement = f"I am seeking {seeking} on my diagnosis and proposed treatment."
+    else:
+        statement = f"This is a {v.purpose.value.replace('-', ' ')} visit."
+    story.append(p(statement, "body"))
+    if data.consulted:
+        story.append(p("Doctors I have already consulted:", "body"))
+        for doctor in data.consulted:
+            story.append(markup(f"•&nbsp;{text(_person_line(doctor))}", "check"))
+    return story
+
+
+def _summary(data: PacketData, width: float) -> list[Flowable]:
+    story: list[Flowable] = [PageBreak(), Mark("Summary"), p("Summary", "h1")]
+    current = data.current
+    if current is None:
+        story.append(p("No opinion has been recorded yet.", "body"))
+    else:
+        source = ", ".join(x for x in (current.doctor, fmt_date(current.date)) if x)
+        story += [
+            pairs(
+                [
+                    ("Current diagnosis", current.diagnosis),
+                    ("Stage", or_dash(current.stage)),
+                    ("Proposed treatment", or_dash(current.plan)),
+                    ("According to", source),
+                ],
+                width,
+            ),
+        ]
+    story += [p("Timeline", "h2"), drawing(data.timeline, width), legend(width)]
+    events = key_events(data.timeline)
+    if events:
+        rows = [[p(fmt_date(e.date), "cell"), p(e.label, "cell")] for e in events]
+        story.append(Spacer(1, 2 * mm))
+        story.append(table(rows, [28 * mm, width - 28 * mm], header=False))
+        hidden = len(data.timeline) - len(events)
+        if hidden > 0:
+            story.append(
+                p(f"…and {hidden} more dated records, listed in the records index.", "muted")
+            )
+    return story
+
+
+FIELD_TITLES = (("diagnosis", "Diagnosis"), ("stage", "Stage"), ("plan", "Proposed treatment"))
+
+
+def _opinions(data: PacketData, width: float) -> list[Flowable]:
+    story: list[Flowable] = [PageBreak(), Mark("Opinions so far"), p("Opinions so far", "h1")]
+    if not data.opinions:
+        return [*story, p("No opinion has been recorded yet.")]
+    header = [p("Doctor", "cell_bold"), p("Date", "cell_bold")] + [
+        p(f"{title} ≠" if key in data.differing else title, "cell_bold")
+        for key, title in FIELD_TITLES
+    ]
+    rows = [header]
+    for o in data.opinions:
+        doctor = o.doctor + (f"\n{o.institution}" if o.institution else "")
+        rows.append(
+            [
+                p(doctor, "cell"),
+                p(fmt_date(o.date), "cell"),
+                p(o.diagnosis, "cell"),
+                p(or_dash(o.stage), "cell"),
+                p(or_dash(o.plan), "cell"),
+            ]
+        )
+    shade = [
+        ("BACKGROUND", (2 + i, 0), (2 + i, -1), DIFFERS)
+        for i, (key, _) in enumerate(FIELD_TITLES)
+        if key in data.differing
+    ]
+    widths = [0.19 * width, 0.12 * width, 0.25 * width, 0.14 * width, 0.30 * width]
+    story.append(table(rows, widths, extra=shade))
+    story.append(Spacer(1, 3 * mm))
+    if data.differing:
+        names = ", ".join(t.lower() for k, t in FIELD_TITLES if k in data.differing)
+        story.append(p(f"≠ and shading mark where the opinions differ: {names}.", "body"))
+        for note in data.opinion_notes:
+            story.append(p(note, "body"))
+    elif len(data.opinions) > 1:
+        story.append(p("The opinions agree on diagnosis, stage and treatment.", "body"))
+    return story
+
+
+class Ruled(Flowable):
+    """Lines to write an answer on."""
+
+    def __init__(self, width: float, lines: int = ANSWER_LINES, gap: float = 8 * mm) -> None:
+        super().__init__()
+        self.width, self.lines, self.gap = width, lines, gap
+        self.height = lines * gap
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(RULE)
+        self.canv.setLineWidth(0.5)
+        for i in range(1, self.lines + 1):
+            y = self.height - i * self.gap
+            self.canv.line(0, y, self.width, y)
+
+
+def _questions(data: PacketData, width: float) -> list[Flowable]:
+    story: list[Flowable] = [
+        PageBreak(),
+        Mark("Questions for this visit"),
+        p("Questions for this visit", "h1"),
+    ]
+    if not data.questions:
+        story.append(p("No questions written for this visit.", "muted"))
+    for number, q in enumerate(data.questions, 1):
+        block: list[Flowable] = [p(f"{number}. {q.text}", "question")]
+        if q.answer:
+            block.append(_answer(q))
+        block.append(Ruled(width))
+        story.append(KeepTogether(block))
+    if data.earlier_questions:
+        story += [p("Asked before, with the answers given", "h2")]
+        for q in data.earlier_questions:
+            story.append(KeepTogether([p(q.text, "question"), _answer(q)]))
+    return story
+
+
+def _answer(q: QuestionInfo) -> Paragraph:
+    who = ", ".join(
+        x for x in (q.answered_by, fmt_date(q.answered_on) if q.answered_on else None) if x
+    )
+    suffix = f' <font color="#52606d">({text(who)})</font>' if who else ""
+    return markup(f"{text(q.answer)}{suffix}", "body")
+
+
+def _checklist(data: PacketData, width: float) -> list[Flowable]:
+    story: list[Flowable] = [
+        PageBreak(),
+        Mark("Checklist"),
+        p("Checklist", "h1"),
+        p("What to bring", "h2"),
+    ]
+    story += [_check(item) for item in data.bring]
+    story.append(p("Preparation", "h2"))
+    story += [_check(item) for item in data.preparation]
+    story.append(p("Materials", "h2"))
+    if data.materials:
+        story += [_check(item) for item in data.materials]
+    else:
+        story.append(p("No slides, blocks or discs recorded.", "muted"))
+    return story
+
+
+def _care_team(data: PacketData, width: float) -> list[Flowable]:
+    story: list[Flowable] = [CondPageBreak(60 * mm), Mark("Care team"), p("Care team", "h1")]
+    if not data.care_team:
+        return [*story, p("No doctors recorded.", "muted")]
+    rows = [[p(h, "cell_bold") for h in ("Name", "Role", "Institution", "Contact")]]
+    for who in data.care_team:
+        name = who.name + (f"\n{who.specialty}" if who.specialty else "")
+        role = (who.role or "—").replace("-", " ") + (
+            f"\nreferred by {who.referred_by}" if who.referred_by else ""
+        )
+        contact = "\n".join(
+            x
+            for x in (who.phone, who.email, who.address, f"NPI {who.npi}" if who.npi else None)
+            if x
+        )
+        rows.append(
+            [
+                p(name, "cell"),
+                p(role, "cell"),
+                p(or_dash(who.institution), "cell"),
+                p(contact or "—", "cell"),
+            ]
+        )
+    story.append(table(rows, [0.26 * width, 0.2 * width, 0.24 * width, 0.30 * width]))
+    return story
+
+
+def _index(data: PacketData, width: float, pages: Mapping[int, int] | None) -> list[Flowable]:
+    story: list[Flowable] = [PageBreak(), Mark("Records index"), p("Records index", "h1")]
+    if not data.records:
+        return [*story, p("No records in this packet.", "muted")]
+    if pages is None:
+        story.append(p("The records are not included in this copy of the packet.", "muted"))
+    rows = [[p(h, "cell_bold") for h in ("Date", "Kind", "Title", "Source", "Page")]]
+    for r in data.records:
+        page = "—" if pages is None else str(pages.get(r.id, "—"))
+        rows.append(
+            [
+                p(fmt_date(r.date), "cell"),
+                p(r.kind.replace("-", " "), "cell"),
+                p(r.title, "cell"),
+                p(or_dash(r.source), "cell"),
+                p(page, "cell"),
+            ]
+        )
+    widths = [0.14 * width, 0.14 * width, 0.38 * width, 0.24 * width, 0.10 * width]
+    story.append(table(rows, widths))
+    return story
+
+
+def render_front(data: PacketData, paper: str, record_pages: Mapping[int, int] | None) -> Rendered:
+    """Cover to records index. `record_pages` maps record id → packet page (1-based)."""
+    width = geometry(paper).frame[2]
+    story = [
+        *_cover(data, width),
+        *_summary(data, width),
+        *_opinions(data, width),
+        *_questions(data, width),
+        *_checklist(data, width),
+        *_care_team(data, width),
+        *_index(data, width, record_pages),
+    ]
+    rendered, _ = build(story, paper, f"{data.visit.title}: packet")
+    return rendered
+
+
+def render_stamp(data: PacketData, paper: str) -> bytes:
+    """The header and footer every page carries, as a one-page PDF (made a form later).
+
+    "Page X of Y" is not in it: assembly adds that per page.
+    """
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from carebinder.packet.styles import (
+        BAND_BOTTOM,
+        BAND_TOP,
+        FONT,
+        FONT_BOLD,
+        MARGIN_SIDE,
+        MUTED,
+        register_fonts,
+    )
+
+    register_fonts()
+    geo = geometry(paper)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(geo.width, geo.height))
+    top = geo.height - BAND_TOP / 2
+    left, right = MARGIN_SIDE, geo.width - MARGIN_SIDE
+    canvas.setFillColor(MUTED)
+    canvas.setFont(FONT_BOLD, 8.5)
+    canvas.drawString(left, top, data.patient.name)
+    name_width = canvas.stringWidth(data.patient.name, FONT_BOLD, 8.5)
+    canvas.setFont(FONT, 8.5)
+    canvas.drawString(left + name_width, top, f"  ·  born {fmt_date(data.patient.born)}")
+    visit = f"{data.visit.title}, {fmt_date(data.visit.start.date())}"
+    canvas.drawRightString(right, top, visit)
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.4)
+    canvas.line(left, top - 2.2 * mm, right, top - 2.2 * mm)
+    bottom = BAND_BOTTOM / 2 - 4
+    canvas.line(left, bottom + 4.5 * mm, right, bottom + 4.5 * mm)
+    canvas.setFont(FONT, 7)
+    canvas.drawString(
+        left, bottom, f"Confidential medical information · prepared {fmt_date(data.generated_on)}"
+    )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
