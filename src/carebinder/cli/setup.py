@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -57,30 +58,55 @@ def init(
     note("Next: carebinder doctor add NAME --specialty TEXT --institution TEXT")
 
 
-def demo(ctx: typer.Context) -> None:
-    """Build a sample binder in a new temporary folder, to try carebinder without your data.
+def demo(
+    ctx: typer.Context,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the sample packet (default: inside the sample binder).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Build a sample binder in a new temporary folder, and its packet, to try carebinder
+    without your own data.
 
-    Example: carebinder demo
+    Example: carebinder demo --out sample-packet.pdf
     """
     import tempfile
-    from pathlib import Path
 
     from carebinder import config
     from carebinder import demo as sample
     from carebinder.db import open_binder, session_scope
+    from carebinder.errors import Conflict
+    from carebinder.models import Appointment
+    from carebinder.packet.build import Options, build_packet
+    from carebinder.packet.gather import gather
+    from carebinder.store import Store
 
+    if out_file is not None and out_file.exists():
+        raise Conflict(f"{out_file} already exists. Choose another --out file.")
     home = Path(tempfile.mkdtemp(prefix="carebinder-demo-"))
     settings = config.resolve(home=home, database_url=None, environ={})
     engine = open_binder(settings, create=True)
     try:
         with session_scope(engine) as s:
             summary = sample.build(s, settings)
+        with session_scope(engine, write=False) as s:
+            visit = s.get_one(Appointment, summary.appointment_id)
+            data = gather(s, Store(settings.store_dir), visit)
     finally:
         engine.dispose()
-    note(f"Sample binder for {summary.patient_name} written to {home}")
-    out(str(home))
+    packet_path = (out_file or home / "sample-packet.pdf").absolute()
+    result = build_packet(data, packet_path, Options())
+    note(f"Sample binder for {summary.patient_name}: {home}")
+    note(f"Its packet ({result.pages} pages): {packet_path}")
+    out(str(packet_path))
     note("Try it:")
     note(f"  export CAREBINDER_HOME={home}")
     note("  carebinder record list")
     note("  carebinder opinion compare")
     note(f"  carebinder checklist {summary.appointment_id}")
+    note(f"  carebinder packet {summary.appointment_id}")

@@ -22,6 +22,11 @@ from carebinder.services import records as record_service
 from carebinder.services.materials import READY_STATUSES, list_materials
 from carebinder.store import Store
 
+# For the doctor reading the packet (the patient-facing notes live in services/opinions.py).
+DOCTORS_NOTE = (
+    "The opinions differ. The patient may ask the doctors to discuss their conclusions together."
+)
+
 PURPOSE_TITLES = {
     Purpose.SECOND_OPINION: "Second-opinion visit",
     Purpose.THIRD_OPINION: "Third-opinion visit",
@@ -198,7 +203,7 @@ def gather(session: Session, store: Store, appointment: Appointment) -> PacketDa
         current=opinions[-1] if opinions else None,
         opinions=opinions,
         differing=comparison.differing,
-        opinion_notes=tuple(comparison.notes),
+        opinion_notes=(DOCTORS_NOTE,) if comparison.differs else (),
         questions=_questions(session, pid, appointment.id, this_visit=True),
         earlier_questions=_questions(session, pid, appointment.id, this_visit=False),
         bring=_bring(session, appointment, records),

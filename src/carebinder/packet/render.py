@@ -236,7 +236,12 @@ def _checklist(data: PacketData, width: float) -> list[Flowable]:
 
 
 def _care_team(data: PacketData, width: float) -> list[Flowable]:
-    story: list[Flowable] = [CondPageBreak(60 * mm), Mark("Care team"), p("Care team", "h1")]
+    story: list[Flowable] = [
+        CondPageBreak(60 * mm),
+        Spacer(1, 6 * mm),
+        Mark("Care team"),
+        p("Care team", "h1"),
+    ]
     if not data.care_team:
         return [*story, p("No doctors recorded.", "muted")]
     rows = [[p(h, "cell_bold") for h in ("Name", "Role", "Institution", "Contact")]]
