@@ -67,10 +67,11 @@ def resolve(
 
 
 def sqlite_path(url: str) -> Path | None:
-    prefix = "sqlite:///"
-    if not url.startswith("sqlite") or not url.startswith(prefix):
+    """The file of a SQLite URL (`sqlite:///x.db`, `sqlite+pysqlite:///x.db`), else None."""
+    scheme, separator, rest = url.partition(":///")
+    if not separator or scheme.split("+", 1)[0] != "sqlite":
         return None
-    rest = url[len(prefix) :].split("?", 1)[0]
+    rest = rest.split("?", 1)[0]
     if rest in ("", ":memory:"):
         return None
     return Path(rest)

@@ -101,18 +101,22 @@ def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
     config.make_private_dir(settings.store_dir)
     prepare_sqlite_file(settings)
     engine = make_engine(settings.database_url)
-    revision = current_revision(engine)
-    if revision == SCHEMA_HEAD:
-        return engine
-    if revision is not None and revision not in SCHEMA_REVISIONS:
-        raise SchemaTooNew(
-            "This binder was written by a newer carebinder. Update carebinder to open it."
-        )
-    if revision is None and not create:
-        raise BinderMissing(
-            "The database has no binder in it yet. Create one with `carebinder init`."
-        )
-    upgrade(engine)
+    try:
+        revision = current_revision(engine)
+        if revision == SCHEMA_HEAD:
+            return engine
+        if revision is not None and revision not in SCHEMA_REVISIONS:
+            raise SchemaTooNew(
+                "This binder was written by a newer carebinder. Update carebinder to open it."
+            )
+        if revision is None and not create:
+            raise BinderMissing(
+                "The database has no binder in it yet. Create one with `carebinder init`."
+            )
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

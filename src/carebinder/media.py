@@ -19,7 +19,6 @@ _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
     (0, b"MM\x00*", "image/tiff"),
     (0, b"GIF87a", "image/gif"),
     (0, b"GIF89a", "image/gif"),
-    (0, b"BM", "image/bmp"),
     (128, b"DICM", "application/dicom"),
     (0, b"PK\x03\x04", "application/zip"),
     (0, b"PK\x05\x06", "application/zip"),
@@ -33,6 +32,8 @@ def sniff(header: bytes) -> str:
     for offset, magic, media_type in _SIGNATURES:
         if header[offset : offset + len(magic)] == magic:
             return media_type
+    if _is_bmp(header):
+        return "image/bmp"
     if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
         return "image/webp"
     if header[4:8] == b"ftyp" and header[8:12] in (b"heic", b"heix", b"mif1", b"heim"):
@@ -45,14 +46,23 @@ def sniff(header: bytes) -> str:
     return "application/octet-stream"
 
 
+def _is_bmp(header: bytes) -> bool:
+    """ "BM", zero reserved bytes, and a known DIB header size (so "BMI 31" stays text)."""
+    return (
+        header[:2] == b"BM"
+        and header[6:10] == b"\x00\x00\x00\x00"
+        and int.from_bytes(header[14:18], "little") in (12, 40, 52, 56, 64, 108, 124)
+    )
+
+
 def _looks_like_text(header: bytes) -> bool:
     if b"\x00" in header:
         return False
     try:
         header.decode("utf-8")
     except UnicodeDecodeError as error:
-        # A multi-byte character cut at the end of the header is still text.
-        return error.start >= len(header) - 3
+        # A multi-byte character cut off by the end of the header is still text.
+        return error.reason == "unexpected end of data" and len(header) == HEADER_SIZE
     return True
 
 

@@ -20,6 +20,7 @@ from carebinder.errors import FileRefused
 from carebinder.media import HEADER_SIZE, sniff
 
 CHUNK = 1 << 20
+NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 TEMP_PREFIX = ".tmp-"
 
 
@@ -94,8 +95,9 @@ class Store:
 
 
 def _open_source(source: Path) -> int:
+    # Non-blocking, so a named pipe with no writer is refused instead of waiting forever.
     try:
-        fd = os.open(source, os.O_RDONLY)
+        fd = os.open(source, os.O_RDONLY | NONBLOCK)
     except FileNotFoundError:
         raise FileRefused(source, "no such file. Check the path.") from None
     except IsADirectoryError:
@@ -111,6 +113,8 @@ def _open_source(source: Path) -> int:
     if not stat.S_ISREG(mode):
         os.close(fd)
         raise FileRefused(source, "it is not a regular file.")
+    if NONBLOCK:
+        os.set_blocking(fd, True)
     return fd
 
 

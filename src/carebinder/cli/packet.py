@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,22 @@ from carebinder.errors import Conflict, InvalidInput
 
 # Packets this long report their progress on stderr.
 PROGRESS_RECORDS = 20
+
+
+with warnings.catch_warnings():
+    # Typer calls flag_value unsupported, yet it is the one way to let `--password` be
+    # given alone (then asked for without echo) or with its value; Typer is pinned <0.29.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    PasswordOption = Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="Encrypt the PDF (AES-256) with this password. Give --password alone to be"
+            " asked for it without it showing on screen.",
+            show_default=False,
+            flag_value="",
+        ),
+    ]
 
 
 def register(app: App) -> None:
@@ -43,15 +60,7 @@ def packet(
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite the file if it exists.")] = False,
     paper: Annotated[str, typer.Option(help="Paper size: letter or a4.")] = "letter",
-    password: Annotated[
-        str | None,
-        typer.Option(
-            help="Encrypt the PDF (AES-256) with this password. Give --password alone to be"
-            " asked for it without it showing on screen.",
-            show_default=False,
-            flag_value="",
-        ),
-    ] = None,
+    password: PasswordOption = None,
     no_records: Annotated[
         bool, typer.Option("--no-records", help="Only the summary pages, without the records.")
     ] = False,

@@ -1,24 +1,28 @@
-"""From gathered data to the packet file: triage, render, assemble. No database here."""
+"""From gathered data to the packet file: triage, render, assemble. No database here.
+
+On a big packet the two slow halves run at once: ReportLab lays out the packet's own
+pages in a second process while pikepdf wraps the records' PDF pages in this one.
+"""
 
 from __future__ import annotations
 
-import io
+import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pikepdf
-
-from carebinder.packet.assemble import Assembler, Metadata, record_start_pages, segments
+from carebinder.packet.assemble import Assembler, Metadata, record_start_pages
 from carebinder.packet.gather import PacketData
-from carebinder.packet.layout import fmt_date
+from carebinder.packet.layout import Rendered, fmt_date
 from carebinder.packet.record_pages import render_records
 from carebinder.packet.render import render_front, render_stamp
-from carebinder.packet.triage import ImagePart, RecordPlan, planned
+from carebinder.packet.triage import RecordPlan, planned
 
 PAPERS = ("letter", "a4")
+# Below this many merged pages, starting a second process costs more than it saves.
+PARALLEL_PAGES = 200
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,31 @@ class Result:
     separately: tuple[tuple[str, str, str], ...]
 
 
+@dataclass(frozen=True)
+class Pages:
+    """Everything ReportLab makes for one packet."""
+
+    front: Rendered
+    records: Rendered | None
+    stamp: bytes
+
+
+def render_pages(data: PacketData, plans: Sequence[RecordPlan], paper: str) -> Pages:
+    """Lay out the packet's own pages. Runs in a worker process for big packets."""
+    records = render_records(plans, paper) if plans else None
+    # The index's page numbers change only digits; lay out again until the count settles.
+    front = render_front(data, paper, {p.record.id: 99999 for p in plans} or None)
+    for _ in range(3):
+        again = render_front(
+            data, paper, record_start_pages(front.page_count, records, plans) or None
+        )
+        settled = again.page_count == front.page_count
+        front = again
+        if settled:
+            break
+    return Pages(front, records, render_stamp(data, paper))
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -47,70 +76,63 @@ def build_packet(
 ) -> Result:
     """Write the packet for `data` to `out`. Bad record files are listed, never fatal."""
     records = data.records if options.include_records else ()
-    with ExitStack() as open_files:
-        # qpdf copies pages lazily: every source stays open until the packet is saved.
-        plans = open_files.enter_context(planned(records))
-        records_doc, marks = render_records(plans, options.paper) if plans else (None, [])
+    with planned(records) as (plans, opened):
+        merged = sum(plan.merged_pages for plan in plans)
         if plans:
-            merged = sum(plan.merged_pages for plan in plans)
-            progress(f"Laid out {len(plans)} records; merging {merged} pages of their files.")
-        # The index's page numbers change only digits; lay out again until they settle.
-        front = render_front(data, options.paper, {r.id: 99999 for r in records} or None)
-        for _ in range(3):
-            starts = record_start_pages(front.page_count, records_doc, marks, plans)
-            again = render_front(data, options.paper, starts or None)
-            settled = again.page_count == front.page_count
-            front = again
-            if settled:
-                break
-
-        assembler = Assembler(options.paper, render_stamp(data, options.paper))
-        open_files.callback(assembler.close)
-        outline = list(front.bookmarks)
-        assembler.add_rendered(open_files.enter_context(pikepdf.open(io.BytesIO(front.pdf))))
-        if records_doc is not None:
-            rendered = open_files.enter_context(pikepdf.open(io.BytesIO(records_doc.pdf)))
-            _add_records(assembler, rendered, marks, plans, outline, progress)
-        assembler.stamp_pages()
-        assembler.outline(outline)
-        pages = len(assembler.pdf.pages)
-        progress(f"Saving {pages} pages.")
-        visit, patient = data.visit, data.patient
-        assembler.save(
-            out,
-            Metadata(
-                title=f"{visit.title} with {visit.doctor.name}, {fmt_date(visit.start.date())}",
-                author=patient.name,
-                subject=f"Medical records and questions of {patient.name}"
-                f" for a {visit.purpose.value.replace('-', ' ')} visit",
-            ),
-            options.password,
-            force=options.force,
-        )
+            progress(f"{len(plans)} records; merging {merged} pages of their files.")
+        assembler = Assembler(options.paper)
+        try:
+            with _layout(data, plans, options.paper, parallel=merged >= PARALLEL_PAGES) as pending:
+                assembler.add_record_pdfs(plans, opened)
+                pages = pending.result()
+            outline = assembler.insert_rendered(pages.front, pages.records, plans)
+            assembler.stamp_pages(pages.stamp)
+            assembler.outline(outline)
+            total = len(assembler.pdf.pages)
+            progress(f"Saving {total} pages.")
+            visit, patient = data.visit, data.patient
+            assembler.save(
+                out,
+                Metadata(
+                    title=f"{visit.title} with {visit.doctor.name}, {fmt_date(visit.start.date())}",
+                    author=patient.name,
+                    subject=f"Medical records and questions of {patient.name}"
+                    f" for a {visit.purpose.value.replace('-', ' ')} visit",
+                ),
+                options.password,
+                force=options.force,
+            )
+        finally:
+            assembler.close()
         separately = tuple(
             (plan.record.title, name, reason) for plan in plans for name, reason in plan.separately
         )
-    return Result(out, pages, len(plans), separately)
+    return Result(out, total, len(plans), separately)
 
 
-def _add_records(
-    assembler: Assembler,
-    rendered: pikepdf.Pdf,
-    marks: Sequence[Any],
-    plans: Sequence[RecordPlan],
-    outline: list[tuple[str, int, int]],
-    progress: Callable[[str], None],
-) -> None:
-    pieces = segments(marks, len(rendered.pages))
-    outline.append(("Records", 0, len(assembler.pdf.pages)))
-    for done, plan in enumerate(plans, 1):
-        rid = plan.record.id
-        outline.append((plan.record.title, 1, len(assembler.pdf.pages)))
-        assembler.add_rendered(rendered, pieces[("record", rid)])
-        for index, part in enumerate(plan.parts):
-            if isinstance(part, ImagePart):
-                assembler.add_rendered(rendered, pieces[("image", rid, index)])
-            else:
-                assembler.add_record_pdf(part)
-        if done % 50 == 0 and done < len(plans):
-            progress(f"Merged {done} of {len(plans)} records.")
+class _layout:
+    """Context manager giving a Future of `render_pages`: computed in a worker process
+    when `parallel` (and the platform allows it), else right here."""
+
+    def __init__(
+        self, data: PacketData, plans: Sequence[RecordPlan], paper: str, *, parallel: bool
+    ) -> None:
+        self.args = (data, list(plans), paper)
+        self.parallel = parallel
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Future[Pages]:
+        if self.parallel:
+            try:
+                method = "fork" if sys.platform == "linux" else "spawn"
+                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
+                return self.pool.submit(render_pages, *self.args)
+            except (OSError, NotImplementedError):
+                self.pool = None  # no second process here: lay out in this one
+        done: Future[Pages] = Future()
+        done.set_result(render_pages(*self.args))
+        return done
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -18,15 +19,24 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from carebinder.packet.styles import RULE, Geometry, geometry, styles, text
+from carebinder.packet.styles import FONT, FONT_BOLD, INK, RULE, Geometry, geometry, styles, text
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a Mark landed: its title and outline level, its 0-based page, its key."""
+
+    title: str
+    level: int
+    page: int
+    key: Any
 
 
 @dataclass(frozen=True)
 class Rendered:
     pdf: bytes
     page_count: int
-    # (title, level, 0-based page index within this document)
-    bookmarks: tuple[tuple[str, int, int], ...]
+    marks: tuple[Placed, ...]
 
 
 class Mark(Flowable):
@@ -49,19 +59,29 @@ class _Doc(BaseDocTemplate):
         x, y, w, h = geo.frame
         frame = Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-        self.marks: list[tuple[str, int, int, object]] = []
+        self.marks: list[Placed] = []
 
     def afterFlowable(self, flowable: Flowable) -> None:
         if isinstance(flowable, Mark):
-            self.marks.append((flowable.title, flowable.level, self.page - 1, flowable.key))
+            self.marks.append(Placed(flowable.title, flowable.level, self.page - 1, flowable.key))
 
 
-def build(story: list[Flowable], paper: str, title: str) -> tuple[Rendered, list[Any]]:
+def build(story: list[Flowable], paper: str, title: str) -> Rendered:
     buffer = io.BytesIO()
-    doc = _Doc(buffer, geometry(paper), title=title, author="carebinder")
+    doc = _Doc(buffer, geometry(paper), title=title, author="carebinder", pageCompression=1)
     doc.build(story)
-    bookmarks = tuple((t, level, page) for t, level, page, _ in doc.marks)
-    return Rendered(buffer.getvalue(), doc.page, bookmarks), doc.marks
+    return Rendered(buffer.getvalue(), doc.page, tuple(doc.marks))
+
+
+def cell(value: object, width: float, style: str = "cell") -> str | Paragraph:
+    """A table cell: plain text when it fits on one line (much faster to lay out), else a
+    wrapping Paragraph. Plain cells take the table's FONT commands."""
+    value = or_dash(value)
+    st = styles()[style]
+    padding = 6
+    if "\n" not in value and stringWidth(value, st.fontName, st.fontSize) <= width - padding:
+        return value
+    return p(value, style)
 
 
 def p(value: object, style: str = "body") -> Paragraph:
@@ -89,6 +109,8 @@ def table(
 ) -> Table:
     grid = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
     commands: list[Any] = [
+        ("FONT", (0, 0), (-1, -1), FONT, 8.5, 10.5),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -98,6 +120,7 @@ def table(
     ]
     if header:
         commands.append(("LINEBELOW", (0, 0), (-1, 0), 0.9, RULE))
+        commands.append(("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5, 10.5))
     grid.setStyle(TableStyle([*commands, *extra]))
     return grid
 

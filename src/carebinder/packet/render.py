@@ -17,6 +17,7 @@ from carebinder.packet.layout import (
     Mark,
     Rendered,
     build,
+    cell,
     fmt_date,
     markup,
     or_dash,
@@ -244,7 +245,7 @@ def _care_team(data: PacketData, width: float) -> list[Flowable]:
     ]
     if not data.care_team:
         return [*story, p("No doctors recorded.", "muted")]
-    rows = [[p(h, "cell_bold") for h in ("Name", "Role", "Institution", "Contact")]]
+    rows: list[list[object]] = [["Name", "Role", "Institution", "Contact"]]
     for who in data.care_team:
         name = who.name + (f"\n{who.specialty}" if who.specialty else "")
         role = (who.role or "—").replace("-", " ") + (
@@ -273,19 +274,19 @@ def _index(data: PacketData, width: float, pages: Mapping[int, int] | None) -> l
         return [*story, p("No records in this packet.", "muted")]
     if pages is None:
         story.append(p("The records are not included in this copy of the packet.", "muted"))
-    rows = [[p(h, "cell_bold") for h in ("Date", "Kind", "Title", "Source", "Page")]]
+    widths = [0.14 * width, 0.14 * width, 0.38 * width, 0.24 * width, 0.10 * width]
+    rows: list[list[object]] = [["Date", "Kind", "Title", "Source", "Page"]]
     for r in data.records:
         page = "—" if pages is None else str(pages.get(r.id, "—"))
         rows.append(
             [
-                p(fmt_date(r.date), "cell"),
-                p(r.kind.replace("-", " "), "cell"),
-                p(r.title, "cell"),
-                p(or_dash(r.source), "cell"),
-                p(page, "cell"),
+                fmt_date(r.date),
+                cell(r.kind.replace("-", " "), widths[1]),
+                cell(r.title, widths[2]),
+                cell(r.source, widths[3]),
+                page,
             ]
         )
-    widths = [0.14 * width, 0.14 * width, 0.38 * width, 0.24 * width, 0.10 * width]
     story.append(table(rows, widths))
     return story
 
@@ -302,8 +303,7 @@ def render_front(data: PacketData, paper: str, record_pages: Mapping[int, int] |
         *_care_team(data, width),
         *_index(data, width, record_pages),
     ]
-    rendered, _ = build(story, paper, f"{data.visit.title}: packet")
-    return rendered
+    return build(story, paper, f"{data.visit.title}: packet")
 
 
 def render_stamp(data: PacketData, paper: str) -> bytes:

@@ -1,8 +1,11 @@
 """Which of a record's files can go into the packet, and why the others cannot.
 
-PDFs are opened here (and kept open for assembly); images are checked with Pillow.
-Anything else, or anything broken, is listed as "bring separately" with the reason.
-A bad file never fails the packet.
+PDFs are opened here, and stay open until the packet is saved (qpdf copies their pages
+lazily); images are checked with Pillow. Anything else, or anything broken, is listed as
+"bring separately" with the reason. A bad file never fails the packet.
+
+The plans are plain picklable data, so the pages can be laid out in another process;
+the open PDFs stay behind in `OpenPdfs`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from carebinder.packet.gather import FileInfo, RecordInfo
@@ -26,18 +30,18 @@ SEPARATE_REASONS = {
     "application/x-ole-storage": "Office document: save it as PDF to include it",
     "application/rtf": "RTF document: save it as PDF to include it",
 }
+MISSING = "missing from the binder's file store"
 # Pillow refuses larger images as possible decompression bombs.
 MAX_IMAGE_PIXELS = 120_000_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class PdfPart:
     file: FileInfo
-    pdf: Any  # an open pikepdf.Pdf
     pages: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImagePart:
     file: FileInfo
     frames: int
@@ -54,13 +58,18 @@ class RecordPlan:
         return sum(p.pages for p in self.parts if isinstance(p, PdfPart))
 
 
-def _pdf(file: FileInfo) -> PdfPart | str:
+OpenPdfs = dict[Path, Any]  # stored file → open pikepdf.Pdf
+
+
+def _pdf(file: FileInfo, opened: OpenPdfs) -> PdfPart | str:
     import pikepdf
 
+    if file.path in opened:
+        return PdfPart(file, len(opened[file.path].pages))
     try:
         pdf = pikepdf.open(file.path)
     except FileNotFoundError:
-        return "missing from the binder's file store (run `carebinder verify`)"
+        return MISSING
     except pikepdf.PasswordError:
         return "the PDF is password-protected"
     except (pikepdf.PdfError, OSError, ValueError, RecursionError) as error:
@@ -69,7 +78,8 @@ def _pdf(file: FileInfo) -> PdfPart | str:
     if pages == 0:
         pdf.close()
         return "the PDF has no pages"
-    return PdfPart(file, pdf, pages)
+    opened[file.path] = pdf
+    return PdfPart(file, pages)
 
 
 def _image(file: FileInfo) -> ImagePart | str:
@@ -81,7 +91,7 @@ def _image(file: FileInfo) -> ImagePart | str:
             frames = getattr(image, "n_frames", 1) if file.media_type == "image/tiff" else 1
             image.verify()
     except FileNotFoundError:
-        return "missing from the binder's file store (run `carebinder verify`)"
+        return MISSING
     except Image.DecompressionBombError:
         return "the image is too large to print"
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
@@ -89,14 +99,14 @@ def _image(file: FileInfo) -> ImagePart | str:
     return ImagePart(file, frames)
 
 
-def plan_record(record: RecordInfo) -> RecordPlan:
+def plan_record(record: RecordInfo, opened: OpenPdfs) -> RecordPlan:
     plan = RecordPlan(record)
     for file in record.files:
         outcome: PdfPart | ImagePart | str
         if file.unreadable:
             outcome = file.unreadable
         elif file.media_type == "application/pdf":
-            outcome = _pdf(file)
+            outcome = _pdf(file, opened)
         elif file.media_type in IMAGE_TYPES:
             outcome = _image(file)
         else:
@@ -109,15 +119,11 @@ def plan_record(record: RecordInfo) -> RecordPlan:
 
 
 @contextmanager
-def planned(records: Sequence[RecordInfo]) -> Iterator[list[RecordPlan]]:
-    """Plans for `records`, with their PDFs open until the block ends."""
-    plans: list[RecordPlan] = []
+def planned(records: Sequence[RecordInfo]) -> Iterator[tuple[list[RecordPlan], OpenPdfs]]:
+    """Plans for `records`, and their PDFs, open until the block ends."""
+    opened: OpenPdfs = {}
     try:
-        for record in records:
-            plans.append(plan_record(record))
-        yield plans
+        yield [plan_record(record, opened) for record in records], opened
     finally:
-        for plan in plans:
-            for part in plan.parts:
-                if isinstance(part, PdfPart):
-                    part.pdf.close()
+        for pdf in opened.values():
+            pdf.close()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from carebinder.dates import parse_zone
 from carebinder.models import Appointment, AppointmentStatus, Coverage, Purpose, Record
 from carebinder.services.common import (
     KEEP,
@@ -40,7 +41,7 @@ def add_appointment(
     companion: str | None = None,
     notes: str | None = None,
 ) -> Appointment:
-    ZoneInfo(time_zone)  # the caller has checked it; fail loudly if not
+    parse_zone(time_zone)
     appointment = Appointment(
         patient_id=patient_id,
         doctor=get_doctor(session, patient_id, doctor),
@@ -76,6 +77,8 @@ def edit_appointment(
     coverage: Coverage | Keep = KEEP,
     coverage_ref: str | Keep = KEEP,
 ) -> Appointment:
+    if time_zone is not KEEP:
+        parse_zone(time_zone)
     apply(
         appointment,
         doctor=doctor if doctor is KEEP else get_doctor(session, appointment.patient_id, doctor),

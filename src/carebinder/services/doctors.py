@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,9 +30,28 @@ def get_doctor(session: Session, patient_id: int, ident: int) -> Doctor:
 
 def _check_npi(npi: str | None) -> str | None:
     npi = clean_text(npi, "--npi")
-    if npi is not None and not (npi.isascii() and npi.isdigit() and len(npi) == 10):
+    if npi is None:
+        return None
+    if not (npi.isascii() and npi.isdigit() and len(npi) == 10):
         raise InvalidInput("--npi: an NPI is 10 digits, e.g. 1234567893.")
+    if not npi_check_digit_ok(npi):
+        raise InvalidInput(f"--npi: {npi} is not a valid NPI (its last digit does not match).")
     return npi
+
+
+def npi_check_digit_ok(npi: str) -> bool:
+    """The NPI's Luhn check digit, computed over the digits prefixed with 80840."""
+    total = 0
+    for position, char in enumerate(reversed("80840" + npi[:9])):
+        digit = int(char) * (2 if position % 2 == 0 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def _check_fields(contact: Mapping[str, object]) -> None:
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown doctor fields: {sorted(unknown)}")
 
 
 def add_doctor(
@@ -46,6 +66,7 @@ def add_doctor(
     notes: str | None = None,
     **contact: str | None,
 ) -> Doctor:
+    _check_fields(contact)
     doctor = Doctor(
         patient_id=patient_id,
         name=required_text(name, "NAME"),
@@ -54,7 +75,7 @@ def add_doctor(
         address=long_text(address, "--address"),
         notes=long_text(notes, "--notes"),
         referred_by=None if referred_by is None else get_doctor(session, patient_id, referred_by),
-        **{f: clean_text(v, f"--{f}") for f, v in contact.items() if f in CONTACT_FIELDS},
+        **{f: clean_text(v, f"--{f}") for f, v in contact.items()},
     )
     session.add(doctor)
     session.flush()
@@ -73,6 +94,7 @@ def edit_doctor(
     notes: str | Keep = KEEP,
     **contact: str | Keep,
 ) -> Doctor:
+    _check_fields(contact)
     referrer: Doctor | Keep | None = KEEP
     if referred_by is not KEEP:
         referrer = (
@@ -88,7 +110,7 @@ def edit_doctor(
         address=text_or_keep(address, "--address", limit=20_000),
         notes=text_or_keep(notes, "--notes", limit=20_000),
         referred_by=referrer,
-        **{f: text_or_keep(v, f"--{f}") for f, v in contact.items() if f in CONTACT_FIELDS},
+        **{f: text_or_keep(v, f"--{f}") for f, v in contact.items()},
     )
     session.flush()
     return doctor

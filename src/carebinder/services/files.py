@@ -32,6 +32,8 @@ def attach_files(
             raise FileRefused(path, "no such file. Check the path.")
         if path.is_dir():
             raise FileRefused(path, "it is a folder. Give the files inside it instead.")
+        if not path.is_file():
+            raise FileRefused(path, "it is not a regular file.")
     added = []
     for path in paths:
         blob = store.put(path)

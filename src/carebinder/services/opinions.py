@@ -126,7 +126,7 @@ def _normal(value: str | None) -> str | None:
     """Case, spacing and a final full stop do not make two opinions differ."""
     if value is None:
         return None
-    return " ".join(value.casefold().split()).rstrip(".") or None
+    return " ".join(value.casefold().split()).rstrip(". ") or None
 
 
 def compare(session: Session, patient_id: int) -> Comparison:
@@ -134,7 +134,8 @@ def compare(session: Session, patient_id: int) -> Comparison:
     differing = frozenset(
         field
         for field in COMPARED_FIELDS
-        if len({_normal(getattr(o, field)) for o in opinions}) > 1
+        # A field one doctor left blank is not a disagreement.
+        if len({_normal(getattr(o, field)) for o in opinions} - {None}) > 1
     )
     return Comparison(opinions, differing)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,12 @@ from carebinder.services.common import (
 CONTACT_FIELDS = ("mrn", "phone", "email", "insurer", "plan", "member_id", "insurer_phone")
 
 
+def _check_fields(contact: Mapping[str, object]) -> None:
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown patient fields: {sorted(unknown)}")
+
+
 def _check_born(born: date) -> date:
     if born > date.today():
         raise InvalidInput("--born: the date of birth is in the future. Use YYYY-MM-DD.")
@@ -38,9 +45,7 @@ def add_patient(
     address: str | None = None,
     **contact: str | None,
 ) -> Patient:
-    unknown = set(contact) - set(CONTACT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown patient fields: {sorted(unknown)}")
+    _check_fields(contact)
     patient = Patient(
         name=required_text(name, "NAME"),
         born=_check_born(born),
@@ -64,6 +69,7 @@ def edit_patient(
     address: str | Keep = KEEP,
     **contact: str | Keep,
 ) -> Patient:
+    _check_fields(contact)
     apply(
         patient,
         name=name if name is KEEP else required_text(name, "--name"),
@@ -72,7 +78,6 @@ def edit_patient(
         **{
             field: text_or_keep(value, f"--{field.replace('_', '-')}")
             for field, value in contact.items()
-            if field in CONTACT_FIELDS
         },
     )
     session.flush()
@@ -101,7 +106,7 @@ def choose_patient(session: Session, requested: int | None, remembered: int | No
     else the only one."""
     if requested is not None:
         return get_patient(session, requested)
-    if remembered is not None:
+    if remembered is not None and 1 <= remembered <= MAX_ID:
         patient = session.get(Patient, remembered)
         if patient is not None:
             return patient

@@ -44,8 +44,10 @@ def answer_question(
     by: int | None = None,
     on: date | None = None,
 ) -> Question:
-    question.answer = required_text(answer, "ANSWER", limit=LONG_TEXT)
-    question.answered_by = None if by is None else get_doctor(session, question.patient_id, by)
+    text = required_text(answer, "ANSWER", limit=LONG_TEXT)
+    doctor = None if by is None else get_doctor(session, question.patient_id, by)
+    question.answer = text
+    question.answered_by = doctor
     question.answered_on = on or date.today()
     session.flush()
     return question
@@ -65,6 +67,9 @@ def list_questions(
         .order_by(Question.id)
     )
     if appointment is not None:
+        from carebinder.services.appointments import get_appointment
+
+        get_appointment(session, patient_id, appointment)  # NotFound for a stranger's id
         query = query.where(Question.appointment_id == appointment)
     if unanswered:
         query = query.where(Question.answer.is_(None))
