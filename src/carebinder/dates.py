@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from carebinder.errors import InvalidInput
@@ -43,6 +43,20 @@ def parse_datetime(value: str, option: str, zone: ZoneInfo) -> datetime:
         raise InvalidInput(f"{option}: {value!r} has no time of day. Use {DATETIME_FORM}.")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+        try:
+            back = moment.astimezone(UTC).astimezone(zone)
+        except OverflowError:
+            raise InvalidInput(f"{option}: {value!r} is too far in the past or future.") from None
+        if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise InvalidInput(
+                f"{option}: {moment:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks"
+                " change then. Check the time of the appointment."
+            )
+    else:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{option}: {value!r} is too far in the past or future.") from None
     return moment
 
 

@@ -23,11 +23,14 @@ class CarebinderError(Exception):
 class NotFound(CarebinderError):
     """An id that is not in this patient's binder."""
 
-    def __init__(self, noun: str, ident: object, hint: str | None = None) -> None:
+    def __init__(
+        self, noun: str, ident: object, hint: str | None = None, *, message: str | None = None
+    ) -> None:
         self.noun = noun
         self.ident = ident
         super().__init__(
-            f"No {noun} #{ident} in this binder. " + (hint or f"See `carebinder {noun} list`.")
+            message
+            or f"No {noun} #{ident} in this binder. " + (hint or f"See `carebinder {noun} list`.")
         )
 
 

@@ -3,8 +3,19 @@ from tests.conftest import Cli
 
 def test_help_lists_every_noun(cli: Cli) -> None:
     result = cli.ok("--help")
-    for noun in ("patient", "doctor", "record", "opinion", "appointment", "question",
-                 "material", "checklist", "db", "init", "demo"):
+    for noun in (
+        "patient",
+        "doctor",
+        "record",
+        "opinion",
+        "appointment",
+        "question",
+        "material",
+        "checklist",
+        "db",
+        "init",
+        "demo",
+    ):
         assert noun in result.stdout
 
 

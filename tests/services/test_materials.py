@@ -40,11 +40,12 @@ def test_add_material_defaults_to_needed(session: Session, patient: Patient) -> 
     }
 
 
-def test_add_material_needed_ignores_the_date(session: Session, patient: Patient) -> None:
-    m = materials.add_material(
-        session, patient.id, kind=MaterialKind.OTHER, description="x", on=date(2026, 1, 1)
-    )
-    assert (m.requested_on, m.received_on, m.sent_on, m.returned_on) == (None, None, None, None)
+def test_add_material_needed_refuses_a_date(session: Session, patient: Patient) -> None:
+    with pytest.raises(InvalidInput, match="--date: a material that is needed has no date"):
+        materials.add_material(
+            session, patient.id, kind=MaterialKind.OTHER, description="x", on=date(2026, 1, 1)
+        )
+    assert materials.list_materials(session, patient.id) == []
 
 
 @pytest.mark.parametrize(

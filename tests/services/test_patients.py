@@ -320,10 +320,10 @@ def test_patient_contents_counts(
 ) -> None:
     _populate(session, store, patient.id, make_pdf("a.pdf"), make_pdf("b.pdf", pages=2))
     assert patients.patient_contents(session, patient) == {
-        "doctors": 2,
-        "records": 2,
-        "opinions": 1,
-        "appointments": 1,
+        "doctor": 2,
+        "record": 2,
+        "opinion": 1,
+        "appointment": 1,
     }
 
 

@@ -112,14 +112,14 @@ def test_get_record_unknown(session: Session, patient: Patient) -> None:
         records.get_record(session, patient.id, 3)
 
 
-def test_get_records_deduplicates_and_keeps_order(
+def test_get_records_deduplicates_and_sorts_by_id(
     session: Session, store: Store, patient: Patient
 ) -> None:
     a = records.add_record(session, store, patient.id, kind=RecordKind.LAB, title="A")
     b = records.add_record(session, store, patient.id, kind=RecordKind.LAB, title="B")
     assert [r.id for r in records.get_records(session, patient.id, [b.id, a.id, b.id])] == [
-        b.id,
         a.id,
+        b.id,
     ]
 
 

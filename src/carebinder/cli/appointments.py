@@ -36,7 +36,7 @@ Companion = Annotated[str | None, typer.Option(help="Who is coming with you.")]
 def _when(at: str, tz: str | None) -> tuple[Any, str]:
     from carebinder.dates import local_zone_name, parse_datetime, parse_zone
 
-    zone_name = tz or local_zone_name()
+    zone_name = local_zone_name() if tz is None else tz
     zone = parse_zone(zone_name)
     return parse_datetime(at, "--at", zone), zone_name
 
@@ -190,7 +190,7 @@ def edit(
 
     with patient_session(ctx, write=True) as (s, patient):
         row = appointments.get_appointment(s, patient.id, appointment)
-        zone_name = tz or row.time_zone
+        zone_name = row.time_zone if tz is None else tz
         zone = parse_zone(zone_name)
         if at is not None:
             starts_at: Any = parse_datetime(at, "--at", zone)

@@ -34,7 +34,12 @@ def status(ctx: typer.Context, as_json: Json = False) -> None:
     out(f"Binder:  {settings.home}")
     out(f"Current: {current or 'none (no binder yet)'}")
     out(f"Head:    {SCHEMA_HEAD}")
-    out("Up to date." if up_to_date else "An upgrade is pending: run `carebinder db upgrade`.")
+    if up_to_date:
+        out("Up to date.")
+    elif current is None:
+        out("No binder yet: create one with `carebinder init`.")
+    else:
+        out("An upgrade is pending: run `carebinder db upgrade`.")
 
 
 @app.command("upgrade")

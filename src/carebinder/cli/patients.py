@@ -164,12 +164,12 @@ def edit(
 
     Example: carebinder patient edit 1 --member-id W123456789 --plan "PPO Gold"
     """
+    from carebinder.errors import InvalidInput
     from carebinder.services import patients
-    from carebinder.services.common import KEEP
 
     born_on = keep_date(born, "--born")
     if born_on is None:
-        born_on = KEEP  # a date of birth cannot be cleared
+        raise InvalidInput("--born: a date of birth cannot be cleared. Give it as YYYY-MM-DD.")
     with session(ctx, write=True) as s:
         row = patients.edit_patient(
             s,
@@ -220,7 +220,7 @@ def remove(ctx: typer.Context, patient: PatientId, yes: Yes = False) -> None:
     with session(ctx, write=True) as s:
         row = patients.get_patient(s, patient)
         counts = patients.patient_contents(s, row)
-        held = ", ".join(f"{n} {noun}" for noun, n in counts.items() if n)
+        held = ", ".join(f"{n} {noun}{'s' if n != 1 else ''}" for noun, n in counts.items() if n)
         confirm_removal(
             f"patient #{row.id} {row.name}" + (f" and their {held}" if held else ""), yes
         )

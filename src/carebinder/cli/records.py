@@ -240,6 +240,12 @@ def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = F
         row = records.get_record(s, patient.id, record)
         added = [files.to_json(f) for f in files.attach_files(s, store(ctx), row, paths)]
     _warn_unreadable(added)
+    if len(added) < len(paths):
+        same = len(paths) - len(added)
+        note(
+            f"{same} file{'s were' if same != 1 else ' was'} already attached to record"
+            f" #{record} and not added again."
+        )
     if as_json:
         emit_json(added)
     else:

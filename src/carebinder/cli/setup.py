@@ -35,9 +35,11 @@ def init(
     if (name is None) != (born is None):
         raise InvalidInput("Give both --name and --born to add the patient, or neither.")
     born_on = None
-    if born is not None:
+    if name is not None and born is not None:
         from carebinder.dates import parse_date
+        from carebinder.services.common import required_text
 
+        name = required_text(name, "--name")
         born_on = parse_date(born, "--born")
     settings = state(ctx).settings
     engine = open_engine(ctx, create=True)

@@ -1,28 +1,20 @@
-"""From gathered data to the packet file: triage, render, assemble. No database here.
-
-On a big packet the two slow halves run at once: ReportLab lays out the packet's own
-pages in a second process while pikepdf wraps the records' PDF pages in this one.
-"""
+"""From gathered data to the packet file: triage, render, assemble. No database here."""
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from carebinder.packet.assemble import Assembler, Metadata, record_start_pages
 from carebinder.packet.gather import PacketData
-from carebinder.packet.layout import Rendered, fmt_date
-from carebinder.packet.record_pages import render_records
-from carebinder.packet.render import render_front, render_stamp
 from carebinder.packet.triage import RecordPlan, planned
 
+if TYPE_CHECKING:
+    from carebinder.packet.layout import Rendered
+
 PAPERS = ("letter", "a4")
-# Below this many merged pages, starting a second process costs more than it saves.
-PARALLEL_PAGES = 200
 
 
 @dataclass(frozen=True)
@@ -52,7 +44,10 @@ class Pages:
 
 
 def render_pages(data: PacketData, plans: Sequence[RecordPlan], paper: str) -> Pages:
-    """Lay out the packet's own pages. Runs in a worker process for big packets."""
+    """Lay out the packet's own pages with ReportLab."""
+    from carebinder.packet.record_pages import render_records
+    from carebinder.packet.render import render_front, render_stamp
+
     records = render_records(plans, paper) if plans else None
     # The index's page numbers change only digits; lay out again until the count settles.
     front = render_front(data, paper, {p.record.id: 99999 for p in plans} or None)
@@ -82,9 +77,8 @@ def build_packet(
             progress(f"{len(plans)} records; merging {merged} pages of their files.")
         assembler = Assembler(options.paper)
         try:
-            with _layout(data, plans, options.paper, parallel=merged >= PARALLEL_PAGES) as pending:
-                assembler.add_record_pdfs(plans, opened)
-                pages = pending.result()
+            pages = render_pages(data, plans, options.paper)
+            assembler.add_record_pdfs(plans, opened)
             outline = assembler.insert_rendered(pages.front, pages.records, plans)
             assembler.stamp_pages(pages.stamp)
             assembler.outline(outline)
@@ -94,7 +88,7 @@ def build_packet(
             assembler.save(
                 out,
                 Metadata(
-                    title=f"{visit.title} with {visit.doctor.name}, {fmt_date(visit.start.date())}",
+                    title=f"{visit.title} with {visit.doctor.name}, {visit.start:%d %b %Y}",
                     author=patient.name,
                     subject=f"Medical records and questions of {patient.name}"
                     f" for a {visit.purpose.value.replace('-', ' ')} visit",
@@ -108,31 +102,3 @@ def build_packet(
             (plan.record.title, name, reason) for plan in plans for name, reason in plan.separately
         )
     return Result(out, total, len(plans), separately)
-
-
-class _layout:
-    """Context manager giving a Future of `render_pages`: computed in a worker process
-    when `parallel` (and the platform allows it), else right here."""
-
-    def __init__(
-        self, data: PacketData, plans: Sequence[RecordPlan], paper: str, *, parallel: bool
-    ) -> None:
-        self.args = (data, list(plans), paper)
-        self.parallel = parallel
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> Future[Pages]:
-        if self.parallel:
-            try:
-                method = "fork" if sys.platform == "linux" else "spawn"
-                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
-                return self.pool.submit(render_pages, *self.args)
-            except (OSError, NotImplementedError):
-                self.pool = None  # no second process here: lay out in this one
-        done: Future[Pages] = Future()
-        done.set_result(render_pages(*self.args))
-        return done
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)

@@ -78,8 +78,23 @@ def _pdf(file: FileInfo, opened: OpenPdfs) -> PdfPart | str:
     if pages == 0:
         pdf.close()
         return "the PDF has no pages"
+    _flatten_annotations(pdf)
     opened[file.path] = pdf
     return PdfPart(file, pages)
+
+
+def _flatten_annotations(pdf: Any) -> None:
+    """Print filled-in form fields and stamps as part of the page (in memory only)."""
+    import pikepdf
+
+    if not any(pikepdf.Name.Annots in page.obj for page in pdf.pages):
+        return
+    try:
+        if pikepdf.Name.AcroForm in pdf.Root:
+            pdf.generate_appearance_streams()
+        pdf.flatten_annotations("print")
+    except (pikepdf.PdfError, ValueError, KeyError):
+        pass  # the page still prints, without its annotations
 
 
 def _image(file: FileInfo) -> ImagePart | str:

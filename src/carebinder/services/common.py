@@ -54,6 +54,8 @@ def clean_text(
             raise InvalidInput(f"{option} is required.")
         return None
     text = value.strip()
+    if all(unicodedata.category(char) in ("Cf", "Zs") for char in text):
+        text = ""  # only invisible characters (e.g. a zero-width space)
     if not text:
         if required:
             raise InvalidInput(f"{option} cannot be empty.")

@@ -100,8 +100,13 @@ def edit_doctor(
         referrer = (
             None if referred_by is None else get_doctor(session, doctor.patient_id, referred_by)
         )
-        if referrer is not None and _refers_back_to(referrer, doctor):
+        if referrer is not None and referrer.id == doctor.id:
             raise InvalidInput("--referred-by: a doctor cannot be referred by themselves.")
+        if referrer is not None and _refers_back_to(referrer, doctor):
+            raise InvalidInput(
+                f"--referred-by: doctor #{referrer.id} was referred (directly or through"
+                f" others) by doctor #{doctor.id}; that would make a loop."
+            )
     apply(
         doctor,
         name=name if name is KEEP else required_text(name, "--name"),
@@ -146,8 +151,9 @@ def check_removable(session: Session, doctor: Doctor) -> None:
             for n, noun in ((opinions, "opinion"), (appointments, "appointment"))
             if n
         )
+        verb = "names" if opinions + appointments == 1 else "name"
         raise Conflict(
-            f"Cannot remove doctor #{doctor.id}: {held} name them."
+            f"Cannot remove doctor #{doctor.id}: {held} {verb} them."
             " Remove or reassign those first (see `carebinder opinion list`"
             " and `carebinder appointment list`)."
         )

@@ -26,7 +26,10 @@ from carebinder.store import Store
 def attach_files(
     session: Session, store: Store, record: Record, paths: Sequence[Path]
 ) -> list[File]:
-    """Store each file and attach it to `record`. All or nothing."""
+    """Store each file and attach it to `record`. All or nothing.
+
+    Returns the new file rows: bytes the record already holds are not attached twice.
+    """
     for path in paths:  # refuse obvious mistakes before copying anything
         if not path.exists():
             raise FileRefused(path, "no such file. Check the path.")
@@ -35,10 +38,14 @@ def attach_files(
         if not path.is_file():
             raise FileRefused(path, "it is not a regular file.")
     added = []
+    held = {file.sha256 for file in record.files}
     for path in paths:
         blob = store.put(path)
         if blob.created:
             on_rollback(session, functools.partial(store.remove, blob.sha256))
+        if blob.sha256 in held:
+            continue
+        held.add(blob.sha256)
         page_count, unreadable = inspect(blob.path, blob.media_type)
         file = File(
             original_name=display_name(path),
@@ -83,7 +90,12 @@ def get_file(session: Session, record: Record, ident: int) -> File:
     for file in record.files:
         if file.id == ident:
             return file
-    raise NotFound("file", ident, f"See `carebinder record show {record.id}` for its files.")
+    raise NotFound(
+        "file",
+        ident,
+        message=f"Record #{record.id} has no file #{ident}."
+        f" See `carebinder record show {record.id}` for its files.",
+    )
 
 
 def detach_file(session: Session, store: Store, record: Record, file: File) -> None:

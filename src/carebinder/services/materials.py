@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebinder.errors import InvalidInput
 from carebinder.models import Material, MaterialKind, MaterialStatus
 from carebinder.services.common import clean_text, get_scoped, required_text
 
@@ -42,20 +43,30 @@ def add_material(
         description=required_text(description, "DESCRIPTION", limit=2_000),
         institution=clean_text(institution, "--from"),
     )
+    _set_status(material, status, on)
     session.add(material)
-    update_material(session, material, status=status, on=on)
+    session.flush()
     return material
 
 
 def update_material(
     session: Session, material: Material, *, status: MaterialStatus, on: date | None = None
 ) -> Material:
-    material.status = status
-    column = STATUS_DATE.get(status)
-    if column is not None:
-        setattr(material, column, on or date.today())
+    _set_status(material, status, on)
     session.flush()
     return material
+
+
+def _set_status(material: Material, status: MaterialStatus, on: date | None) -> None:
+    column = STATUS_DATE.get(status)
+    if column is None and on is not None:
+        raise InvalidInput(
+            f"--date: a material that is {status.value} has no date. Give --date with"
+            " requested, received, sent or returned."
+        )
+    material.status = status
+    if column is not None:
+        setattr(material, column, on or date.today())
 
 
 def list_materials(session: Session, patient_id: int) -> list[Material]:

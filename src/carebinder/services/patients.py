@@ -127,10 +127,10 @@ def patient_contents(session: Session, patient: Patient) -> dict[str, int]:
     """How much removing `patient` would remove, for the confirmation prompt."""
     counts: dict[str, int] = {}
     for noun, model in (
-        ("doctors", Doctor),
-        ("records", Record),
-        ("opinions", Opinion),
-        ("appointments", Appointment),
+        ("doctor", Doctor),
+        ("record", Record),
+        ("opinion", Opinion),
+        ("appointment", Appointment),
     ):
         counts[noun] = (
             session.scalar(

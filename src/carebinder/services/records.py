@@ -31,7 +31,8 @@ def get_record(session: Session, patient_id: int, ident: int) -> Record:
 
 
 def get_records(session: Session, patient_id: int, idents: Sequence[int]) -> list[Record]:
-    return [get_record(session, patient_id, ident) for ident in dict.fromkeys(idents)]
+    """The records `idents` (each once), in id order as the binder lists them."""
+    return [get_record(session, patient_id, ident) for ident in sorted(set(idents))]
 
 
 def add_record(
