@@ -102,12 +102,21 @@ class Assembler:
         self._openings: dict[tuple[float, ...], pikepdf.Stream] = {}
 
     def add_record_pdfs(self, plans: Sequence[RecordPlan], opened: OpenPdfs) -> None:
-        """Append every record's PDF pages, wrapped, in packet order."""
+        """Append every record's PDF pages, fitted, in packet order."""
+        used: set[Path] = set()
         for plan in plans:
             self.merged_at[plan.record.id] = len(self.pdf.pages)
             for part in plan.parts:
-                if isinstance(part, PdfPart):
-                    self._add_pdf(opened[part.file.path])
+                if not isinstance(part, PdfPart):
+                    continue
+                source = opened[part.file.path]
+                if part.file.path in used:
+                    # The same file in two records: qpdf would hand back the pages it
+                    # already copied (and fitted); a second handle gives fresh copies.
+                    source = pikepdf.open(part.file.path)
+                    self._sources.append(source)
+                used.add(part.file.path)
+                self._add_pdf(source)
 
     def _add_pdf(self, source: pikepdf.Pdf) -> None:
         start = len(self.pdf.pages)

@@ -47,12 +47,10 @@ def _marker(kind: str, x: float, y: float) -> Circle | Polygon | Rect:
 def drawing(events: Sequence[Event], width: float) -> Drawing:
     """A timeline `width` points wide of the key events; empty events give a note."""
     chosen = key_events(events)
-    height = ROW_HEIGHT * (2 * len(ROWS) // 2 + 1) + 6 * mm
-    canvas = Drawing(width, height)
-    mid = height / 2
     if not chosen:
+        canvas = Drawing(width, 8 * mm)
         canvas.add(
-            String(0, mid, "No dated events yet.", fontName=FONT, fontSize=8, fillColor=MUTED)
+            String(0, 2 * mm, "No dated events yet.", fontName=FONT, fontSize=8, fillColor=MUTED)
         )
         return canvas
     pad: float = 14 * mm
@@ -64,9 +62,9 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
             return width / 2
         return float(pad + (width - 2 * pad) * (day - first).days / span)
 
-    canvas.add(
-        Line(pad - 4 * mm, mid, width - pad + 4 * mm, mid, strokeColor=RULE, strokeWidth=1.2)
-    )
+    # Place the labels first (each in the nearest row where it does not overlap), so the
+    # drawing is only as tall as the rows it uses.
+    placed: list[tuple[Event, float, str, str, float, int]] = []
     right_edge = {row: float("-inf") for row in ROWS}
     for event in chosen:
         x = x_of(event.date)
@@ -80,17 +78,22 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
         if row is None:  # every row is crowded here: use the one that frees up first
             row = min(ROWS, key=lambda r: right_edge[r])
         right_edge[row] = left + label_width
+        placed.append((event, x, label, stamp, left, row))
+    above = max((row for *_, row in placed), default=0)
+    below = -min((row for *_, row in placed), default=0)
+    # Room for the labels: a date and a line of text above each row's baseline.
+    top = above * ROW_HEIGHT + 2 * LABEL_SIZE + 3 if above else 4 * mm
+    bottom = below * ROW_HEIGHT + 2.5 * mm + 3 if below else 4 * mm
+    height = top + bottom
+    mid = bottom
+    canvas = Drawing(width, height)
+    canvas.add(
+        Line(pad - 4 * mm, mid, width - pad + 4 * mm, mid, strokeColor=RULE, strokeWidth=1.2)
+    )
+    for _, x, label, stamp, left, row in placed:
         y_text = mid + row * ROW_HEIGHT - (2.5 * mm if row < 0 else 0)
-        canvas.add(
-            Line(
-                x,
-                mid,
-                x,
-                y_text - (1 * mm if row > 0 else -3.5 * mm),
-                strokeColor=RULE,
-                strokeWidth=0.4,
-            )
-        )
+        tip = y_text - (1 * mm if row > 0 else -3.5 * mm)
+        canvas.add(Line(x, mid, x, tip, strokeColor=RULE, strokeWidth=0.4))
         canvas.add(
             String(
                 left,
@@ -102,8 +105,8 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
             )
         )
         canvas.add(String(left, y_text, label, fontName=FONT, fontSize=LABEL_SIZE, fillColor=INK))
-    for event in chosen:  # markers last, on top of the leader lines
-        canvas.add(_marker(event.kind, x_of(event.date), mid))
+    for event, x, *_ in placed:  # markers last, on top of the leader lines
+        canvas.add(_marker(event.kind, x, mid))
     return canvas
 
 
