@@ -93,7 +93,8 @@ def test_fresh_second_opinion_visit_is_all_missing(
     assert items["companion"].detail == "nobody named yet"
     assert items["pathology_report"].detail == "not in the packet"
     assert "record add pathology" in (items["pathology_report"].fix or "")
-    assert f"appointment bring {a.id}" in (items["pathology_report"].fix or "")
+    # No records chosen yet: every record goes in the packet, so nothing to `bring`.
+    assert "appointment bring" not in (items["pathology_report"].fix or "")
     assert "slides" in items["materials"].detail
     assert items["questions"].detail == "none yet"
     assert f"--appointment {a.id}" in (items["questions"].fix or "")
@@ -310,3 +311,36 @@ def test_to_json_shows_fixes_only_for_missing_items(
         f"carebinder appointment edit {a.id} --records-sent DATE"
     )
     assert data["ready"] == 1
+
+
+def test_missing_report_fix_mentions_bring_when_records_were_chosen(
+    session: Session, store: Store, patient: Patient
+) -> None:
+    doctor = doctors.add_doctor(session, patient.id, name="Dr. A")
+    a = appointments.add_appointment(
+        session,
+        patient.id,
+        doctor=doctor.id,
+        starts_at=datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
+        time_zone="UTC",
+    )
+    lab = records.add_record(session, store, patient.id, kind=RecordKind.LAB, title="CBC")
+    appointments.bring_records(session, a, [lab.id])
+    fix = _items(checklist.build(session, a))["pathology_report"].fix or ""
+    assert fix.endswith(f"then carebinder appointment bring {a.id} RECORD")
+
+
+def test_one_waiting_material_is_named_in_the_fix(session: Session, patient: Patient) -> None:
+    doctor = doctors.add_doctor(session, patient.id, name="Dr. A")
+    a = appointments.add_appointment(
+        session,
+        patient.id,
+        doctor=doctor.id,
+        starts_at=datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
+        time_zone="UTC",
+    )
+    slides = materials.add_material(
+        session, patient.id, kind=MaterialKind.GLASS_SLIDES, description="H&E slides"
+    )
+    fix = _items(checklist.build(session, a))["materials"].fix
+    assert fix == f"carebinder material update {slides.id} --status received"

@@ -91,10 +91,9 @@ def _record_items(session: Session, a: Appointment) -> list[Item]:
             .where(Record.patient_id == a.patient_id, Record.kind == RecordKind.SURGERY)
         )
     )
-    fix = (
-        "carebinder record add KIND TITLE --file PATH,"
-        f" then carebinder appointment bring {a.id} RECORD"
-    )
+    fix = "carebinder record add KIND TITLE --file PATH"
+    if a.records:  # records were chosen for this packet: a new one must be brought too
+        fix += f", then carebinder appointment bring {a.id} RECORD"
     items = []
     for kind, label in (
         (RecordKind.PATHOLOGY, "Pathology report in the packet"),
@@ -137,12 +136,13 @@ def _materials_item(session: Session, a: Appointment, opinion_visit: bool) -> It
         else "waiting for "
         + "; ".join(f"#{m.id} {m.description} ({m.status.value})" for m in waiting)
     )
+    target = str(waiting[0].id) if len(waiting) == 1 else "MATERIAL"
     return Item(
         "materials",
         label,
         not waiting,
         detail,
-        "carebinder material update MATERIAL --status received",
+        f"carebinder material update {target} --status received",
     )
 
 
