@@ -259,16 +259,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: st
     if not rows:
         note(empty)
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    import shutil
 
-    grid = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
-    for header in headers:
-        grid.add_column(header, overflow="fold")
-    for row in rows:
-        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
-    Console(soft_wrap=False, highlight=False).print(grid)
+    from carebinder.cli.tables import render
+
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    out(render(headers, rows, width))
 
 
 def fields(pairs: Sequence[tuple[str, object]]) -> None:
