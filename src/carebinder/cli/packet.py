@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import unicodedata
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -19,20 +19,7 @@ from carebinder.errors import Conflict, InvalidInput
 PROGRESS_RECORDS = 20
 
 
-with warnings.catch_warnings():
-    # Typer calls flag_value unsupported, yet it is the one way to let `--password` be
-    # given alone (then asked for without echo) or with its value; Typer is pinned <0.29.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    PasswordOption = Annotated[
-        str | None,
-        typer.Option(
-            "--password",
-            help="Encrypt the PDF (AES-256) with this password. Give --password alone to be"
-            " asked for it without it showing on screen.",
-            show_default=False,
-            flag_value="",
-        ),
-    ]
+PASSWORD_ENV = "CAREBINDER_PACKET_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
 
 def register(app: App) -> None:
@@ -60,7 +47,14 @@ def packet(
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite the file if it exists.")] = False,
     paper: Annotated[str, typer.Option(help="Paper size: letter or a4.")] = "letter",
-    password: PasswordOption = None,
+    password: Annotated[
+        bool,
+        typer.Option(
+            "--password",
+            help="Encrypt the PDF (AES-256). You are asked for the password, which does not"
+            f" show on screen; scripts set {PASSWORD_ENV} instead.",
+        ),
+    ] = False,
     no_records: Annotated[
         bool, typer.Option("--no-records", help="Only the summary pages, without the records.")
     ] = False,
@@ -77,8 +71,7 @@ def packet(
     paper = paper.lower()
     if paper not in PAPERS:
         raise InvalidInput(f"--paper: {paper!r} is not a paper size. Use letter or a4.")
-    if password == "":
-        password = _ask_password()
+    secret = _password() if password else None
     with patient_session(ctx) as (s, patient):
         row = get_appointment(s, patient.id, appointment)
         data = gather(s, store(ctx), row)
@@ -99,7 +92,7 @@ def packet(
         result = build_packet(
             data,
             target,
-            Options(paper=paper, password=password, include_records=not no_records, force=force),
+            Options(paper=paper, password=secret, include_records=not no_records, force=force),
             progress=note if loud else lambda _: None,
         )
     except FileExistsError:
@@ -108,18 +101,23 @@ def packet(
         ) from None
     for record, name, reason in result.separately:
         note(f"Bring separately: {name} (record '{record}'): {reason}.")
-    note(
-        f"Wrote {result.pages} pages ({result.records} records"
-        + (", encrypted" if password else "")
-        + ")."
-    )
+    records = f"{result.records} record{'s' if result.records != 1 else ''}"
+    note(f"Wrote {result.pages} pages ({records}{', encrypted' if secret else ''}).")
     out(str(result.path))
 
 
-def _ask_password() -> str:
+def _password() -> str:
+    """The packet's password: from the environment (scripts), else asked twice, unechoed.
+
+    Never taken as a command-line value, which would sit in the shell's history and show
+    in the process list to anyone on the computer.
+    """
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
     if not sys.stdin.isatty():
         raise InvalidInput(
-            "--password: there is no terminal to ask for it. Give it as --password TEXT."
+            f"--password: there is no terminal to ask for it. Set {PASSWORD_ENV} instead."
         )
     first = str(typer.prompt("Password for the packet", hide_input=True, err=True))
     second = str(typer.prompt("Repeat the password", hide_input=True, err=True))

@@ -258,12 +258,11 @@ class Assembler:
         try:
             # Streams pass through as the hospitals wrote them: decoding and compressing
             # them again would take most of the time and change nothing a reader sees.
-            self.pdf.save(
-                tmp,
-                encryption=encryption,
-                compress_streams=False,
-                stream_decode_level=pikepdf.StreamDecodeLevel.none,
+            # (Encrypting needs qpdf's own decode level: pikepdf refuses `none` with it.)
+            passthrough = (
+                {} if password else {"stream_decode_level": pikepdf.StreamDecodeLevel.none}
             )
+            self.pdf.save(tmp, encryption=encryption, compress_streams=False, **passthrough)
             tmp.chmod(0o600)
             if force:
                 tmp.replace(out)

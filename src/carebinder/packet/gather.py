@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from carebinder.choices import AppointmentStatus as Status
 from carebinder.choices import MaterialKind, Purpose, RecordKind
 from carebinder.models import Appointment, Doctor, Material, Patient, Question
 from carebinder.services import appointments as appointment_service
@@ -245,7 +246,7 @@ def _consulted(session: Session, appointment: Appointment) -> tuple[PersonInfo, 
     for opinion in opinion_service.list_opinions(session, appointment.patient_id):
         seen.setdefault(opinion.doctor_id, opinion.doctor)
     for visit in appointment_service.list_appointments(session, appointment.patient_id):
-        if visit.starts_at < appointment.starts_at:
+        if visit.starts_at < appointment.starts_at and visit.status is not Status.CANCELLED:
             seen.setdefault(visit.doctor_id, visit.doctor)
     seen.pop(appointment.doctor_id, None)
     return tuple(person(d) for d in seen.values())
@@ -366,7 +367,7 @@ def _timeline(
         if opinion.date is not None:
             events.append(Event(opinion.date, f"Opinion: {opinion.doctor.name}", "opinion"))
     for visit in appointment_service.list_appointments(session, patient_id):
-        if visit.status.value != "cancelled":
+        if visit.status is not Status.CANCELLED:
             start = appointment_service.local_start(visit)
             events.append(Event(start.date(), f"Visit: {visit.doctor.name}", "appointment"))
     return tuple(sorted(events, key=lambda e: (e.date, e.kind)))

@@ -138,3 +138,29 @@ def pairs(items: Sequence[tuple[str, object]], width: float) -> Table:
         header=False,
         extra=[("LINEBELOW", (0, 0), (-1, -1), 0, RULE)],
     )
+
+
+def shorten(value: str, font: str, size: float, width: float) -> str:
+    """`value`, cut with an ellipsis so it is at most `width` points wide."""
+    if stringWidth(value, font, size) <= width:
+        return value
+    while value and stringWidth(value + "…", font, size) > width:
+        value = value[:-1]
+    return value.rstrip() + "…"
+
+
+def wrap_text(value: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of at most `width` points, broken at spaces, and inside words too long to fit."""
+    from reportlab.lib.utils import simpleSplit
+
+    lines: list[str] = []
+    for paragraph in value.splitlines() or [""]:
+        for line in simpleSplit(paragraph, font, size, width) or [""]:
+            while stringWidth(line, font, size) > width:
+                cut = len(line) - 1
+                while cut > 1 and stringWidth(line[:cut], font, size) > width:
+                    cut -= 1
+                lines.append(line[:cut])
+                line = line[cut:]
+            lines.append(line)
+    return lines

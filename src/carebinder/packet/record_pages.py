@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, PageBreak
 
-from carebinder.packet.layout import Mark, Rendered, build, fmt_date
+from carebinder.packet.layout import Mark, Rendered, build, fmt_date, wrap_text
 from carebinder.packet.styles import (
     ACCENT,
     FONT,
@@ -31,6 +31,7 @@ from carebinder.packet.triage import ImagePart, PdfPart, RecordPlan
 # Photos are scaled down to this many pixels on their long side before embedding.
 MAX_IMAGE_SIDE = 3000
 LABEL_WIDTH = 32 * mm
+INDENT = 6 * mm  # room for the bullet or box before a list line
 
 
 class Separator(Flowable):
@@ -47,7 +48,7 @@ class Separator(Flowable):
         """(font, size, colour, text) per line, cut to what fits on one page."""
         r = plan.record
         out: list[tuple[str, float, Any, str]] = [(FONT, 8.5, MUTED, f"Record {number} of {total}")]
-        for line in simpleSplit(r.title, FONT_BOLD, 18, self.width):
+        for line in wrap_text(r.title, FONT_BOLD, 18, self.width):
             out.append((FONT_BOLD, 18, ACCENT, line))
         out.append((FONT, 4, INK, ""))
         for label, value in (
@@ -58,7 +59,7 @@ class Separator(Flowable):
         ):
             if not value:
                 continue
-            for i, line in enumerate(self._wrap(value, 10, self.width - LABEL_WIDTH)):
+            for i, line in enumerate(wrap_text(value, FONT, 10, self.width - LABEL_WIDTH)):
                 out.append((FONT, 10, INK, f"{label if i == 0 else ''}\t{line}"))
         if plan.parts:
             out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "In this packet")]
@@ -66,22 +67,18 @@ class Separator(Flowable):
                 count = part.pages if isinstance(part, PdfPart) else part.frames
                 kind = "" if isinstance(part, PdfPart) else "image, "
                 noun = "page" if count == 1 else "pages"
-                out.append((FONT, 10, INK, f"•  {part.file.name} ({kind}{count} {noun})"))
+                entry = f"{part.file.name} ({kind}{count} {noun})"
+                for i, line in enumerate(wrap_text(entry, FONT, 10, self.width - INDENT)):
+                    out.append((FONT, 10, INK, f"•  {line}" if i == 0 else f"    {line}"))
         if plan.separately:
             out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "Bring separately")]
             for name, reason in plan.separately:
-                for i, line in enumerate(self._wrap(f"{name}: {reason}", 10, self.width - 6 * mm)):
+                entry = f"{name}: {reason}"
+                for i, line in enumerate(wrap_text(entry, FONT, 10, self.width - INDENT)):
                     out.append((FONT, 10, INK, f"{OPEN}  {line}" if i == 0 else f"    {line}"))
         if not r.files:
             out.append((FONT, 10, MUTED, "No file is attached to this record."))
         return self._fit(out)
-
-    @staticmethod
-    def _wrap(value: str, size: float, width: float) -> list[str]:
-        lines: list[str] = []
-        for paragraph in value.splitlines() or [""]:
-            lines += simpleSplit(paragraph, FONT, size, width) or [""]
-        return lines
 
     def _fit(self, lines: list[tuple[str, float, Any, str]]) -> list[tuple[str, float, Any, str]]:
         used = 0.0

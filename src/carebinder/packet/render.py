@@ -23,6 +23,7 @@ from carebinder.packet.layout import (
     or_dash,
     p,
     pairs,
+    shorten,
     table,
 )
 from carebinder.packet.styles import DIFFERS, NOT_APPLICABLE, OPEN, RULE, TICK, geometry, text
@@ -332,13 +333,26 @@ def render_stamp(data: PacketData, paper: str) -> bytes:
     top = geo.height - BAND_TOP / 2
     left, right = MARGIN_SIDE, geo.width - MARGIN_SIDE
     canvas.setFillColor(MUTED)
-    canvas.setFont(FONT_BOLD, 8.5)
-    canvas.drawString(left, top, data.patient.name)
-    name_width = canvas.stringWidth(data.patient.name, FONT_BOLD, 8.5)
-    canvas.setFont(FONT, 8.5)
-    canvas.drawString(left + name_width, top, f"  ·  born {fmt_date(data.patient.born)}")
+    born = f"  ·  born {fmt_date(data.patient.born)}"
     visit = f"{data.visit.title}, {fmt_date(data.visit.start.date())}"
-    canvas.drawRightString(right, top, visit)
+    # The name identifies the patient on every page: it is never cut. It shrinks only if it
+    # cannot fit the line at all; the visit on the right gives way to it first.
+    name = data.patient.name
+    size = 8.5
+    while size > 5 and (
+        canvas.stringWidth(name, FONT_BOLD, size) + canvas.stringWidth(born, FONT, size)
+        > right - left
+    ):
+        size -= 0.5
+    identity = canvas.stringWidth(name, FONT_BOLD, size) + canvas.stringWidth(born, FONT, size)
+    canvas.setFont(FONT_BOLD, size)
+    canvas.drawString(left, top, name)
+    canvas.setFont(FONT, size)
+    canvas.drawString(left + canvas.stringWidth(name, FONT_BOLD, size), top, born)
+    room = right - left - identity - 6 * mm
+    if room >= 30 * mm:
+        canvas.setFont(FONT, 8.5)
+        canvas.drawRightString(right, top, shorten(visit, FONT, 8.5, room))
     canvas.setStrokeColor(RULE)
     canvas.setLineWidth(0.4)
     canvas.line(left, top - 2.2 * mm, right, top - 2.2 * mm)

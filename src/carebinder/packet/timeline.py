@@ -6,18 +6,21 @@ from collections.abc import Sequence
 from datetime import date
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
+from reportlab.lib.colors import white
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carebinder.packet.gather import Event
-from carebinder.packet.styles import ACCENT, FONT, FONT_BOLD, INK, MUTED, RULE
+from carebinder.packet.styles import ACCENT, FONT, FONT_BOLD, INK, MUTED, RULE, register_fonts
 
 MAX_EVENTS = 14
 LABEL_SIZE = 6.5
 LABEL_CHARS = 30
 ROW_HEIGHT = 7 * mm
-# Label rows, nearest the line first: above and below alternate.
-ROWS = (1, -1, 2, -2, 3, -3)
+# Label rows, nearest the line first: above and below alternate. As many as events, so a
+# label always finds a row where it neither overlaps another nor sits on a leader line;
+# the drawing is only as tall as the rows it uses.
+ROWS = tuple(row for depth in range(1, MAX_EVENTS // 2 + 1) for row in (depth, -depth))
 
 KIND_RANK = {"appointment": 0, "opinion": 1, "record": 2}
 COLOURS = {"appointment": ACCENT, "opinion": INK, "record": MUTED}
@@ -46,6 +49,7 @@ def _marker(kind: str, x: float, y: float) -> Circle | Polygon | Rect:
 
 def drawing(events: Sequence[Event], width: float) -> Drawing:
     """A timeline `width` points wide of the key events; empty events give a note."""
+    register_fonts()
     chosen = key_events(events)
     if not chosen:
         canvas = Drawing(width, 8 * mm)
@@ -62,10 +66,25 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
             return width / 2
         return float(pad + (width - 2 * pad) * (day - first).days / span)
 
-    # Place the labels first (each in the nearest row where it does not overlap), so the
-    # drawing is only as tall as the rows it uses.
+    # Place the labels first, so the drawing is only as tall as the rows it uses. Each goes
+    # in the nearest row where it overlaps no label and its leader line, on the way out
+    # from the line, crosses none.
     placed: list[tuple[Event, float, str, str, float, int]] = []
-    right_edge = {row: float("-inf") for row in ROWS}
+    # Per row: (left, right, x of the event) of each label placed there.
+    spans: dict[int, list[tuple[float, float, float]]] = {row: [] for row in ROWS}
+
+    def free(row: int, left: float, right: float, x: float) -> bool:
+        if any(a - 2 < right and left < b + 2 for a, b, _ in spans[row]):
+            return False
+        same_side = [r for r in ROWS if (r > 0) == (row > 0)]
+        inner = [r for r in same_side if abs(r) < abs(row)]
+        outer = [r for r in same_side if abs(r) > abs(row)]
+        # This leader would cross an inner label; or this label would sit on the leader
+        # of an outer one.
+        crosses = any(a - 1 <= x <= b + 1 for r in inner for a, b, _ in spans[r])
+        covers = any(left - 1 <= ox <= right + 1 for r in outer for _, _, ox in spans[r])
+        return not (crosses or covers)
+
     for event in chosen:
         x = x_of(event.date)
         label = _short(event.label)
@@ -74,10 +93,11 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
             stringWidth(label, FONT, LABEL_SIZE), stringWidth(stamp, FONT_BOLD, LABEL_SIZE)
         )
         left = min(max(x - label_width / 2, 0), width - label_width)
-        row = next((r for r in ROWS if right_edge[r] + 2 < left), None)
-        if row is None:  # every row is crowded here: use the one that frees up first
-            row = min(ROWS, key=lambda r: right_edge[r])
-        right_edge[row] = left + label_width
+        right = left + label_width
+        row = next((r for r in ROWS if free(r, left, right, x)), None)
+        if row is None:  # crowded everywhere: the row whose last label ends first
+            row = min(ROWS, key=lambda r: max((b for _, b, _ in spans[r]), default=float("-inf")))
+        spans[row].append((left, right, x))
         placed.append((event, x, label, stamp, left, row))
     above = max((row for *_, row in placed), default=0)
     below = -min((row for *_, row in placed), default=0)
@@ -90,10 +110,28 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
     canvas.add(
         Line(pad - 4 * mm, mid, width - pad + 4 * mm, mid, strokeColor=RULE, strokeWidth=1.2)
     )
+    texts = []
     for _, x, label, stamp, left, row in placed:
         y_text = mid + row * ROW_HEIGHT - (2.5 * mm if row < 0 else 0)
         tip = y_text - (1 * mm if row > 0 else -3.5 * mm)
         canvas.add(Line(x, mid, x, tip, strokeColor=RULE, strokeWidth=0.4))
+        texts.append((left, y_text, label, stamp))
+    # Labels go over every leader line, each on a white ground: where events crowd, a line
+    # to an outer label passes behind the inner labels instead of striking through them.
+    for left, y_text, label, stamp in texts:
+        label_width = max(
+            stringWidth(label, FONT, LABEL_SIZE), stringWidth(stamp, FONT_BOLD, LABEL_SIZE)
+        )
+        canvas.add(
+            Rect(
+                left - 1,
+                y_text - 2,
+                label_width + 2,
+                2 * LABEL_SIZE + 3.5,
+                fillColor=white,
+                strokeColor=None,
+            )
+        )
         canvas.add(
             String(
                 left,

@@ -104,7 +104,10 @@ def _image(file: FileInfo) -> ImagePart | str:
     try:
         with Image.open(file.path) as image:
             frames = getattr(image, "n_frames", 1) if file.media_type == "image/tiff" else 1
-            image.verify()
+            # Decode every frame now: a photo cut short must be listed, not fail the packet.
+            for frame in range(frames):
+                image.seek(frame)
+                image.load()
     except FileNotFoundError:
         return MISSING
     except Image.DecompressionBombError:

@@ -1,0 +1,336 @@
+"""Helpers the packet tests share: small files to put in records, sample packet data, and
+reading a produced PDF back (pypdf for text and metadata, pikepdf for structure)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pikepdf
+from PIL import Image
+from pypdf import PdfReader
+from reportlab.pdfgen.canvas import Canvas
+
+from carebinder.choices import Purpose
+from carebinder.packet.gather import (
+    DOCTORS_NOTE,
+    CheckInfo,
+    Event,
+    FileInfo,
+    OpinionInfo,
+    PacketData,
+    PatientInfo,
+    PersonInfo,
+    QuestionInfo,
+    RecordInfo,
+    VisitInfo,
+)
+
+LETTER = (612.0, 792.0)
+A4 = (595.28, 841.89)
+PAPER_SIZES = {"letter": LETTER, "a4": A4}
+
+# --- files to put in records --------------------------------------------------------------
+
+
+def text_pdf(path: Path, texts: Sequence[str], size: tuple[float, float] = LETTER) -> Path:
+    """A PDF with one page per text, the text printed near the top so it can be found back."""
+    canvas = Canvas(str(path), pagesize=size)
+    for text in texts:
+        canvas.setFont("Helvetica", 14)
+        canvas.drawString(72, size[1] - 100, text)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def broken_pdf(path: Path) -> Path:
+    path.write_bytes(b"%PDF-1.7\n garbage")
+    return path
+
+
+def encrypted_pdf(path: Path) -> Path:
+    source = pikepdf.open(io.BytesIO(text_pdf_bytes(["Secret page"])))
+    source.save(path, encryption=pikepdf.Encryption(owner="o", user="secret"))
+    return path
+
+
+def text_pdf_bytes(texts: Sequence[str], size: tuple[float, float] = LETTER) -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=size)
+    for text in texts:
+        canvas.setFont("Helvetica", 14)
+        canvas.drawString(72, size[1] - 100, text)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def dicom(path: Path) -> Path:
+    path.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * 64)
+    return path
+
+
+def rotated_jpeg(path: Path, size: tuple[int, int] = (120, 60)) -> Path:
+    """A JPEG stored wider than tall whose EXIF says "rotate 90° clockwise" (orientation 6)."""
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image.save(path, format="JPEG", exif=exif)
+    return path
+
+
+def multi_tiff(path: Path, frames: int = 3) -> Path:
+    images = [Image.new("RGB", (40, 50), (i * 60, 90, 90)) for i in range(frames)]
+    images[0].save(path, format="TIFF", save_all=True, append_images=images[1:])
+    return path
+
+
+def png(path: Path, size: tuple[int, int] = (50, 40)) -> Path:
+    Image.new("RGBA", size, (0, 120, 200, 255)).save(path, format="PNG")
+    return path
+
+
+# --- sample data (no database) --------------------------------------------------------------
+
+ZONE = ZoneInfo("America/New_York")
+
+
+def person(
+    name: str, specialty: str | None = None, institution: str | None = None, **kw: Any
+) -> PersonInfo:
+    return PersonInfo(name=name, specialty=specialty, institution=institution, **kw)
+
+
+def file_info(path: Path, media_type: str, unreadable: str | None = None) -> FileInfo:
+    return FileInfo(
+        name=path.name, media_type=media_type, path=path, page_count=None, unreadable=unreadable
+    )
+
+
+def record_info(
+    ident: int,
+    title: str,
+    *files: FileInfo,
+    on: date | None = date(2026, 10, 1),
+    kind: str = "pathology",
+    source: str | None = "Dr. Marcus Bell, Mercy General Hospital",
+    notes: str | None = None,
+) -> RecordInfo:
+    return RecordInfo(
+        id=ident, date=on, kind=kind, title=title, source=source, notes=notes, files=files
+    )
+
+
+BELL = OpinionInfo(
+    doctor="Dr. Marcus Bell",
+    institution="Mercy General Hospital",
+    date=date(2026, 10, 24),
+    diagnosis="Invasive ductal carcinoma, left breast",
+    stage="cT1c N0 M0, stage IA",
+    plan="Lumpectomy with sentinel node biopsy",
+)
+RAMAN = OpinionInfo(
+    doctor="Dr. Priya Raman",
+    institution="Mercy General Hospital",
+    date=date(2026, 11, 12),
+    diagnosis="Invasive ductal carcinoma, left breast",
+    stage="pT1c N1mi M0, stage IB",
+    plan="Axillary dissection, radiation and endocrine therapy",
+)
+
+
+def sample_data(records: Sequence[RecordInfo] = (), **changes: Any) -> PacketData:
+    """A complete packet's data for Ana Souza's second-opinion visit with Dr. Wei Chen."""
+    data = PacketData(
+        visit=VisitInfo(
+            appointment_id=1,
+            purpose=Purpose.SECOND_OPINION,
+            title="Second-opinion visit",
+            doctor=person(
+                "Dr. Wei Chen", "Breast medical oncology", "Northeastern Cancer Institute"
+            ),
+            start=datetime(2026, 12, 3, 9, 30, tzinfo=ZONE),
+            time_zone="America/New_York",
+            location="450 Longwood Ave, 3rd floor, Boston",
+            companion="Marco Souza (husband)",
+            coverage="confirmed",
+            coverage_ref="PA-88231",
+        ),
+        patient=PatientInfo(
+            name="Ana Souza",
+            born=date(1964, 4, 12),
+            mrn="MRN 004417-2",
+            phone="(617) 555-0143",
+            email="ana.souza@example.org",
+            address=None,
+            insurer="Blue Harbor Health",
+            plan="PPO Select",
+            member_id="BHH-22871934",
+            insurer_phone="(800) 555-0199",
+        ),
+        consulted=(
+            person("Dr. Marcus Bell", "Breast surgery", "Mercy General Hospital"),
+            person("Dr. Priya Raman", "Medical oncology", "Mercy General Hospital"),
+        ),
+        current=RAMAN,
+        opinions=(BELL, RAMAN),
+        differing=frozenset({"stage", "plan"}),
+        opinion_notes=(DOCTORS_NOTE,),
+        questions=(
+            QuestionInfo("Do you agree with the stage, given the micrometastasis?"),
+            QuestionInfo("Could I join a clinical trial here?"),
+        ),
+        earlier_questions=(
+            QuestionInfo(
+                "How long will recovery from surgery take?",
+                answer="About two weeks before normal activity.",
+                answered_by="Dr. Marcus Bell",
+                answered_on=date(2026, 11, 2),
+            ),
+        ),
+        bring=(
+            CheckInfo("Photo ID", False, "tick when packed"),
+            CheckInfo("Imaging discs", True, "received"),
+        ),
+        preparation=(
+            CheckInfo("Staff told this is a second-opinion visit", True, "yes"),
+            CheckInfo("Records sent ahead", False, "not yet"),
+        ),
+        materials=(CheckInfo("Glass slides: H&E slides (from Mercy General)", False, "requested"),),
+        care_team=(
+            person(
+                "Dr. Helen Park",
+                "Family medicine",
+                "Riverside Primary Care",
+                role="primary-care",
+                phone="(617) 555-0110",
+                email="park@riverside.example",
+            ),
+            person(
+                "Dr. Marcus Bell",
+                "Breast surgery",
+                "Mercy General Hospital",
+                role="diagnosing",
+                phone="(617) 555-0120",
+                referred_by="Dr. Helen Park",
+            ),
+        ),
+        records=tuple(records),
+        timeline=(
+            Event(date(2026, 10, 24), "Opinion: Dr. Marcus Bell", "opinion"),
+            Event(date(2026, 11, 12), "Opinion: Dr. Priya Raman", "opinion"),
+            Event(date(2026, 12, 3), "Visit: Dr. Wei Chen", "appointment"),
+        ),
+        generated_on=date(2026, 11, 24),
+    )
+    return replace(data, **changes)
+
+
+# --- reading a produced PDF back ------------------------------------------------------------
+
+
+@dataclass
+class Packet:
+    """A produced PDF, read back once: each page's text, and structure through pikepdf."""
+
+    source: Path | bytes
+    texts: list[str]
+    reader: PdfReader
+    password: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return len(self.texts)
+
+    def pdf(self) -> pikepdf.Pdf:
+        data = io.BytesIO(self.source) if isinstance(self.source, bytes) else self.source
+        return pikepdf.open(data, password=self.password or "")
+
+    def outline(self) -> list[tuple[str, int, int]]:
+        """(title, depth, 0-based page) for every bookmark, depth first."""
+        entries: list[tuple[str, int, int]] = []
+        with self.pdf() as pdf:
+            index = {page.obj.objgen: i for i, page in enumerate(pdf.pages)}
+            with pdf.open_outline() as outline:
+
+                def walk(items: Any, depth: int) -> None:
+                    for item in items:
+                        destination = item.destination
+                        assert destination is not None, item.title
+                        entries.append((item.title, depth, index[destination[0].objgen]))
+                        walk(item.children, depth + 1)
+
+                walk(outline.root, 0)
+        return entries
+
+    def find(self, needle: str) -> list[int]:
+        """The 0-based pages whose text contains `needle`."""
+        return [i for i, text in enumerate(self.texts) if needle in text]
+
+    def all_text(self) -> str:
+        return "\n".join(self.texts)
+
+
+def read(source: Path | bytes, password: str | None = None) -> Packet:
+    """Read a produced PDF back. An encrypted one is opened with `password` by pikepdf
+    (pypdf would need the `cryptography` package for AES-256) and its text read from a
+    decrypted copy."""
+    data = source.read_bytes() if isinstance(source, Path) else source
+    if password is not None:
+        plain = io.BytesIO()
+        with pikepdf.open(io.BytesIO(data), password=password) as pdf:
+            pdf.save(plain)
+        data = plain.getvalue()
+    reader = PdfReader(io.BytesIO(data))
+    return Packet(source, [page.extract_text() for page in reader.pages], reader, password)
+
+
+def flat(text: str) -> str:
+    """Text with every run of whitespace made one space (table cells wrap onto lines)."""
+    return " ".join(text.split())
+
+
+def page_number_of(text: str) -> tuple[int, int]:
+    found = re.findall(r"Page (\d+) of (\d+)", text)
+    assert len(found) == 1, text
+    return int(found[0][0]), int(found[0][1])
+
+
+def assert_stamped(packet: Packet, name: str, born: str) -> None:
+    """Every page carries the patient's name, date of birth and its own "Page X of Y"."""
+    total = packet.pages
+    for index, text in enumerate(packet.texts):
+        assert name in text, (index, text)
+        assert f"born {born}" in text, (index, text)
+        assert page_number_of(text) == (index + 1, total), (index, text)
+
+
+def page_images(page: pikepdf.Page) -> dict[str, pikepdf.Stream]:
+    """The image XObjects in `page`'s own resources, by resource name."""
+    resources = page.obj.get("/Resources", pikepdf.Dictionary())
+    xobjects = resources.get("/XObject", pikepdf.Dictionary())
+    return {
+        str(name): xobject
+        for name, xobject in xobjects.items()
+        if xobject.get("/Subtype") == pikepdf.Name.Image
+    }
+
+
+def font_files(pdf: pikepdf.Pdf) -> set[str]:
+    """BaseFont of every font embedded with a TrueType program (/FontFile2)."""
+    found: set[str] = set()
+    for obj in pdf.objects:
+        if (
+            isinstance(obj, pikepdf.Dictionary)
+            and obj.get("/Type") == pikepdf.Name.FontDescriptor
+            and "/FontFile2" in obj
+        ):
+            found.add(str(obj.FontName))
+    return found

@@ -1,0 +1,681 @@
+"""The packet's own pages, laid out by ReportLab from hand-built data: no database here.
+
+Every test reads the produced PDF back (pypdf for text, pikepdf for structure).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pikepdf
+import pytest
+from reportlab.graphics.shapes import Line, Rect, String
+from reportlab.lib.colors import white
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from carebinder.choices import Purpose
+from carebinder.packet.gather import DOCTORS_NOTE, CheckInfo, Event, QuestionInfo
+from carebinder.packet.record_pages import LABEL_WIDTH, Separator, render_records
+from carebinder.packet.render import ANSWER_LINES, render_front, render_stamp
+from carebinder.packet.styles import FONT, geometry, register_fonts
+from carebinder.packet.timeline import drawing
+from carebinder.packet.triage import ImagePart, PdfPart, RecordPlan
+from tests.packet.pdfutil import (
+    A4,
+    LETTER,
+    PAPER_SIZES,
+    file_info,
+    flat,
+    font_files,
+    multi_tiff,
+    page_images,
+    person,
+    png,
+    read,
+    record_info,
+    rotated_jpeg,
+    sample_data,
+)
+
+SECTIONS = [
+    "Cover",
+    "Summary",
+    "Opinions so far",
+    "Questions for this visit",
+    "Checklist",
+    "Care team",
+    "Records index",
+]
+MARKUP = "ER <5% & PR+"
+
+
+def front_text(data: Any = None, pages: dict[int, int] | None = None) -> list[str]:
+    rendered = render_front(data or sample_data(), "letter", pages)
+    texts = read(rendered.pdf).texts
+    assert len(texts) == rendered.page_count
+    return texts
+
+
+def section(texts: list[str], heading: str) -> str:
+    """The flattened text of the page that starts with `heading`."""
+    found = [flat(t) for t in texts if flat(t).startswith(heading)]
+    assert len(found) == 1, (heading, [flat(t)[:40] for t in texts])
+    return found[0]
+
+
+# --- front matter -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_front_has_every_section_in_order_each_marked_on_its_page(paper: str) -> None:
+    rendered = render_front(sample_data(), paper, None)
+    packet = read(rendered.pdf)
+
+    assert [m.title for m in rendered.marks] == SECTIONS
+    assert [m.level for m in rendered.marks] == [0] * len(SECTIONS)
+    pages = [m.page for m in rendered.marks]
+    assert pages == sorted(pages)
+    assert pages[0] == 0
+    assert rendered.page_count == packet.pages == pages[-1] + 1
+    for mark in rendered.marks:
+        heading = "Second-opinion visit" if mark.title == "Cover" else mark.title
+        assert heading in packet.texts[mark.page], mark
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        for page in pdf.pages:
+            width, height = (float(v) for v in page.mediabox[2:])
+            assert (width, height) == pytest.approx(PAPER_SIZES[paper], abs=1)
+
+
+def test_cover_shows_the_visit_the_patient_insurance_companion_and_why() -> None:
+    cover = flat(front_text()[0])
+    for expected in (
+        "Second-opinion visit",
+        "Dr. Wei Chen",
+        "Breast medical oncology, Northeastern Cancer Institute",
+        "Thursday 03 December 2026, 09:30 (EST, America/New_York)",
+        "450 Longwood Ave, 3rd floor, Boston",
+        "Name Ana Souza",
+        "Date of birth 12 Apr 1964",
+        "MRN MRN 004417-2",
+        "Phone (617) 555-0143",
+        "Payer Blue Harbor Health",
+        "Plan PPO Select",
+        "Member id BHH-22871934",
+        "Coverage for this visit confirmed (reference PA-88231)",
+        "Companion Marco Souza (husband)",
+        "I am seeking a second opinion on my diagnosis and proposed treatment.",
+        "Doctors I have already consulted:",
+        "Dr. Marcus Bell, Breast surgery, Mercy General Hospital",
+        "Dr. Priya Raman, Medical oncology, Mercy General Hospital",
+    ):
+        assert expected in cover, expected
+
+
+def test_cover_gives_the_zone_the_visit_is_in_on_its_day() -> None:
+    lisbon = ZoneInfo("Europe/Lisbon")
+    data = sample_data()
+    data = replace(
+        data,
+        visit=replace(
+            data.visit, start=datetime(2026, 7, 14, 15, 5, tzinfo=lisbon), time_zone="Europe/Lisbon"
+        ),
+    )
+    assert "Tuesday 14 July 2026, 15:05 (WEST, Europe/Lisbon)" in flat(front_text(data)[0])
+
+
+@pytest.mark.parametrize(
+    ("purpose", "title", "statement"),
+    [
+        (
+            Purpose.THIRD_OPINION,
+            "Third-opinion visit",
+            "I am seeking a third opinion on my diagnosis and proposed treatment.",
+        ),
+        (Purpose.FOLLOW_UP, "Follow-up visit", "This is a follow up visit."),
+    ],
+)
+def test_cover_states_the_purpose_of_the_visit(
+    purpose: Purpose, title: str, statement: str
+) -> None:
+    data = sample_data()
+    data = replace(data, visit=replace(data.visit, purpose=purpose, title=title))
+    cover = flat(front_text(data)[0])
+    assert cover.startswith(title)
+    assert statement in cover
+    if purpose is Purpose.FOLLOW_UP:
+        assert "seeking" not in cover
+
+
+def test_cover_without_companion_or_other_doctors_says_so() -> None:
+    data = sample_data(consulted=())
+    data = replace(data, visit=replace(data.visit, companion=None, location=None))
+    cover = flat(front_text(data)[0])
+    assert "Companion None named" in cover
+    assert "already consulted" not in cover
+
+
+def test_summary_gives_the_current_opinion_and_the_timeline() -> None:
+    summary = section(front_text(), "Summary")
+    for expected in (
+        "Current diagnosis Invasive ductal carcinoma, left breast",
+        "Stage pT1c N1mi M0, stage IB",
+        "Proposed treatment Axillary dissection, radiation and endocrine therapy",
+        "According to Dr. Priya Raman, 12 Nov 2026",
+        "Timeline",
+        "record opinion visit",  # the legend
+        "24 Oct 2026 Opinion: Dr. Marcus Bell",
+        "03 Dec 2026 Visit: Dr. Wei Chen",
+    ):
+        assert expected in summary, expected
+
+
+def test_summary_is_one_page_and_lists_at_most_fourteen_events() -> None:
+    start = date(2026, 8, 1)
+    events = tuple(
+        Event(start + timedelta(days=3 * i), f"Lab result {i:02}", "record") for i in range(20)
+    )
+    texts = front_text(sample_data(timeline=events))
+    summary = section(texts, "Summary")
+    assert section(texts, "Opinions so far")  # the next section starts on its own page
+    shown = re.findall(r"Lab result \d\d", summary)
+    assert len(set(shown)) == 14
+    assert "…and 6 more dated records, listed in the records index." in summary
+
+
+def test_summary_without_opinions_says_so() -> None:
+    texts = front_text(
+        sample_data(current=None, opinions=(), differing=frozenset(), opinion_notes=())
+    )
+    assert "No opinion has been recorded yet." in section(texts, "Summary")
+    assert "No opinion has been recorded yet." in section(texts, "Opinions so far")
+
+
+def test_opinions_table_marks_the_fields_that_differ_with_the_note() -> None:
+    opinions = section(front_text(), "Opinions so far")
+    assert "Doctor Date Diagnosis Stage ≠ Proposed treatment ≠" in opinions
+    assert "Diagnosis ≠" not in opinions
+    for expected in (
+        "Dr. Marcus Bell",
+        "24 Oct 2026",
+        "cT1c N0 M0, stage IA",
+        "Dr. Priya Raman",
+        "12 Nov 2026",
+        "pT1c N1mi M0, stage IB",
+        "≠ and shading mark where the opinions differ: stage, proposed treatment.",
+        DOCTORS_NOTE,
+        "discuss their conclusions together",
+    ):
+        assert expected in opinions, expected
+
+
+def test_opinions_that_agree_carry_no_mark_and_no_note() -> None:
+    data = sample_data()
+    same = replace(data.current, doctor="Dr. Ada Park")
+    opinions = section(
+        front_text(
+            sample_data(opinions=(data.current, same), differing=frozenset(), opinion_notes=())
+        ),
+        "Opinions so far",
+    )
+    assert "≠" not in opinions
+    assert "discuss" not in opinions
+    assert "The opinions agree on diagnosis, stage and treatment." in opinions
+
+
+def test_questions_have_ruled_space_and_earlier_answers() -> None:
+    data = sample_data(
+        questions=(
+            QuestionInfo("Do you agree with the stage?"),
+            QuestionInfo("Radiation first?", answer="No, surgery first.", answered_by="Dr. Raman"),
+            QuestionInfo("Could I join a clinical trial here?"),
+        )
+    )
+    rendered = render_front(data, "letter", None)
+    page = next(m.page for m in rendered.marks if m.title == "Questions for this visit")
+    text = flat(read(rendered.pdf).texts[page])
+    for expected in (
+        "1. Do you agree with the stage?",
+        "2. Radiation first? No, surgery first. (Dr. Raman)",
+        "3. Could I join a clinical trial here?",
+        "Asked before, with the answers given",
+        "How long will recovery from surgery take? About two weeks before normal activity."
+        " (Dr. Marcus Bell, 02 Nov 2026)",
+    ):
+        assert expected in text, expected
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        operators = [str(op) for _, op in pikepdf.parse_content_stream(pdf.pages[page])]
+    # The ruled answer lines: a stroked line segment each, ANSWER_LINES per question.
+    assert operators.count("l") >= ANSWER_LINES * 3
+
+
+def test_no_questions_says_so() -> None:
+    text = section(front_text(sample_data(questions=(), earlier_questions=())), "Questions")
+    assert "No questions written for this visit." in text
+    assert "Asked before" not in text
+
+
+def test_checklist_ticks_what_is_ready() -> None:
+    data = sample_data(
+        bring=(
+            CheckInfo("Photo ID", False, "tick when packed"),
+            CheckInfo("Medication list", True, "in this packet"),
+        ),
+        preparation=(
+            CheckInfo("Staff told this is a second-opinion visit", True, "yes"),
+            CheckInfo("Records sent ahead", False, "not yet"),
+            CheckInfo("Staff told", None, "not needed"),
+        ),
+    )
+    text = section(front_text(data), "Checklist")
+    for expected in (
+        "What to bring",
+        "☐ Photo ID — tick when packed",
+        "☑ Medication list — in this packet",
+        "Preparation",
+        "☑ Staff told this is a second-opinion visit — yes",
+        "☐ Records sent ahead — not yet",
+        "– Staff told — not needed",
+        "Materials",
+        "☐ Glass slides: H&E slides (from Mercy General) — requested",
+    ):
+        assert expected in text, expected
+
+
+def test_care_team_gives_roles_and_contacts() -> None:
+    text = section(front_text(), "Checklist")  # the care team follows on the same page
+    care = text[text.index("Care team") :]
+    for expected in (
+        "Dr. Helen Park",
+        "Family medicine",
+        "primary care",
+        "Riverside Primary Care",
+        "(617) 555-0110",
+        "park@riverside.example",
+        "Dr. Marcus Bell",
+        "diagnosing",
+        "referred by Dr. Helen Park",
+        "(617) 555-0120",
+    ):
+        assert expected in care, expected
+
+
+def records_for_index() -> list[Any]:
+    return [
+        record_info(7, "Core biopsy pathology report", on=date(2026, 10, 21)),
+        record_info(3, "Chest CT", on=date(2026, 10, 30), kind="imaging", source="Mercy Radiology"),
+    ]
+
+
+def test_records_index_lists_each_record_with_its_page() -> None:
+    data = sample_data(records_for_index())
+    index = section(front_text(data, {7: 8, 3: 12}), "Records index")
+    assert "Date Kind Title Source Page" in index
+    assert (
+        "21 Oct 2026 pathology Core biopsy pathology report Dr. Marcus Bell, Mercy General"
+        " Hospital 8" in index
+    )
+    assert "30 Oct 2026 imaging Chest CT Mercy Radiology 12" in index
+
+
+def test_records_index_without_the_records_still_lists_them() -> None:
+    data = sample_data(records_for_index())
+    index = section(front_text(data, None), "Records index")
+    assert "The records are not included in this copy of the packet." in index
+    assert "Core biopsy pathology report" in index
+    assert "Chest CT Mercy Radiology —" in index
+
+
+def test_records_index_without_records_says_so() -> None:
+    assert "No records in this packet." in section(front_text(), "Records index")
+
+
+def test_user_text_with_markup_characters_prints_literally() -> None:
+    data = sample_data([record_info(1, f"Receptors {MARKUP}")])
+    data = replace(
+        data,
+        visit=replace(data.visit, location="<Building B> & annex", companion="Marco & <Lia>"),
+        current=replace(data.current, diagnosis=f"IDC, {MARKUP}"),
+        opinions=(data.opinions[0], replace(data.current, diagnosis=f"IDC, {MARKUP}")),
+        questions=(QuestionInfo(f"Is {MARKUP} a good sign?"),),
+        care_team=(person("Dr. <b>Bold</b>", "Onc & Rad", role="treating"),),
+    )
+    text = flat("\n".join(front_text(data, {1: 8})))
+    for expected in (
+        "<Building B> & annex",
+        "Marco & <Lia>",
+        f"Current diagnosis IDC, {MARKUP}",
+        f"1. Is {MARKUP} a good sign?",
+        "Dr. <b>Bold</b>",
+        "Onc & Rad",
+        f"Receptors {MARKUP}",
+    ):
+        assert expected in text, expected
+    assert "&amp;" not in text
+    assert "&lt;" not in text
+
+
+UNICODE_PATIENT = "Nguyễn Thị Ánh"
+UNICODE_DOCTOR = "Dr. Øyvind Ødegård"
+
+
+def test_names_in_any_script_print_with_an_embedded_font() -> None:
+    data = sample_data()
+    data = replace(
+        data,
+        patient=replace(data.patient, name=UNICODE_PATIENT),
+        visit=replace(data.visit, doctor=person(UNICODE_DOCTOR, "Onkologi", "Haukeland")),
+        consulted=(person("Dr. Ζωή Παπαδοπούλου", "Ογκολογία"), person("Д-р Иван Петров")),
+    )
+    rendered = render_front(data, "letter", None)
+    cover = flat(read(rendered.pdf).texts[0])
+    for name in (UNICODE_PATIENT, UNICODE_DOCTOR, "Dr. Ζωή Παπαδοπούλου", "Д-р Иван Петров"):
+        assert name in cover, name
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        assert any("DejaVuSans" in font for font in font_files(pdf)), font_files(pdf)
+
+
+# --- the stamp ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("paper", "size"), [("letter", LETTER), ("a4", A4)])
+def test_stamp_is_one_page_with_the_header_and_footer(paper: str, size: Any) -> None:
+    stamp = render_stamp(sample_data(), paper)
+    packet = read(stamp)
+    assert packet.pages == 1
+    text = flat(packet.texts[0])
+    for expected in (
+        "Ana Souza",
+        "born 12 Apr 1964",
+        "Second-opinion visit, 03 Dec 2026",
+        "Confidential medical information · prepared 24 Nov 2026",
+    ):
+        assert expected in text, expected
+    assert "Page" not in text  # added per page at assembly
+    with packet.pdf() as pdf:
+        assert [float(v) for v in pdf.pages[0].mediabox[2:]] == pytest.approx(size, abs=1)
+        assert any("DejaVuSans" in font for font in font_files(pdf))
+
+
+def test_stamp_prints_names_in_any_script() -> None:
+    data = sample_data()
+    data = replace(data, patient=replace(data.patient, name=UNICODE_PATIENT))
+    assert UNICODE_PATIENT in read(render_stamp(data, "letter")).texts[0]
+
+
+def text_runs(pdf_bytes: bytes) -> list[tuple[str, float]]:
+    """(text, x) of every string drawn on the first page."""
+    runs: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            runs.append((text.rstrip("\n"), cm[0] * tm[4] + cm[2] * tm[5] + cm[4]))
+
+    read(pdf_bytes).reader.pages[0].extract_text(visitor_text=visit)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Maria da Conceição Aparecida dos Santos Oliveira Pereira de Albuquerque",
+        "Maria da Conceição Aparecida dos Santos Oliveira Pereira de Albuquerque e Vasconcelos"
+        " Cavalcanti de Menezes Bragança",
+    ],
+)
+def test_stamp_header_keeps_a_long_name_whole_and_apart_from_the_visit(name: str) -> None:
+    register_fonts()
+    data = sample_data()
+    data = replace(data, patient=replace(data.patient, name=name))
+    runs = dict(text_runs(render_stamp(data, "letter")))
+    assert name in runs  # never cut: it identifies the patient on every page
+    born = next(text for text in runs if "born" in text)
+    left_end = runs[born] + stringWidth(born, FONT, 8.5)
+    assert left_end <= geometry("letter").width - 18 * mm + 0.5
+    visit = [text for text in runs if "visit" in text.lower() and text != born]
+    for text in visit:  # when there is room for it, the visit never touches the name
+        assert left_end + 6 <= runs[text], (left_end, runs[text])
+
+
+# --- record pages -------------------------------------------------------------------------------
+
+
+def test_separators_show_each_record_and_what_happens_to_its_files(tmp_path: Path) -> None:
+    pdf = file_info(tmp_path / "pathology.pdf", "application/pdf")
+    scan = file_info(tmp_path / "scan.dcm", "application/dicom")
+    plans = [
+        RecordPlan(
+            record_info(1, "Core biopsy pathology report", pdf, scan, notes="Slides at Mercy"),
+            parts=[PdfPart(pdf, 2)],
+            separately=[("scan.dcm", "DICOM medical image: bring the imaging disc")],
+        ),
+        RecordPlan(record_info(2, "Phone call notes", on=None, kind="other", source=None)),
+    ]
+    rendered = render_records(plans, "letter")
+    packet = read(rendered.pdf)
+    assert rendered.page_count == packet.pages == 2
+    assert [(m.title, m.page, m.key) for m in rendered.marks] == [
+        ("Core biopsy pathology report", 0, ("record", 1)),
+        ("Phone call notes", 1, ("record", 2)),
+    ]
+    first, second = (flat(t) for t in packet.texts)
+    for expected in (
+        "Record 1 of 2",
+        "Core biopsy pathology report",
+        "Date 01 Oct 2026",
+        "Kind pathology",
+        "Source Dr. Marcus Bell, Mercy General Hospital",
+        "Notes Slides at Mercy",
+        "In this packet",
+        "pathology.pdf (2 pages)",
+        "Bring separately",
+        "scan.dcm: DICOM medical image: bring the imaging disc",
+    ):
+        assert expected in first, expected
+    assert "Record 2 of 2" in second
+    assert "No file is attached to this record." in second
+    assert "Date — Kind other" in second
+
+
+def test_separator_prints_markup_and_unicode_literally() -> None:
+    plan = RecordPlan(record_info(1, f"Nguyễn: {MARKUP}", source="Øyvind & <Co>"))
+    text = flat(read(render_records([plan], "a4").pdf).texts[0])
+    assert f"Nguyễn: {MARKUP}" in text
+    assert "Øyvind & <Co>" in text
+
+
+def image_plan(tmp_path: Path) -> RecordPlan:
+    jpeg = file_info(rotated_jpeg(tmp_path / "photo.jpg"), "image/jpeg")
+    tiff = file_info(multi_tiff(tmp_path / "fax.tiff", 3), "image/tiff")
+    image = file_info(png(tmp_path / "chart.png"), "image/png")
+    pdf = file_info(tmp_path / "report.pdf", "application/pdf")
+    return RecordPlan(
+        record_info(5, "Photos", jpeg, pdf, tiff, image, kind="imaging"),
+        parts=[ImagePart(jpeg, 1), PdfPart(pdf, 4), ImagePart(tiff, 3), ImagePart(image, 1)],
+    )
+
+
+def test_images_get_pages_of_their_own_one_per_frame(tmp_path: Path) -> None:
+    rendered = render_records([image_plan(tmp_path)], "letter")
+    packet = read(rendered.pdf)
+    # The separator, the JPEG, the three TIFF frames and the PNG; the PDF is merged later.
+    assert rendered.page_count == packet.pages == 1 + 1 + 3 + 1
+    assert [(m.page, m.key) for m in rendered.marks] == [
+        (0, ("record", 5)),
+        (1, ("image", 5, 0)),
+        (2, ("image", 5, 2)),
+        (5, ("image", 5, 3)),
+    ]
+    assert "photo.jpg (image, 1 page)" in flat(packet.texts[0])
+    assert "report.pdf (4 pages)" in flat(packet.texts[0])
+    assert "fax.tiff (image, 3 pages)" in flat(packet.texts[0])
+    assert "chart.png (image, 1 page)" in flat(packet.texts[0])
+    with packet.pdf() as pdf:
+        assert page_images(pdf.pages[0]) == {}
+        for index in range(1, 6):
+            assert len(page_images(pdf.pages[index])) == 1, index
+
+
+def drawn_image(page: pikepdf.Page) -> tuple[tuple[int, int], tuple[float, float]]:
+    """The one image on `page`: its pixel size, and the size it is drawn at (points)."""
+    (name, image), *rest = page_images(page).items()
+    assert not rest
+    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    for operands, operator in pikepdf.parse_content_stream(page):
+        if str(operator) == "cm":
+            a, b, c, d, e, f = (float(v) for v in operands)
+            p = ctm
+            ctm = [
+                a * p[0] + b * p[2],
+                a * p[1] + b * p[3],
+                c * p[0] + d * p[2],
+                c * p[1] + d * p[3],
+                e * p[0] + f * p[2] + p[4],
+                e * p[1] + f * p[3] + p[5],
+            ]
+        elif str(operator) == "Do" and str(operands[0]) == name:
+            return (int(image.Width), int(image.Height)), (ctm[0], ctm[3])
+        elif str(operator) == "Q":
+            ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    raise AssertionError("the image is never drawn")
+
+
+def test_a_jpeg_is_turned_upright_per_its_exif_orientation(tmp_path: Path) -> None:
+    rendered = render_records([image_plan(tmp_path)], "letter")
+    with read(rendered.pdf).pdf() as pdf:
+        (width, height), (drawn_w, drawn_h) = drawn_image(pdf.pages[1])
+    # Stored 120×60 with orientation 6: upright it is 60 wide and 120 tall.
+    assert (width, height) == (60, 120)
+    assert drawn_h == pytest.approx(2 * drawn_w, rel=0.02)
+    _, _, frame_w, frame_h = geometry("letter").frame
+    assert drawn_w <= frame_w + 0.5
+    assert drawn_h <= frame_h + 0.5
+
+
+def test_an_upright_jpeg_is_embedded_as_it_is(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "upright.jpg"
+    Image.new("RGB", (80, 40), (10, 200, 10)).save(path, format="JPEG")
+    jpeg = file_info(path, "image/jpeg")
+    plan = RecordPlan(record_info(1, "Photo", jpeg), parts=[ImagePart(jpeg, 1)])
+    with read(render_records([plan], "letter").pdf).pdf() as pdf:
+        (image,) = page_images(pdf.pages[1]).values()
+        assert list(image.Filter) == [pikepdf.Name.DCTDecode]
+        assert image.read_raw_bytes() == path.read_bytes()
+        (width, height), (drawn_w, drawn_h) = drawn_image(pdf.pages[1])
+    assert (width, height) == (80, 40)
+    assert drawn_w == pytest.approx(2 * drawn_h, rel=0.02)
+
+
+def test_separator_lines_fit_the_page_width(tmp_path: Path) -> None:
+    register_fonts()
+    # Names as hospital portals hand them out.
+    stem = "2026-10-21_Surgical_Pathology_Report_Core_Needle_Biopsy_Left_Breast_MercyGeneral"
+    long_file = file_info(tmp_path / f"{stem}.pdf", "application/pdf")
+    long_scan = file_info(tmp_path / f"{stem}.dcm", "application/dicom")
+    title = "CT_chest_abdomen_pelvis_with_contrast_2026-10-02_final_report_signed"
+    plan = RecordPlan(
+        record_info(1, title, long_file, long_scan),
+        parts=[PdfPart(long_file, 1)],
+        separately=[(long_scan.name, "DICOM medical image: bring the imaging disc")],
+    )
+    width = geometry("letter").frame[2]
+    separator = Separator(plan, 1, 1, width, 600)
+    too_wide = []
+    for font, size, _, line in separator.lines:
+        _, tab, value = line.partition("\t")
+        if tab:
+            right = LABEL_WIDTH + stringWidth(value, font, size)
+        else:
+            right = stringWidth(line, font, size)
+        if right > width + 0.5:
+            too_wide.append(line)
+    assert too_wide == []
+
+
+# --- the timeline -------------------------------------------------------------------------------
+
+
+def timeline_events() -> list[Event]:
+    """Fourteen key events over three months: a work-up, two opinions, two visits."""
+    labels = [
+        "CBC and metabolic panel",
+        "Diagnostic mammogram and ultrasound",
+        "Core biopsy pathology report",
+        "Breast MRI with contrast",
+        "Genetic counselling note",
+        "BRCA1/2 panel result",
+        "Surgical consultation",
+        "Sentinel lymph node biopsy operative report",
+        "Oncotype DX recurrence score",
+        "Chest CT staging",
+    ]
+    start = date(2026, 9, 1)
+    events = [Event(start + timedelta(days=4 * i), t, "record") for i, t in enumerate(labels)]
+    events += [
+        Event(date(2026, 10, 20), "Visit: Dr. Marcus Bell", "appointment"),
+        Event(date(2026, 10, 24), "Opinion: Dr. Marcus Bell", "opinion"),
+        Event(date(2026, 11, 12), "Opinion: Dr. Priya Raman", "opinion"),
+        Event(date(2026, 12, 3), "Visit: Dr. Wei Chen", "appointment"),
+    ]
+    return sorted(events, key=lambda e: e.date)
+
+
+def label_boxes(shapes: list[Any]) -> list[tuple[float, float, float, float]]:
+    register_fonts()
+    return [
+        (s.x, s.y, s.x + stringWidth(s.text, s.fontName, s.fontSize), s.y + 0.72 * s.fontSize)
+        for s in shapes
+        if isinstance(s, String)
+    ]
+
+
+def test_timeline_labels_do_not_overlap_each_other() -> None:
+    width = geometry("letter").frame[2]
+    picture = drawing(timeline_events(), width)
+    boxes = label_boxes(picture.contents)
+    assert len(boxes) == 2 * 14
+    for i, a in enumerate(boxes):
+        assert a[0] >= 0 and a[2] <= width + 0.5, a
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_timeline_leader_lines_never_strike_through_other_labels() -> None:
+    """Where events crowd, a leader line may pass behind another label, but that label
+    is drawn later, on a white ground that covers the line."""
+    picture = drawing(timeline_events(), geometry("letter").frame[2])
+    shapes = list(picture.contents)
+    grounds = [(i, s) for i, s in enumerate(shapes) if isinstance(s, Rect) and s.fillColor == white]
+    struck = []
+    for i, shape in enumerate(shapes):
+        if not (isinstance(shape, Line) and shape.x1 == shape.x2 and shape.strokeWidth < 1):
+            continue
+        low, high = sorted((shape.y1, shape.y2))
+        for box, label in zip(
+            label_boxes(shapes), [s for s in shapes if isinstance(s, String)], strict=True
+        ):
+            if not (box[0] < shape.x1 < box[2] and low < box[3] and box[1] < high):
+                continue
+            covered = any(
+                j > i
+                and g.x <= shape.x1 <= g.x + g.width
+                and g.y <= box[1]
+                and box[3] <= g.y + g.height
+                for j, g in grounds
+            )
+            if not covered:
+                struck.append(label.text)
+    assert struck == []
+
+
+def test_no_dated_events_gives_a_note() -> None:
+    texts = front_text(sample_data(timeline=()))
+    assert "No dated events yet." in section(texts, "Summary")
