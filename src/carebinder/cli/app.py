@@ -123,6 +123,14 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def result(data: Any, as_json: bool, message: str) -> None:
+    """What an add or edit command prints: the object as JSON, or one line saying what it did."""
+    if as_json:
+        emit_json(data)
+    else:
+        out(message)
+
+
 def state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj
     if not isinstance(obj, State):

@@ -18,6 +18,7 @@ from carebinder.cli.app import (
     note,
     out,
     patient_session,
+    result,
     table,
 )
 from carebinder.cli.options import AppointmentId, Json, Notes, Yes
@@ -74,10 +75,9 @@ def add(
             notes=notes,
         )
         data = appointments.to_json(row)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Added appointment #{data['id']}: {data['doctor_name']}, {_pretty(data)}")
+    result(
+        data, as_json, f"Added appointment #{data['id']}: {data['doctor_name']}, {_pretty(data)}"
+    )
 
 
 def _pretty(data: dict[str, Any]) -> str:
@@ -215,10 +215,7 @@ def edit(
             coverage_ref=keep_text(coverage_ref),
         )
         data = appointments.to_json(row)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Updated appointment #{data['id']}")
+    result(data, as_json, f"Updated appointment #{data['id']}")
 
 
 @app.command("remove")

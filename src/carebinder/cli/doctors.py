@@ -15,8 +15,8 @@ from carebinder.cli.app import (
     keep_text,
     keep_value,
     note,
-    out,
     patient_session,
+    result,
     table,
 )
 from carebinder.cli.options import Address, DoctorId, Email, Json, Notes, Phone, Yes
@@ -70,10 +70,7 @@ def add(
             email=email,
         )
         data = doctors.to_json(doctor)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Added doctor #{data['id']}: {data['name']}")
+    result(data, as_json, f"Added doctor #{data['id']}: {data['name']}")
 
 
 @app.command("list")
@@ -168,10 +165,7 @@ def edit(
             email=keep_text(email),
         )
         data = doctors.to_json(row)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Updated doctor #{data['id']}: {data['name']}")
+    result(data, as_json, f"Updated doctor #{data['id']}: {data['name']}")
 
 
 @app.command("remove")

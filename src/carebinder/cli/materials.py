@@ -13,8 +13,8 @@ from carebinder.cli.app import (
     date_or_none,
     emit_json,
     note,
-    out,
     patient_session,
+    result,
     table,
 )
 from carebinder.cli.options import DateOpt, Json, Yes
@@ -60,10 +60,7 @@ def add(
                 on=on,
             )
         )
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Added material #{data['id']}: {data['description']} ({data['status']})")
+    result(data, as_json, f"Added material #{data['id']}: {data['description']} ({data['status']})")
 
 
 @app.command("list")
@@ -114,10 +111,7 @@ def update(
     with patient_session(ctx, write=True) as (s, patient):
         row = materials.get_material(s, patient.id, material)
         data = materials.to_json(materials.update_material(s, row, status=status, on=on))
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Material #{data['id']} is now {data['status']}")
+    result(data, as_json, f"Material #{data['id']} is now {data['status']}")
 
 
 @app.command("remove")

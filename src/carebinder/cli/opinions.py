@@ -18,6 +18,7 @@ from carebinder.cli.app import (
     note,
     out,
     patient_session,
+    result,
     table,
 )
 from carebinder.cli.options import DateOpt, Json, Notes, Yes
@@ -66,10 +67,7 @@ def add(
             records=record or [],
         )
         data = opinions.to_json(opinion)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Added opinion #{data['id']} from {data['doctor_name']}")
+    result(data, as_json, f"Added opinion #{data['id']} from {data['doctor_name']}")
 
 
 @app.command("list")
@@ -153,10 +151,7 @@ def edit(
             records=keep_value(record),
         )
         data = opinions.to_json(row)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Updated opinion #{data['id']}")
+    result(data, as_json, f"Updated opinion #{data['id']}")
 
 
 @app.command("remove")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -14,9 +14,9 @@ from carebinder.cli.app import (
     keep_date,
     keep_text,
     note,
-    out,
     remember_patient,
     remembered_patient,
+    result,
     session,
     state,
     table,
@@ -70,15 +70,8 @@ def add(
             member_id=member_id,
             insurer_phone=insurer_phone,
         )
-        result = patients.to_json(patient)
-    _added(result, as_json)
-
-
-def _added(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        emit_json(result)
-    else:
-        out(f"Added patient #{result['id']}: {result['name']}")
+        data = patients.to_json(patient)
+    result(data, as_json, f"Added patient #{data['id']}: {data['name']}")
 
 
 @app.command("list")
@@ -186,10 +179,7 @@ def edit(
             insurer_phone=keep_text(insurer_phone),
         )
         data = patients.to_json(row)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Updated patient #{data['id']}: {data['name']}")
+    result(data, as_json, f"Updated patient #{data['id']}: {data['name']}")
 
 
 @app.command("use")

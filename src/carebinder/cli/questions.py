@@ -12,8 +12,8 @@ from carebinder.cli.app import (
     date_or_none,
     emit_json,
     note,
-    out,
     patient_session,
+    result,
     table,
 )
 from carebinder.cli.options import DateOpt, Json, Yes
@@ -44,10 +44,7 @@ def add(
         data = questions.to_json(
             questions.add_question(s, patient.id, text=text, appointment=appointment)
         )
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Added question #{data['id']}")
+    result(data, as_json, f"Added question #{data['id']}")
 
 
 @app.command("list")
@@ -103,10 +100,7 @@ def answer(
     with patient_session(ctx, write=True) as (s, patient):
         row = questions.get_question(s, patient.id, question)
         data = questions.to_json(questions.answer_question(s, row, answer=text, by=by, on=on))
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Answered question #{data['id']}")
+    result(data, as_json, f"Answered question #{data['id']}")
 
 
 @app.command("remove")

@@ -20,6 +20,7 @@ from carebinder.cli.app import (
     note,
     out,
     patient_session,
+    result,
     store,
     table,
 )
@@ -202,10 +203,7 @@ def edit(
             notes=keep_text(notes),
         )
         data = records.to_json(row)
-    if as_json:
-        emit_json(data)
-    else:
-        out(f"Updated record #{data['id']}: {data['title']}")
+    result(data, as_json, f"Updated record #{data['id']}: {data['title']}")
 
 
 @app.command("remove")
