@@ -11,6 +11,8 @@ import typer
 from carebinder import __version__
 from carebinder.cli import (
     appointments,
+    audit,
+    backup,
     checklist,
     db,
     doctors,
@@ -21,6 +23,7 @@ from carebinder.cli import (
     questions,
     records,
     setup,
+    verify,
 )
 from carebinder.cli.app import App, State
 
@@ -88,6 +91,9 @@ app.add_typer(questions.app, name="question")
 app.add_typer(materials.app, name="material")
 checklist.register(app)
 packet.register(app)
+verify.register(app)
+backup.register(app)
+audit.register(app)
 app.add_typer(db.app, name="db")
 
 
