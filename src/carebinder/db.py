@@ -16,13 +16,13 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from carebinder import config
+from carebinder import audit, config
 from carebinder.errors import BinderMissing, SchemaTooNew
 
 # The newest Alembic revision this program knows. A test checks it against migrations/.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 # Every revision in order, so "older" and "newer" can be told apart without Alembic.
-SCHEMA_REVISIONS = ("0001",)
+SCHEMA_REVISIONS = ("0001", "0002")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -121,8 +121,11 @@ def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error.
+def session_scope(
+    engine: Engine, *, write: bool = True, command: str | None = None
+) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error. Its changes go to the
+    audit trail under `command`.
 
     Code that creates something outside the database (a blob in the store) registers an
     undo in `session.info[ON_ROLLBACK]`; clean-up that must wait for the commit (removing a
@@ -132,6 +135,7 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     session = Session(bind, expire_on_commit=False)
     session.info[ON_ROLLBACK] = []
     session.info[AFTER_COMMIT] = []
+    audit.set_command(session, command)
     try:
         yield session
         session.commit()

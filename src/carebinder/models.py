@@ -231,6 +231,7 @@ class Material(OwnedByPatient, Timestamped, Base):
 __all__ = [
     "Appointment",
     "AppointmentStatus",
+    "AuditEvent",
     "Base",
     "Coverage",
     "Doctor",
@@ -248,3 +249,21 @@ __all__ = [
     "appointment_record",
     "opinion_record",
 ]
+
+
+class AuditEvent(Base):
+    """One change to the binder: when, by which command, to which row. Never the content.
+
+    No foreign keys: the trail outlives the rows it speaks of (a removed patient's events
+    stay, by id).
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    command: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(10))  # add, change, remove
+    entity: Mapped[str] = mapped_column(String(40))  # the table, e.g. "record"
+    entity_id: Mapped[int | None]
+    patient_id: Mapped[int | None] = mapped_column(index=True)

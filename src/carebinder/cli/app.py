@@ -154,8 +154,9 @@ def session(ctx: typer.Context, *, write: bool = False) -> Iterator[Session]:
     from carebinder.db import session_scope
 
     engine = open_engine(ctx)
+    command = ctx.command_path.removeprefix(ctx.find_root().info_name or "").strip()
     try:
-        with session_scope(engine, write=write) as s:
+        with session_scope(engine, write=write, command=command or None) as s:
             yield s
     finally:
         engine.dispose()

@@ -1,9 +1,49 @@
-"""`carebinder audit`: to be written."""
+"""`carebinder audit`: what changed in the binder, when, and by which command."""
 
 from __future__ import annotations
 
-from carebinder.cli.app import App
+from typing import Annotated
+
+import typer
+
+from carebinder.cli.app import App, emit_json, session, state, table
+from carebinder.cli.options import Json
 
 
 def register(app: App) -> None:
-    """Add the command(s) of this module to `app`."""
+    app.command("audit")(audit)
+
+
+def audit(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="How many events, newest first.")] = 50,
+    as_json: Json = False,
+) -> None:
+    """List the changes made to the binder: when, which command, which ids. The trail
+    never holds the content itself. With --patient, only that patient's.
+
+    Example: carebinder --patient 1 audit --limit 20
+    """
+    from carebinder import audit as trail
+
+    with session(ctx) as s:
+        rows = [
+            trail.to_json(e) for e in trail.events(s, patient_id=state(ctx).patient, limit=limit)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        ["WHEN (UTC)", "COMMAND", "ACTION", "WHAT", "PATIENT"],
+        [
+            [
+                r["at"][:19].replace("T", " "),
+                r["command"] or "",
+                r["action"],
+                f"{r['entity']} #{r['entity_id']}",
+                r["patient_id"],
+            ]
+            for r in rows
+        ],
+        empty="No changes recorded yet.",
+    )

@@ -45,7 +45,7 @@ def init(
     engine = open_engine(ctx, create=True)
     try:
         if name is not None and born_on is not None:
-            with session_scope(engine) as s:
+            with session_scope(engine, command="init") as s:
                 existing = patients.find_patient(s, name=name, born=born_on)
                 patient = existing or patients.add_patient(s, name=name, born=born_on)
                 message = (
@@ -94,7 +94,7 @@ def demo(
     settings = config.resolve(home=home, database_url=None, environ={})
     engine = open_binder(settings, create=True)
     try:
-        with session_scope(engine) as s:
+        with session_scope(engine, command="demo") as s:
             summary = sample.build(s, settings)
         with session_scope(engine, write=False) as s:
             visit = s.get_one(Appointment, summary.appointment_id)
