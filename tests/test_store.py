@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from carebinder import store as store_module
-from carebinder.errors import FileRefused
+from carebinder.errors import FileRefused, StoreError
 from carebinder.store import Store
 from tests.conftest import blob_files, mode
 
@@ -367,7 +367,7 @@ def test_a_failed_write_removes_its_temporary_file(
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(store_module.os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="Input/output"):
+    with pytest.raises(StoreError, match="Input/output"):
         store.put(source)
 
     assert blob_files(home) == []

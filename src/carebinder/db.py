@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from carebinder import audit, config
 from carebinder.errors import BinderMissing, SchemaTooNew
+from carebinder.faults import checkpoint
 
 # The newest Alembic revision this program knows. A test checks it against migrations/.
 SCHEMA_HEAD = "0002"
@@ -138,7 +139,9 @@ def session_scope(
     audit.set_command(session, command)
     try:
         yield session
+        checkpoint("db.commit")
         session.commit()
+        checkpoint("db.committed")
     except BaseException:
         session.rollback()
         _run_hooks(session.info[ON_ROLLBACK])

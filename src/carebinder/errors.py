@@ -6,6 +6,8 @@ They never contain patient data the user did not type for that command.
 
 from __future__ import annotations
 
+import errno
+
 
 class CarebinderError(Exception):
     """A refused operation. `exit_code` is what the command exits with."""
@@ -49,6 +51,22 @@ class FileRefused(CarebinderError):
         self.path = path
         self.reason = reason
         super().__init__(f"Cannot add {path}: {reason}")
+
+
+class StoreError(CarebinderError):
+    """The binder's own disk failed while storing a file (full, or an I/O error)."""
+
+    def __init__(self, error: OSError) -> None:
+        self.errno = error.errno
+        if error.errno == errno.ENOSPC:
+            message = "The disk is full: the file was not stored. Free some space and try again."
+        else:
+            reason = error.strerror or type(error).__name__
+            message = (
+                f"The disk holding the binder failed ({reason}): the file was not stored."
+                " Nothing was changed. Check the disk, then try again."
+            )
+        super().__init__(message)
 
 
 class BinderMissing(CarebinderError):

@@ -14,9 +14,11 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from carebinder import config
-from carebinder.errors import FileRefused
+from carebinder.errors import FileRefused, StoreError
+from carebinder.faults import checkpoint
 from carebinder.media import HEADER_SIZE, sniff
 
 CHUNK = 1 << 20
@@ -59,27 +61,36 @@ class Store:
             header = b""
             try:
                 with tmp.open("xb") as out:
-                    while chunk := src.read(CHUNK):
+                    checkpoint("store.open")
+                    while chunk := _read(src, source):
                         if len(header) < HEADER_SIZE:
                             header += chunk[: HEADER_SIZE - len(header)]
                         digest.update(chunk)
+                        checkpoint("store.write")
                         out.write(chunk)
                         size += len(chunk)
                     out.flush()
+                    checkpoint("store.fsync")
                     os.fsync(out.fileno())
                 if size == 0:
                     raise FileRefused(source, "the file is empty.")
                 sha256 = digest.hexdigest()
                 final = self.path_for(sha256)
-                if final.is_file():
-                    tmp.unlink()
-                    created = False
-                else:
+                # Same bytes already stored: keep that blob, unless it is not whole (then the
+                # good copy just made takes its place).
+                created = not (final.is_file() and final.stat().st_size == size)
+                if created:
                     config.make_private_dir(final.parent)
                     tmp.chmod(0o400)
+                    checkpoint("store.rename")
                     tmp.replace(final)
+                    checkpoint("store.dirsync")
                     _fsync_dir(final.parent)
-                    created = True
+                else:
+                    tmp.unlink()
+            except OSError as error:  # writing to the store failed: the disk, not the file
+                tmp.unlink(missing_ok=True)
+                raise StoreError(error) from None
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
@@ -92,6 +103,14 @@ class Store:
             path.unlink()
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only succeeds when the shard is empty
+
+
+def _read(src: BinaryIO, source: Path) -> bytes:
+    """The next chunk of the file being added; a failure to read it is the file's fault."""
+    try:
+        return src.read(CHUNK)
+    except OSError as error:
+        raise FileRefused(source, f"it could not be read ({error.strerror}).") from None
 
 
 def _open_source(source: Path) -> int:

@@ -109,13 +109,16 @@ def release_blobs(session: Session, store: Store, digests: Iterable[str]) -> Non
     candidates = set(digests)
     if not candidates:
         return
-    engine = session.get_bind()
+    # Checked and removed inside a write transaction: a command attaching the same bytes
+    # holds the write lock from before it stores them until its row is committed, so it
+    # either committed first (its row is seen here) or stores them again after.
+    engine = session.get_bind().execution_options(sqlite_begin="IMMEDIATE")
 
     def cleanup() -> None:
-        with Session(engine) as check:
-            still_used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
-        for digest in candidates - still_used:
-            store.remove(digest)
+        with Session(engine) as check, check.begin():
+            used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
+            for digest in candidates - used:
+                store.remove(digest)
 
     after_commit(session, cleanup)
 

@@ -1,0 +1,89 @@
+"""Shared by the crash tests and the crash stress script: run a write command in a child
+process, kill it at a chosen point or time, and check the binder afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from carebinder.faults import ENV
+
+
+def run(home: Path, *args: str, fault: str | None = None, kill_after: float | None = None) -> int:
+    """Run `carebinder ARGS` in a child; returns its exit code (-9 when killed)."""
+    env = {**os.environ, "CAREBINDER_HOME": str(home)}
+    env.pop(ENV, None)
+    if fault:
+        env[ENV] = fault
+    child = subprocess.Popen(
+        [sys.executable, "-m", "carebinder", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if kill_after is not None:
+        time.sleep(kill_after)
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+    _, err = child.communicate(timeout=120)
+    run.last_stderr = err.decode()  # type: ignore[attr-defined]
+    return child.returncode
+
+
+@dataclass
+class State:
+    """What a check of the binder found."""
+
+    rows: dict[str, list[tuple[object, ...]]]
+    problems: list[str] = field(default_factory=list)
+    orphans: int = 0
+    temporary: int = 0
+
+
+def check(home: Path) -> State:
+    """Integrity of the database, and of every blob a row names. Orphans and temporary
+    files are counted, not problems: `verify --repair` removes them."""
+    db = sqlite3.connect(home / "binder.db")
+    try:
+        problems = []
+        (result,) = db.execute("PRAGMA integrity_check").fetchone()
+        if result != "ok":
+            problems.append(f"integrity: {result}")
+        if db.execute("PRAGMA foreign_key_check").fetchall():
+            problems.append("foreign keys")
+        rows = {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+            for table in ("record", "file")
+        }
+        named = {sha for (sha,) in db.execute("SELECT DISTINCT sha256 FROM file")}
+        records_with_files = {rid for (rid,) in db.execute("SELECT record_id FROM file")}
+    finally:
+        db.close()
+    store = home / "files"
+    for sha in named:
+        blob = store / sha[:2] / sha[2:]
+        if not blob.is_file():
+            problems.append(f"missing blob {sha[:12]}")
+        elif hashlib.sha256(blob.read_bytes()).hexdigest() != sha:
+            problems.append(f"damaged blob {sha[:12]}")
+    for record in rows["record"]:
+        # Every record these tests add carries a file: a record without its file row is
+        # a half-written command.
+        if str(record[3]).startswith("crash-") and record[0] not in records_with_files:
+            problems.append(f"record #{record[0]} without its file")
+    state = State(rows=rows, problems=problems)
+    for path in store.rglob("*") if store.exists() else []:
+        if path.is_file():
+            if path.name.startswith(".tmp-"):
+                state.temporary += 1
+            elif path.parent.name + path.name not in named:
+                state.orphans += 1
+    return state
