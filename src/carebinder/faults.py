@@ -6,6 +6,8 @@ in the environment, the n-th time (default 1st) the process reaches `point`, it:
   kill    dies at once (SIGKILL: no clean-up, no finally blocks)
   enospc  fails as if the disk were full
   eio     fails as if the disk reported an I/O error
+  hang    stops responding (sleeps for an hour)
+  hog     allocates memory until it runs out
 The tests use it to prove that no crash or failure at any step leaves the binder
 inconsistent. It is read once, at import.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
 
 ENV = "CAREBINDER_FAULT"
 
@@ -28,6 +31,8 @@ POINTS = (
     "db.commit",  # before the transaction commits
     "db.committed",  # after the commit, before clean-up
 )
+# Reached by the child that reads untrusted files (carebinder.sandbox), once per file.
+SANDBOX_POINT = "sandbox.inspect"
 
 
 def _parse(spec: str | None) -> tuple[str, str, int] | None:
@@ -57,3 +62,9 @@ def checkpoint(point: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     elif action == "eio":
         raise OSError(errno.EIO, os.strerror(errno.EIO))
+    elif action == "hang":
+        time.sleep(3600)
+    elif action == "hog":
+        hoard = []
+        while True:
+            hoard.append(bytearray(64 << 20))

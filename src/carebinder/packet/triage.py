@@ -1,11 +1,12 @@
 """Which of a record's files can go into the packet, and why the others cannot.
 
-PDFs are opened here, and stay open until the packet is saved (qpdf copies their pages
-lazily); images are checked with Pillow. Anything else, or anything broken, is listed as
-"bring separately" with the reason. A bad file never fails the packet.
+Every PDF and image is first read in a child process with limits (carebinder.sandbox),
+so a hostile file cannot crash, hang or exhaust the packet; only the files that pass are
+opened here. PDFs stay open until the packet is saved (qpdf copies their pages lazily).
+Anything else, or anything broken, is listed as "bring separately" with the reason. A bad
+file never fails the packet.
 
-The plans are plain picklable data, so the pages can be laid out in another process;
-the open PDFs stay behind in `OpenPdfs`.
+The plans are plain picklable data; the open PDFs stay behind in `OpenPdfs`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from carebinder.packet.gather import FileInfo, RecordInfo
+from carebinder.sandbox import IMAGE_TYPES, Finding, inspect_files
 
-IMAGE_TYPES = frozenset(
-    {"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp", "image/webp"}
-)
 # What a patient can do about a file the packet cannot print.
 SEPARATE_REASONS = {
     "application/dicom": "DICOM medical image: bring the imaging disc",
@@ -30,9 +29,6 @@ SEPARATE_REASONS = {
     "application/x-ole-storage": "Office document: save it as PDF to include it",
     "application/rtf": "RTF document: save it as PDF to include it",
 }
-MISSING = "missing from the binder's file store"
-# Pillow refuses larger images as possible decompression bombs.
-MAX_IMAGE_PIXELS = 120_000_000
 
 
 @dataclass(frozen=True)
@@ -64,23 +60,14 @@ OpenPdfs = dict[Path, Any]  # stored file → open pikepdf.Pdf
 def _pdf(file: FileInfo, opened: OpenPdfs) -> PdfPart | str:
     import pikepdf
 
-    if file.path in opened:
-        return PdfPart(file, len(opened[file.path].pages))
-    try:
-        pdf = pikepdf.open(file.path)
-    except FileNotFoundError:
-        return MISSING
-    except pikepdf.PasswordError:
-        return "the PDF is password-protected"
-    except (pikepdf.PdfError, OSError, ValueError, RecursionError) as error:
-        return f"the PDF is damaged ({type(error).__name__})"
-    pages = len(pdf.pages)
-    if pages == 0:
-        pdf.close()
-        return "the PDF has no pages"
-    _flatten_annotations(pdf)
-    opened[file.path] = pdf
-    return PdfPart(file, pages)
+    if file.path not in opened:
+        try:
+            pdf = pikepdf.open(file.path)
+        except (pikepdf.PdfError, OSError, ValueError, RecursionError) as error:
+            return f"the PDF could not be opened ({type(error).__name__})"
+        _flatten_annotations(pdf)
+        opened[file.path] = pdf
+    return PdfPart(file, len(opened[file.path].pages))
 
 
 def _flatten_annotations(pdf: Any) -> None:
@@ -97,36 +84,19 @@ def _flatten_annotations(pdf: Any) -> None:
         pass  # the page still prints, without its annotations
 
 
-def _image(file: FileInfo) -> ImagePart | str:
-    from PIL import Image, UnidentifiedImageError
-
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    try:
-        with Image.open(file.path) as image:
-            frames = getattr(image, "n_frames", 1) if file.media_type == "image/tiff" else 1
-            # Decode every frame now: a photo cut short must be listed, not fail the packet.
-            for frame in range(frames):
-                image.seek(frame)
-                image.load()
-    except FileNotFoundError:
-        return MISSING
-    except Image.DecompressionBombError:
-        return "the image is too large to print"
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        return f"the image cannot be read ({type(error).__name__})"
-    return ImagePart(file, frames)
-
-
-def plan_record(record: RecordInfo, opened: OpenPdfs) -> RecordPlan:
+def plan_record(record: RecordInfo, findings: dict[Path, Finding], opened: OpenPdfs) -> RecordPlan:
     plan = RecordPlan(record)
     for file in record.files:
         outcome: PdfPart | ImagePart | str
+        finding = findings.get(file.path)
         if file.unreadable:
             outcome = file.unreadable
+        elif finding is not None and finding.error:
+            outcome = finding.error
         elif file.media_type == "application/pdf":
             outcome = _pdf(file, opened)
         elif file.media_type in IMAGE_TYPES:
-            outcome = _image(file)
+            outcome = ImagePart(file, finding.pages or 1 if finding else 1)
         else:
             outcome = SEPARATE_REASONS.get(file.media_type, "a file the packet cannot print")
         if isinstance(outcome, str):
@@ -139,9 +109,17 @@ def plan_record(record: RecordInfo, opened: OpenPdfs) -> RecordPlan:
 @contextmanager
 def planned(records: Sequence[RecordInfo]) -> Iterator[tuple[list[RecordPlan], OpenPdfs]]:
     """Plans for `records`, and their PDFs, open until the block ends."""
+    readable = {
+        f.path: f.media_type
+        for r in records
+        for f in r.files
+        if not f.unreadable and (f.media_type == "application/pdf" or f.media_type in IMAGE_TYPES)
+    }
+    found = inspect_files(list(readable.items()))
+    findings = dict(zip(readable, found, strict=True))
     opened: OpenPdfs = {}
     try:
-        yield [plan_record(record, opened) for record in records], opened
+        yield [plan_record(record, findings, opened) for record in records], opened
     finally:
         for pdf in opened.values():
             pdf.close()

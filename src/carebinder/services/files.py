@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from carebinder.db import after_commit, on_rollback
 from carebinder.errors import FileRefused, NotFound
-from carebinder.media import is_pdf
 from carebinder.models import File, Record
 from carebinder.store import Store
 
@@ -67,23 +66,12 @@ def display_name(path: Path) -> str:
 
 
 def inspect(path: Path, media_type: str) -> tuple[int | None, str | None]:
-    """(page count, why it is unreadable) for a stored file. Never raises for bad content."""
-    if not is_pdf(media_type):
-        return None, None
-    import pikepdf
+    """(pages or image frames, why it is unreadable) for a stored file, read in a child
+    process with limits (carebinder.sandbox). Never raises for bad content."""
+    from carebinder.sandbox import inspect_files
 
-    try:
-        with pikepdf.open(path) as pdf:
-            return len(pdf.pages), None
-    except pikepdf.PasswordError:
-        return None, "the PDF is password-protected"
-    except (pikepdf.PdfError, ValueError, RecursionError) as error:
-        return None, f"the PDF is damaged ({_first_line(error, path)})"
-
-
-def _first_line(error: BaseException, path: Path) -> str:
-    text = str(error).replace(str(path), "").strip(" :") or type(error).__name__
-    return text.splitlines()[0][:200]
+    (finding,) = inspect_files([(path, media_type)])
+    return finding.pages, finding.error
 
 
 def get_file(session: Session, record: Record, ident: int) -> File:
