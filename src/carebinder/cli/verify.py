@@ -1,9 +1,92 @@
-"""`carebinder verify`: to be written."""
+"""`carebinder verify [--repair]`: check the whole binder and fix what is safe to fix."""
 
 from __future__ import annotations
 
-from carebinder.cli.app import App
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from carebinder.cli.app import App, emit_json, note, out, state
+
+if TYPE_CHECKING:
+    from carebinder.verify import Repaired, Report
+
+Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+Repair = Annotated[
+    bool,
+    typer.Option(
+        "--repair",
+        help="Also remove files no record uses and leftover temporary files (older than"
+        " 10 minutes), and make loose permissions owner-only. Never removes a file a record"
+        " uses.",
+    ),
+]
 
 
 def register(app: App) -> None:
-    """Add the command(s) of this module to `app`."""
+    app.command("verify")(verify)
+
+
+def verify(ctx: typer.Context, repair: Repair = False, as_json: Json = False) -> None:
+    """Check the binder: the database, the content of every attached file, and that only
+    you can open them. Lists each problem with what to do; exits 1 if there is any.
+
+    Example: carebinder verify --repair
+    """
+    from carebinder import verify as service
+
+    settings = state(ctx).settings
+    engine = service.open_for_check(settings)
+    try:
+        report = service.check(engine, settings)
+        repaired = None
+        if repair and report.fixable:
+            repaired = service.repair(engine, settings, report)
+            report = service.check(engine, settings)
+        elif repair:
+            repaired = service.Repaired()
+    finally:
+        engine.dispose()
+    if as_json:
+        emit_json(service.to_json(report, repaired))
+    else:
+        _print(report, repaired)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print(report: Report, repaired: Repaired | None) -> None:
+    if repaired is not None:
+        _print_repairs(repaired)
+    checked = report.checked
+    counts = (
+        f"{checked.records} record{'s' if checked.records != 1 else ''},"
+        f" {checked.files} file{'s' if checked.files != 1 else ''} checked"
+    )
+    for problem in report.problems:
+        out(problem.message)
+    if checked.in_progress:
+        note(
+            f"Left alone {checked.in_progress} new file(s) that another carebinder command"
+            " may still be writing."
+        )
+    if report.ok:
+        note(f"Binder OK: {counts}.")
+        return
+    count = len(report.problems)
+    fixable = len(report.fixable)
+    summary = f"Found {count} problem{'s' if count != 1 else ''} ({counts})."
+    if fixable and repaired is None:
+        summary += f" `carebinder verify --repair` can fix {fixable} of them."
+    note(summary)
+
+
+def _print_repairs(repaired: Repaired) -> None:
+    removed, tightened = len(repaired.removed), len(repaired.tightened)
+    if not removed and not tightened:
+        note("Nothing to repair.")
+        return
+    note(
+        f"Repaired: removed {removed} leftover file{'s' if removed != 1 else ''},"
+        f" made {tightened} item{'s' if tightened != 1 else ''} private."
+    )
