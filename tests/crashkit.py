@@ -79,6 +79,18 @@ def check(home: Path) -> State:
         # a half-written command.
         if str(record[3]).startswith("crash-") and record[0] not in records_with_files:
             problems.append(f"record #{record[0]} without its file")
+    # And what `carebinder verify` says: anything but leftovers --repair removes is a problem.
+    from carebinder import config, verify
+
+    settings = config.resolve(home=home, environ={})
+    engine = verify.open_for_check(settings)
+    try:
+        report = verify.check(engine, settings, min_age=0)
+    finally:
+        engine.dispose()
+    problems += [
+        f"verify: {p.kind}" for p in report.problems if p.kind not in ("orphan_blob", "temp_file")
+    ]
     state = State(rows=rows, problems=problems)
     for path in store.rglob("*") if store.exists() else []:
         if path.is_file():
