@@ -75,6 +75,8 @@ def test_eight_processes_write_at_once_without_locks_or_losses(
         names = {row[0] for row in db.execute("SELECT title FROM record")}
         (blobs,) = db.execute("SELECT count(DISTINCT sha256) FROM file").fetchone()
     per_kind = WORKERS * count // 4
+    expected = {f"w{w}-{i}" for w in range(WORKERS) for i in range(0, count, 4)}
+    assert sorted(expected - names) == []  # named, should a record ever go missing
     assert counts == {
         "record": per_kind,
         "file": per_kind,

@@ -162,6 +162,9 @@ def test_put_reads_the_source_in_chunks(
         def __exit__(self, *exc: object) -> None:
             self.raw.close()
 
+        def fileno(self) -> int:
+            return int(self.raw.fileno())
+
         def read(self, n: int = -1) -> bytes:
             requested.append(n)
             return self.raw.read(n)

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from carebinder import audit, config
-from carebinder.errors import BinderMissing, SchemaTooNew
+from carebinder.errors import BinderMissing, InvalidInput, SchemaTooNew
 from carebinder.faults import checkpoint
 
 # The newest Alembic revision this program knows. A test checks it against migrations/.
@@ -33,9 +33,16 @@ AFTER_COMMIT = "carebinder.after_commit"
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout, IMMEDIATE writes."""
-    if not url.startswith("sqlite"):
-        return create_engine(url)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    try:
+        if not url.startswith("sqlite"):
+            return create_engine(url)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError, UnicodeError) as error:
+        # The URL itself is not echoed: it may hold a password.
+        raise InvalidInput(
+            f"--db: not a database URL carebinder can use ({type(error).__name__})."
+            " Use e.g. sqlite:///path/to/binder.db or postgresql+psycopg://user@host/db."
+        ) from None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -94,9 +101,13 @@ def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
     """
     sqlite_file = settings.sqlite_path
     if not create and sqlite_file is not None and not sqlite_file.exists():
+        if settings.uses_default_database:
+            raise BinderMissing(
+                f"No binder at {settings.home}. Create one with `carebinder init`"
+                " (or pick another with --home)."
+            )
         raise BinderMissing(
-            f"No binder at {settings.home}. Create one with `carebinder init`"
-            " (or pick another with --home)."
+            f"No binder in {sqlite_file}. Create one with `carebinder init`, or check --db."
         )
     config.make_private_dir(settings.home)
     config.make_private_dir(settings.store_dir)

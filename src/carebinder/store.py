@@ -53,6 +53,7 @@ class Store:
         case nothing is written.
         """
         fd = _open_source(source)
+        started = os.fstat(fd)
         with os.fdopen(fd, "rb") as src:
             config.make_private_dir(self.root)
             tmp = _temp_path(self.root)
@@ -69,6 +70,11 @@ class Store:
                         checkpoint("store.write")
                         out.write(chunk)
                         size += len(chunk)
+                    if _changed(src, size, started):
+                        raise FileRefused(
+                            source,
+                            "it changed while it was being read. Try again once it is complete.",
+                        )
                     out.flush()
                     checkpoint("store.fsync")
                     os.fsync(out.fileno())
@@ -103,6 +109,15 @@ class Store:
             path.unlink()
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only succeeds when the shard is empty
+
+
+def _changed(src: BinaryIO, size: int, started: os.stat_result) -> bool:
+    """True when the file being added grew, shrank or was rewritten while it was read."""
+    now = os.fstat(src.fileno())
+    return size != now.st_size or (now.st_mtime_ns, now.st_size) != (
+        started.st_mtime_ns,
+        started.st_size,
+    )
 
 
 def _read(src: BinaryIO, source: Path) -> bytes:

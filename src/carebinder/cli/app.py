@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from carebinder.models import Patient
+    from carebinder.services.files import Prepared
     from carebinder.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,22 +106,30 @@ def describe_unexpected(error: Exception) -> str:
     )
 
 
+def _echo(text: str, *, err: bool = False) -> None:
+    """Print `text`; a path whose bytes are not UTF-8 is printed as those same bytes."""
+    try:
+        typer.echo(text, err=err)
+    except UnicodeEncodeError:
+        typer.echo(text.encode("utf-8", "surrogateescape"), err=err)
+
+
 def fail(message: str, code: int = EXIT_REFUSED) -> None:
-    typer.echo(f"Error: {message}", err=True)
+    _echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
 
 
 def note(message: str) -> None:
     """A message for the person at the terminal (stderr, never mixed with output)."""
-    typer.echo(message, err=True)
+    _echo(message, err=True)
 
 
 def out(text: str = "") -> None:
-    typer.echo(text)
+    _echo(text)
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    _echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def result(data: Any, as_json: bool, message: str) -> None:
@@ -172,6 +181,24 @@ def patient_session(
     st = state(ctx)
     with session(ctx, write=write) as s:
         yield s, choose_patient(s, st.patient, remembered_patient(st.settings))
+
+
+@contextmanager
+def preparing(ctx: typer.Context, paths: Sequence[Path]) -> Iterator[list[Prepared]]:
+    """Files stored and read before the write transaction starts (it then only writes
+    their rows); the blobs this put in the store are taken back if the command fails."""
+    from carebinder.services.files import discard, prepare
+
+    engine = open_engine(ctx)  # refuses before anything is stored when there is no binder
+    created: list[str] = []
+    try:
+        yield prepare(store(ctx), paths, created.append)
+    except BaseException:
+        if created:
+            discard(engine, store(ctx), created)
+        raise
+    finally:
+        engine.dispose()
 
 
 def store(ctx: typer.Context) -> Store:

@@ -16,7 +16,9 @@ def register(app: App) -> None:
 
 def audit(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, help="How many events, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="How many events, newest first.")
+    ] = 50,
     as_json: Json = False,
 ) -> None:
     """List the changes made to the binder: when, which command, which ids. The trail
@@ -25,11 +27,14 @@ def audit(
     Example: carebinder --patient 1 audit --limit 20
     """
     from carebinder import audit as trail
+    from carebinder.errors import NotFound
+    from carebinder.services.common import MAX_ID
 
+    patient = state(ctx).patient
+    if patient is not None and not 1 <= patient <= MAX_ID:
+        raise NotFound("patient", patient)
     with session(ctx) as s:
-        rows = [
-            trail.to_json(e) for e in trail.events(s, patient_id=state(ctx).patient, limit=limit)
-        ]
+        rows = [trail.to_json(e) for e in trail.events(s, patient_id=patient, limit=limit)]
     if as_json:
         emit_json(rows)
         return

@@ -1,9 +1,158 @@
-"""`carebinder backup`: to be written."""
+"""`carebinder backup` and `carebinder restore`: the whole binder in one file, and back."""
 
 from __future__ import annotations
 
-from carebinder.cli.app import App
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carebinder.cli.app import App, note, out, state
+from carebinder.errors import Conflict, InvalidInput
+
+PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
 
 def register(app: App) -> None:
     """Add the command(s) of this module to `app`."""
+    app.command("backup")(backup)
+    app.command("restore")(restore)
+
+
+def default_name(day: date) -> str:
+    """e.g. `carebinder-backup-2026-12-01.cbk`: no patient name in a file name."""
+    return f"carebinder-backup-{day.isoformat()}.cbk"
+
+
+def backup(
+    ctx: typer.Context,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the backup (default: carebinder-backup-DATE.cbk in this"
+            " folder). Best on another disk.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite the file if it exists.")] = False,
+    password: Annotated[
+        bool,
+        typer.Option(
+            "--password",
+            help="Encrypt the backup (AES-256). You are asked for the password, which does not"
+            f" show on screen; scripts set {PASSWORD_ENV} instead.",
+        ),
+    ] = False,
+) -> None:
+    """Save the whole binder, the database and every file, in one backup file.
+
+    Example: carebinder backup -o /media/usb/binder.cbk --password
+    """
+    from carebinder.backup import check_backup_source, create_backup
+
+    settings = state(ctx).settings
+    check_backup_source(settings)
+    target = (out_file or Path.cwd() / default_name(date.today())).expanduser()
+    if target.is_symlink() and not target.exists():
+        raise InvalidInput(f"--out: {target} is a link that leads nowhere. Give another file.")
+    if target.is_dir():
+        raise InvalidInput(
+            f"--out: {target} is a folder. Give a file name, e.g. {target}/binder.cbk"
+        )
+    if not target.parent.is_dir():
+        raise InvalidInput(f"--out: the folder {target.parent} does not exist.")
+    if target.exists() and not target.is_file():
+        raise InvalidInput(f"--out: {target} is not a regular file. Give another file.")
+    if target.exists() and not force:
+        raise Conflict(f"{target} already exists. Add --force to replace it, or choose -o FILE.")
+    secret = _new_password() if password else None
+    result = create_backup(settings, target, password=secret, force=force)
+    if result.missing:
+        one = result.missing == 1
+        note(
+            f"Warning: {_count(result.missing, 'file')} listed in the binder"
+            f" {'is' if one else 'are'} missing from its store, so the backup does not have"
+            f" {'it' if one else 'them'}. Run `carebinder verify`."
+        )
+    what = f"the database and {_count(result.files, 'file')}"
+    encrypted = ", encrypted" if result.encrypted else ""
+    note(f"Backed up the binder: {what} ({_size(result.size)}{encrypted}).")
+    if result.encrypted:
+        note("Keep the password somewhere safe: without it, this backup cannot be restored.")
+    out(str(result.path))
+
+
+def restore(
+    ctx: typer.Context,
+    archive: Annotated[
+        Path, typer.Argument(help="The backup file to restore.", show_default=False)
+    ],
+) -> None:
+    """Put a backup back into an empty home folder. The whole backup is checked first;
+    if anything in it is damaged, nothing is written. For an encrypted backup you are asked
+    for its password; scripts set CAREBINDER_BACKUP_PASSWORD instead.
+
+    Example: carebinder --home ~/carebinder-restored restore binder.cbk
+    """
+    from carebinder.backup import check_restore_target, is_encrypted, restore_backup
+
+    settings = state(ctx).settings
+    check_restore_target(settings)
+    archive = archive.expanduser()
+    secret = _existing_password() if is_encrypted(archive) else None
+    result = restore_backup(settings, archive, password=secret)
+    if result.upgraded:
+        note("The backup came from an older carebinder; the binder was brought up to date.")
+    note(f"Restored the binder: the database and {_count(result.files, 'file')}.")
+    out(str(result.home))
+
+
+def _new_password() -> str:
+    """The backup's password: from the environment (scripts), else asked twice, unechoed.
+
+    Never taken as a command-line value, which would sit in the shell's history and show
+    in the process list to anyone on the computer.
+    """
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            f"--password: there is no terminal to ask for it. Set {PASSWORD_ENV} instead."
+        )
+    first = str(typer.prompt("Password for the backup", hide_input=True, err=True))
+    second = str(typer.prompt("Repeat the password", hide_input=True, err=True))
+    if first != second:
+        raise InvalidInput("The two passwords differ. Nothing was written.")
+    if not first:
+        raise InvalidInput("The password is empty. Nothing was written.")
+    return first
+
+
+def _existing_password() -> str:
+    """The password of an encrypted backup: from the environment, else asked once."""
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            "This backup is encrypted and there is no terminal to ask for its password."
+            f" Set {PASSWORD_ENV} instead."
+        )
+    return str(typer.prompt("Password of the backup", hide_input=True, err=True))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"

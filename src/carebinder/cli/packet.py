@@ -64,13 +64,14 @@ def packet(
 
     Example: carebinder packet 1 -o ~/Desktop/second-opinion.pdf --paper a4
     """
+    from carebinder.dates import shown
     from carebinder.packet.build import PAPERS, Options, build_packet
     from carebinder.packet.gather import gather
     from carebinder.services.appointments import get_appointment
 
     paper = paper.lower()
     if paper not in PAPERS:
-        raise InvalidInput(f"--paper: {paper!r} is not a paper size. Use letter or a4.")
+        raise InvalidInput(f"--paper: {shown(paper)} is not a paper size. Use letter or a4.")
     secret = _password() if password else None
     with patient_session(ctx) as (s, patient):
         row = get_appointment(s, patient.id, appointment)
@@ -85,6 +86,10 @@ def packet(
         )
     if not target.parent.is_dir():
         raise InvalidInput(f"--out: the folder {target.parent} does not exist.")
+    if target.is_symlink() and not target.exists():
+        raise InvalidInput(f"--out: {target} is a link that leads nowhere. Choose a file name.")
+    if target.exists() and not target.is_file():
+        raise InvalidInput(f"--out: {target} is not a regular file. Choose a file name.")
     if target.exists() and not force:
         raise Conflict(f"{target} already exists. Add --force to replace it, or choose -o FILE.")
     loud = len(data.records) >= PROGRESS_RECORDS and not no_records

@@ -20,6 +20,7 @@ from carebinder.cli.app import (
     note,
     out,
     patient_session,
+    preparing,
     result,
     store,
     table,
@@ -67,7 +68,7 @@ def add(
     from carebinder.services import records
 
     on = date_or_none(date, "--date")
-    with patient_session(ctx, write=True) as (s, patient):
+    with preparing(ctx, file or []) as prepared, patient_session(ctx, write=True) as (s, patient):
         record = records.add_record(
             s,
             store(ctx),
@@ -78,7 +79,7 @@ def add(
             doctor=doctor,
             institution=institution,
             notes=notes,
-            files=file or [],
+            prepared=prepared,
         )
         data = records.to_json(record)
     _warn_unreadable(data["files"])
@@ -234,9 +235,9 @@ def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = F
     """
     from carebinder.services import files, records
 
-    with patient_session(ctx, write=True) as (s, patient):
+    with preparing(ctx, paths) as prepared, patient_session(ctx, write=True) as (s, patient):
         row = records.get_record(s, patient.id, record)
-        added = [files.to_json(f) for f in files.attach_files(s, store(ctx), row, paths)]
+        added = [files.to_json(f) for f in files.attach_prepared(s, store(ctx), row, prepared)]
     _warn_unreadable(added)
     if len(added) < len(paths):
         same = len(paths) - len(added)

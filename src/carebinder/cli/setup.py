@@ -82,14 +82,16 @@ def demo(
     from carebinder import config
     from carebinder import demo as sample
     from carebinder.db import open_binder, session_scope
-    from carebinder.errors import Conflict
+    from carebinder.errors import Conflict, InvalidInput
     from carebinder.models import Appointment
     from carebinder.packet.build import Options, build_packet
     from carebinder.packet.gather import gather
     from carebinder.store import Store
 
-    if out_file is not None and out_file.exists():
+    if out_file is not None and (out_file.exists() or out_file.is_symlink()):
         raise Conflict(f"{out_file} already exists. Choose another --out file.")
+    if out_file is not None and not out_file.absolute().parent.is_dir():
+        raise InvalidInput(f"--out: the folder {out_file.absolute().parent} does not exist.")
     home = Path(tempfile.mkdtemp(prefix="carebinder-demo-"))
     settings = config.resolve(home=home, database_url=None, environ={})
     engine = open_binder(settings, create=True)

@@ -62,7 +62,10 @@ def clean_text(
         return None
     multiline = limit > SHORT_TEXT
     for char in text:
-        if unicodedata.category(char) == "Cc" and not (multiline and char in "\n\t"):
+        category = unicodedata.category(char)
+        if category == "Cs":  # bytes that are not UTF-8 text, as Python carries them
+            raise InvalidInput(f"{option} is not valid text (check the terminal's encoding).")
+        if category == "Cc" and not (multiline and char in "\n\t"):
             raise InvalidInput(f"{option} contains a control character; type plain text.")
     if len(text) > limit:
         raise InvalidInput(f"{option} is too long ({len(text):,} characters; at most {limit:,}).")

@@ -1,63 +1,115 @@
 """Files attached to records: their bytes go to the store, their facts to the database.
 
 Order matters for durability: the bytes are in the store (fsynced, renamed) before the row
-is written; if the transaction then fails, a blob this command created is removed again.
-A blob leaves the store only after a commit, and only when no file row references it.
+is written; if the command then fails, a blob it created is removed again. A blob leaves
+the store only when no file row references it, checked under the write lock.
+
+Attaching is two steps so the slow part holds no lock: `prepare` stores and reads the
+files, then `attach_prepared`, inside the write transaction, writes their rows.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from carebinder.db import after_commit, on_rollback
 from carebinder.errors import FileRefused, NotFound
 from carebinder.models import File, Record
-from carebinder.store import Store
+from carebinder.store import Blob, Store
 
 
-def attach_files(
-    session: Session, store: Store, record: Record, paths: Sequence[Path]
-) -> list[File]:
-    """Store each file and attach it to `record`. All or nothing.
+@dataclass(frozen=True)
+class Prepared:
+    """A file already in the store and already read (pages, or why it is unreadable),
+    waiting for its row."""
 
-    Returns the new file rows: bytes the record already holds are not attached twice.
-    """
+    path: Path
+    blob: Blob
+    page_count: int | None
+    unreadable: str | None
+
+
+def prepare(
+    store: Store, paths: Sequence[Path], on_created: Callable[[str], None]
+) -> list[Prepared]:
+    """Store each file and read it (in the sandbox). Takes no database lock, so the slow
+    part of attaching happens while other commands go on writing. `on_created` is told of
+    each blob this call put in the store, to take it back if the command then fails."""
     for path in paths:  # refuse obvious mistakes before copying anything
+        if path.is_symlink() and not path.exists():
+            raise FileRefused(path, "it is a link that leads nowhere (broken, or a loop).")
         if not path.exists():
             raise FileRefused(path, "no such file. Check the path.")
         if path.is_dir():
             raise FileRefused(path, "it is a folder. Give the files inside it instead.")
         if not path.is_file():
             raise FileRefused(path, "it is not a regular file.")
-    added = []
-    held = {file.sha256 for file in record.files}
+    prepared = []
     for path in paths:
         blob = store.put(path)
         if blob.created:
-            on_rollback(session, functools.partial(store.remove, blob.sha256))
-        if blob.sha256 in held:
-            continue
-        held.add(blob.sha256)
+            on_created(blob.sha256)
         page_count, unreadable = inspect(blob.path, blob.media_type)
+        prepared.append(Prepared(path, blob, page_count, unreadable))
+    return prepared
+
+
+def attach_prepared(
+    session: Session, store: Store, record: Record, prepared: Sequence[Prepared]
+) -> list[File]:
+    """Add the rows of prepared files to `record`. Returns the new rows: bytes the record
+    already holds are not attached twice."""
+    added = []
+    held = {file.sha256 for file in record.files}
+    for item in prepared:
+        if item.blob.sha256 in held:
+            continue
+        held.add(item.blob.sha256)
+        _ensure_stored(session, store, item)
         file = File(
-            original_name=display_name(path),
-            media_type=blob.media_type,
-            size=blob.size,
-            page_count=page_count,
-            sha256=blob.sha256,
-            unreadable=unreadable,
+            original_name=display_name(item.path),
+            media_type=item.blob.media_type,
+            size=item.blob.size,
+            page_count=item.page_count,
+            sha256=item.blob.sha256,
+            unreadable=item.unreadable,
         )
         record.files.append(file)
         added.append(file)
     session.flush()
     return added
+
+
+def _ensure_stored(session: Session, store: Store, item: Prepared) -> None:
+    """The blob was stored before this transaction took the write lock; a concurrent
+    removal may have released the same bytes since. Under the lock, store them again."""
+    if store.exists(item.blob.sha256):
+        return
+    again = store.put(item.path)
+    if again.created:
+        on_rollback(session, functools.partial(discard, session.get_bind(), store, [again.sha256]))
+    if again.sha256 != item.blob.sha256:
+        raise FileRefused(item.path, "it changed while it was being added. Try again.")
+
+
+def attach_files(
+    session: Session, store: Store, record: Record, paths: Sequence[Path]
+) -> list[File]:
+    """Store each file and attach it to `record`, all or nothing (see `prepare`)."""
+    engine = session.get_bind()
+
+    def take_back(digest: str) -> None:
+        on_rollback(session, functools.partial(discard, engine, store, [digest]))
+
+    return attach_prepared(session, store, record, prepare(store, paths, take_back))
 
 
 def display_name(path: Path) -> str:
@@ -95,20 +147,22 @@ def detach_file(session: Session, store: Store, record: Record, file: File) -> N
 def release_blobs(session: Session, store: Store, digests: Iterable[str]) -> None:
     """After the commit, remove those of `digests` that no file row references any more."""
     candidates = set(digests)
-    if not candidates:
-        return
-    # Checked and removed inside a write transaction: a command attaching the same bytes
-    # holds the write lock from before it stores them until its row is committed, so it
-    # either committed first (its row is seen here) or stores them again after.
-    engine = session.get_bind().execution_options(sqlite_begin="IMMEDIATE")
+    if candidates:
+        after_commit(session, functools.partial(discard, session.get_bind(), store, candidates))
 
-    def cleanup() -> None:
-        with Session(engine) as check, check.begin():
-            used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
-            for digest in candidates - used:
-                store.remove(digest)
 
-    after_commit(session, cleanup)
+def discard(engine: Engine | Connection, store: Store, digests: Iterable[str]) -> None:
+    """Remove the blobs of `digests` that no file row references.
+
+    Checked and removed inside a write transaction: a command attaching the same bytes
+    re-checks them under that lock before it writes its row (see `_ensure_stored`).
+    """
+    candidates = set(digests)
+    bind = engine.engine if isinstance(engine, Connection) else engine
+    with Session(bind.execution_options(sqlite_begin="IMMEDIATE")) as check, check.begin():
+        used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
+        for digest in candidates - used:
+            store.remove(digest)
 
 
 def to_json(file: File) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def add_record(
     institution: str | None = None,
     notes: str | None = None,
     files: Sequence[Path] = (),
+    prepared: Sequence[files_service.Prepared] = (),
 ) -> Record:
     source = None if doctor is None else get_doctor(session, patient_id, doctor)
     record = Record(
@@ -63,6 +64,8 @@ def add_record(
     session.flush()
     if files:
         files_service.attach_files(session, store, record, files)
+    if prepared:
+        files_service.attach_prepared(session, store, record, prepared)
     return record
 
 
