@@ -6,6 +6,7 @@ Order for the database: `--db`, then `CAREBINDER_DATABASE_URL`, then `binder.db`
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,8 +86,14 @@ def make_private_dir(path: Path) -> None:
 
 
 def make_private_file(path: Path) -> None:
-    """Create `path` if missing, owner-only, without truncating it."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE)
-    os.close(fd)
+    """Create `path` if missing, owner-only, without truncating it.
+
+    An existing file is never opened, only chmod-ed: closing any descriptor of a SQLite
+    database releases every POSIX lock this process holds on it, which would let another
+    process checkpoint and reset the WAL under a connection still using it.
+    """
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
     if (path.stat().st_mode & 0o777) != PRIVATE_FILE:
         path.chmod(PRIVATE_FILE)
