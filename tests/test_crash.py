@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from carebinder.faults import POINTS
+from carebinder.faults import POINTS, RESTORE_POINTS
 from tests import crashkit
 from tests.conftest import Cli
 
@@ -116,3 +116,25 @@ def test_a_failing_commit_gives_a_clear_error_and_leaves_nothing(
     after = assert_consistent(home, before)
     assert after.rows == before.rows
     assert (after.orphans, after.temporary) == (0, 0)  # the new blob was taken back
+
+
+@pytest.mark.parametrize("point", RESTORE_POINTS)
+def test_a_restore_killed_at_any_step_leaves_no_half_binder(
+    binder: Cli, home: Path, tmp_path: Path, make_pdf, point: str
+) -> None:
+    binder.ok("record", "add", "pathology", "Biopsy", "--file", str(make_pdf("a.pdf", pages=3)))
+    archive = tmp_path / "binder.cbk"
+    binder.ok("backup", "-o", str(archive))
+    target = tmp_path / "restored"
+    code = crashkit.run(target, "restore", str(archive), fault=f"{point}:kill")
+    assert code == -9
+    if point == "restore.moved":  # killed after the move: the binder is whole
+        assert crashkit.check(target).problems == []
+        return
+    # Before the move: no binder at all in the home, so nothing half-restored is used.
+    assert not (target / "binder.db").exists()
+    # The same restore then succeeds; the dead one's hidden folder does not block it.
+    assert crashkit.run(target, "restore", str(archive)) == 0
+    restored = crashkit.check(target)
+    assert restored.problems == []
+    assert restored.rows == crashkit.check(home).rows

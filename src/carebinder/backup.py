@@ -40,6 +40,7 @@ from typing import IO, Any, BinaryIO
 from carebinder import config
 from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, SQLITE_BUSY_TIMEOUT_MS, open_binder
 from carebinder.errors import BinderMissing, CarebinderError, Conflict, InvalidInput, SchemaTooNew
+from carebinder.faults import checkpoint
 
 FORMAT = 1
 MAGIC = b"CAREBINDER-BACKUP\n"
@@ -801,7 +802,9 @@ def restore_backup(
         _make_private(staging.root)
         for folder, _, _ in os.walk(staging.root):  # the new names are durable before the move
             _fsync_dir(Path(folder))
+        checkpoint("restore.rename")
         _move_into_place(staging.root, home)
+        checkpoint("restore.moved")
     finally:
         staging.discard()
     open_binder(settings).dispose()
@@ -990,6 +993,7 @@ def _write_member(tar: _TarReader, target: Path, entry: Entry) -> None:
     with os.fdopen(os.open(target, flags, config.PRIVATE_FILE), "wb") as out:
         while chunk := tar.read(COPY_CHUNK):
             digest.update(chunk)
+            checkpoint("restore.write")
             out.write(chunk)
             size += len(chunk)
         out.flush()

@@ -31,6 +31,12 @@ POINTS = (
     "db.commit",  # before the transaction commits
     "db.committed",  # after the commit, before clean-up
 )
+# Reached by `carebinder restore`, in this order.
+RESTORE_POINTS = (
+    "restore.write",  # each chunk of a member written into the hidden staging folder
+    "restore.rename",  # before the checked folder is moved into place as the home
+    "restore.moved",  # after the move, before the binder is opened
+)
 # Reached by the child that reads untrusted files (carebinder.sandbox), once per file.
 SANDBOX_POINT = "sandbox.inspect"
 
