@@ -90,7 +90,8 @@ def backup(
 def restore(
     ctx: typer.Context,
     archive: Annotated[
-        Path, typer.Argument(help="The backup file to restore.", show_default=False)
+        Path,
+        typer.Argument(help="The backup file to restore.", metavar="FILE", show_default=False),
     ],
 ) -> None:
     """Put a backup back into an empty home folder. The whole backup is checked first;
