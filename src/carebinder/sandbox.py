@@ -91,8 +91,8 @@ def _run_child(files: list[tuple[Path, str]], deadline: float) -> tuple[list[Fin
                 return done, "the file could not be read safely (the reader stopped)"
             line = _read_line(child, selector, time.monotonic() + deadline)
             if line is None:
-                if child.poll() is None:
-                    return done, "the file could not be read in time"
+                return done, "the file could not be read in time"
+            if not line:
                 return done, "the file could not be read safely (the reader stopped)"
             answer = json.loads(line)
             done.append(Finding(answer.get("pages"), answer.get("error")))
@@ -109,11 +109,11 @@ def _run_child(files: list[tuple[Path, str]], deadline: float) -> tuple[list[Fin
 def _read_line(
     child: subprocess.Popen[bytes], selector: selectors.BaseSelector, until: float
 ) -> bytes | None:
+    """The child's next answer; b"" when it is gone, None when the deadline passed."""
     assert child.stdout is not None
     while (left := until - time.monotonic()) > 0:
         if selector.select(timeout=left):
-            line = child.stdout.readline()
-            return line or None  # empty: the child is gone
+            return child.stdout.readline()
     return None
 
 

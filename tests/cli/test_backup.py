@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import stat
@@ -16,6 +17,9 @@ from carebinder import backup as bk
 from carebinder.cli import backup as backup_command
 from tests.cli.cliutil import assert_refused, no_traceback, snapshot
 from tests.conftest import Cli, blob_files
+
+# The module, not the Typer app of the same name that carebinder.cli exports.
+cli_app = importlib.import_module("carebinder.cli.app")
 
 PASSWORD = "s3cret horse"
 ENV = "CAREBINDER_BACKUP_PASSWORD"
@@ -41,9 +45,9 @@ def full(binder: Cli, make_pdf: Callable[..., Path]) -> Cli:
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the commands believe they run at a terminal (the runner feeds the typed input)."""
-    monkeypatch.setattr(
-        backup_command, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
-    )
+    at_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(backup_command, "sys", at_terminal)
+    monkeypatch.setattr(cli_app, "sys", at_terminal)
 
 
 def same_binder(cli: Cli, home: Path, restored: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from pathlib import Path
@@ -11,7 +12,6 @@ import pikepdf
 import pytest
 from typer.testing import Result
 
-from carebinder.cli import packet as packet_command
 from tests.cli.cliutil import assert_refused, no_traceback
 from tests.conftest import Cli
 from tests.packet.pdfutil import (
@@ -28,6 +28,9 @@ from tests.packet.pdfutil import (
     rotated_jpeg,
     text_pdf,
 )
+
+# The module, not the Typer app of the same name that carebinder.cli exports.
+cli_app = importlib.import_module("carebinder.cli.app")
 
 AT = ("--at", "2026-12-03 09:30", "--tz", "America/New_York")
 DEFAULT_NAME = "packet-Ana-Souza-2026-12-03.pdf"
@@ -551,9 +554,8 @@ def test_a_password_is_never_taken_from_the_command_line(visit: Cli, tmp_path: P
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make `packet` believe it runs at a terminal (the runner feeds the typed input)."""
-    monkeypatch.setattr(
-        packet_command, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
-    )
+    at_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(cli_app, "sys", at_terminal)
 
 
 def test_password_is_asked_for_twice_without_echo(

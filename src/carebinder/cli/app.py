@@ -246,6 +246,27 @@ def remember_patient(settings: config.Settings, patient_id: int | None) -> None:
 # --- interaction ----------------------------------------------------------------------------
 
 
+def new_password(env: str, what: str) -> str:
+    """A password for a file about to be encrypted: from `env` (scripts), else asked twice
+    at the terminal without echo.
+
+    Never taken as a command-line value, which would sit in the shell's history and show
+    in the process list to anyone on the computer.
+    """
+    from_env = os.environ.get(env)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise Refused(f"--password: there is no terminal to ask for it. Set {env} instead.")
+    first = str(typer.prompt(f"Password for the {what}", hide_input=True, err=True))
+    second = str(typer.prompt("Repeat the password", hide_input=True, err=True))
+    if first != second:
+        raise Refused("The two passwords differ. Nothing was written.")
+    if not first:
+        raise Refused("The password is empty. Nothing was written.")
+    return first
+
+
 def confirm_removal(what: str, yes: bool) -> None:
     """Ask before removing; refuse rather than wait when nobody can answer."""
     if yes:

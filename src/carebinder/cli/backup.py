@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, note, out, state
+from carebinder.cli.app import App, new_password, note, out, state
 from carebinder.errors import Conflict, InvalidInput
 
 PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -70,7 +70,7 @@ def backup(
         raise InvalidInput(f"--out: {target} is not a regular file. Give another file.")
     if target.exists() and not force:
         raise Conflict(f"{target} already exists. Add --force to replace it, or choose -o FILE.")
-    secret = _new_password() if password else None
+    secret = new_password(PASSWORD_ENV, "backup") if password else None
     result = create_backup(settings, target, password=secret, force=force)
     if result.missing:
         one = result.missing == 1
@@ -111,28 +111,6 @@ def restore(
         note("The backup came from an older carebinder; the binder was brought up to date.")
     note(f"Restored the binder: the database and {_count(result.files, 'file')}.")
     out(str(result.home))
-
-
-def _new_password() -> str:
-    """The backup's password: from the environment (scripts), else asked twice, unechoed.
-
-    Never taken as a command-line value, which would sit in the shell's history and show
-    in the process list to anyone on the computer.
-    """
-    from_env = os.environ.get(PASSWORD_ENV)
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise InvalidInput(
-            f"--password: there is no terminal to ask for it. Set {PASSWORD_ENV} instead."
-        )
-    first = str(typer.prompt("Password for the backup", hide_input=True, err=True))
-    second = str(typer.prompt("Repeat the password", hide_input=True, err=True))
-    if first != second:
-        raise InvalidInput("The two passwords differ. Nothing was written.")
-    if not first:
-        raise InvalidInput("The password is empty. Nothing was written.")
-    return first
 
 
 def _existing_password() -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import unicodedata
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, note, out, patient_session, store
+from carebinder.cli.app import App, new_password, note, out, patient_session, store
 from carebinder.cli.options import AppointmentId
 from carebinder.errors import Conflict, InvalidInput
 
@@ -72,7 +70,7 @@ def packet(
     paper = paper.lower()
     if paper not in PAPERS:
         raise InvalidInput(f"--paper: {shown(paper)} is not a paper size. Use letter or a4.")
-    secret = _password() if password else None
+    secret = new_password(PASSWORD_ENV, "packet") if password else None
     with patient_session(ctx) as (s, patient):
         row = get_appointment(s, patient.id, appointment)
         data = gather(s, store(ctx), row)
@@ -109,25 +107,3 @@ def packet(
     records = f"{result.records} record{'s' if result.records != 1 else ''}"
     note(f"Wrote {result.pages} pages ({records}{', encrypted' if secret else ''}).")
     out(str(result.path))
-
-
-def _password() -> str:
-    """The packet's password: from the environment (scripts), else asked twice, unechoed.
-
-    Never taken as a command-line value, which would sit in the shell's history and show
-    in the process list to anyone on the computer.
-    """
-    from_env = os.environ.get(PASSWORD_ENV)
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise InvalidInput(
-            f"--password: there is no terminal to ask for it. Set {PASSWORD_ENV} instead."
-        )
-    first = str(typer.prompt("Password for the packet", hide_input=True, err=True))
-    second = str(typer.prompt("Repeat the password", hide_input=True, err=True))
-    if first != second:
-        raise InvalidInput("The two passwords differ. Nothing was written.")
-    if not first:
-        raise InvalidInput("The password is empty. Nothing was written.")
-    return first
