@@ -24,6 +24,7 @@ from carebinder.models import File, RecordKind
 from carebinder.services import patients, records
 from carebinder.store import Store
 from carebinder.verify import Report
+from carebinder.verify import store as verify_store
 from tests.conftest import blob_files, mode
 
 MakeFile = Callable[[str, bytes], Path]
@@ -328,14 +329,14 @@ def test_an_unreadable_blob(
 ) -> None:
     target = binder.files[0]
     orphan = new_blob(binder, make_file)
-    hash_file = verify._hash
+    hash_file = verify_store._hash
 
-    def failing_disk(path: Path) -> verify._Hashed:
+    def failing_disk(path: Path) -> verify_store._Hashed:
         if path in (target.path, orphan):
-            return verify._Hashed(None, error="Input/output error")
+            return verify_store._Hashed(None, error="Input/output error")
         return hash_file(path)
 
-    monkeypatch.setattr(verify, "_hash", failing_disk)
+    monkeypatch.setattr(verify_store, "_hash", failing_disk)
     report = run(engine, binder)
     assert sorted(kinds(report)) == ["blob_unreadable", "blob_unreadable"]
     row, unknown = sorted(report.problems, key=lambda p: p.file is None)
@@ -352,15 +353,15 @@ def test_a_file_removed_while_checking_is_not_missing(
     """`record remove` commits, then deletes the blob: between verify reading the rows and
     scanning the store, the blob can vanish with its row. That is not a missing file."""
     target = binder.files[3]
-    scan = verify._scan
+    scan = verify_store._scan
 
-    def remove_then_scan(root: Path) -> verify._Scan:
+    def remove_then_scan(root: Path) -> verify_store._Scan:
         with session_scope(engine) as s:
             record = records.get_record(s, target.patient, target.record)
             records.remove_record(s, binder.store, record)
         return scan(root)
 
-    monkeypatch.setattr(verify, "_scan", remove_then_scan)
+    monkeypatch.setattr(verify_store, "_scan", remove_then_scan)
     report = run(engine, binder)
     assert not target.path.exists()
     assert report.ok, report.problems

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from carebinder import verify
 from carebinder.store import Store
+from carebinder.verify import report as verify_report
 from tests.cli.cliutil import as_json, assert_refused, no_traceback
 from tests.conftest import Cli, blob_files, mode
 
@@ -37,7 +37,7 @@ def filled(binder: Cli, make_file: Callable[[str, bytes], Path]) -> Cli:
 @pytest.fixture
 def no_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat every leftover file as old enough to report and remove."""
-    monkeypatch.setattr(verify, "DEFAULT_MIN_AGE", 0.0)
+    monkeypatch.setattr(verify_report, "DEFAULT_MIN_AGE", 0.0)
 
 
 def corrupt(home: Path) -> dict[str, Path]:

@@ -1,0 +1,191 @@
+"""The database's part of `carebinder verify`: SQLite's own checks, the schema, the rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from carebinder import config
+from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, make_engine
+from carebinder.errors import BinderMissing
+from carebinder.models import File, Record
+from carebinder.verify.report import Problem, _printable, _relative
+
+
+def open_for_check(settings: config.Settings) -> Engine:
+    """An engine on the binder as it is: no migration, no new files, no chmod."""
+    path = settings.sqlite_path
+    if path is not None and not path.is_file():
+        raise BinderMissing(
+            f"No binder at {settings.home}. Create one with `carebinder init`"
+            " (or pick another with --home)."
+        )
+    return make_engine(settings.database_url)
+
+
+@dataclass(frozen=True)
+class _Row:
+    file: int
+    record: int
+    patient: int | None
+    sha256: str
+    size: int
+
+
+@dataclass
+class _Database:
+    problems: list[Problem] = field(default_factory=list)
+    rows: list[_Row] | None = None  # None: the file list could not be read
+    records: int = 0
+
+
+def _without_removed_rows(engine: Engine, problems: list[Problem]) -> list[Problem]:
+    """Drop "missing" files whose row a concurrent command removed (with its blob) after
+    the rows were read."""
+    kinds = ("blob_missing", "blob_not_a_file")
+    missing = {p.file for p in problems if p.kind in kinds}
+    if not missing:
+        return problems
+    try:
+        with engine.connect() as conn:
+            query = select(File.id).where(File.id.in_(sorted(i for i in missing if i)))
+            present = set(conn.execute(query).scalars())
+    except SQLAlchemyError:
+        return problems
+    gone = missing - present
+    return [p for p in problems if not (p.kind in kinds and p.file in gone)]
+
+
+def _db_name(settings: config.Settings) -> str:
+    path = settings.sqlite_path
+    return path.name if path is not None else "the database"
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    orig = getattr(error, "orig", None)
+    message = str(orig if orig is not None else error).strip() or type(error).__name__
+    return message.splitlines()[0][:120]
+
+
+def _check_database(engine: Engine, settings: config.Settings) -> _Database:
+    db = _Database()
+    name = _db_name(settings)
+    restore = f"Restore {name} from a backup before changing anything in the binder."
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM sqlite_master" if sqlite else "SELECT 1"))
+    except SQLAlchemyError as error:
+        db.problems.append(
+            Problem(
+                "database_unreadable",
+                f"The database cannot be read ({_reason(error)}). {restore}",
+                path=_relative(settings, settings.sqlite_path),
+                detail=_reason(error),
+            )
+        )
+        return db
+    if sqlite:
+        db.problems.extend(_sqlite_checks(engine, settings, restore))
+    try:
+        with engine.connect() as conn:
+            revision = (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if inspect(conn).has_table("alembic_version")
+                else None
+            )
+    except SQLAlchemyError as error:
+        db.problems.append(_unreadable(settings, error, restore))
+        return db
+    if revision is None:
+        db.problems.append(
+            Problem(
+                "schema_missing",
+                "The database has no binder in it."
+                f" Run `carebinder init`, or restore {name} from a backup.",
+            )
+        )
+        return db
+    if revision != SCHEMA_HEAD:
+        outdated = revision in SCHEMA_REVISIONS
+        shown = _printable(str(revision)[:40])
+        db.problems.append(
+            Problem(
+                "schema_outdated" if outdated else "schema_unknown",
+                f"The database is at schema {shown}, older than {SCHEMA_HEAD}."
+                " Run `carebinder db upgrade`."
+                if outdated
+                else f"The database is at schema {shown}, which this carebinder does not"
+                " know (a newer carebinder wrote it). Update carebinder.",
+                detail=shown,
+            )
+        )
+        if not outdated:
+            return db
+    try:
+        with engine.connect() as conn:
+            db.records = conn.execute(select(func.count()).select_from(Record)).scalar_one()
+            # An outer join: a file whose record is missing still references its blob.
+            query = select(
+                File.id, File.record_id, Record.patient_id, File.sha256, File.size
+            ).outerjoin(Record, Record.id == File.record_id)
+            db.rows = [
+                _Row(ident, record, patient, sha256 or "", size)
+                for ident, record, patient, sha256, size in conn.execute(query.order_by(File.id))
+            ]
+    except SQLAlchemyError as error:
+        db.problems.append(_unreadable(settings, error, restore))
+    return db
+
+
+def _unreadable(settings: config.Settings, error: SQLAlchemyError, restore: str) -> Problem:
+    return Problem(
+        "database_unreadable",
+        f"The list of files cannot be read from the database ({_reason(error)}). {restore}",
+        path=_relative(settings, settings.sqlite_path),
+        detail=_reason(error),
+    )
+
+
+def _sqlite_checks(engine: Engine, settings: config.Settings, restore: str) -> list[Problem]:
+    problems = []
+    path = _relative(settings, settings.sqlite_path)
+    try:
+        with engine.connect() as conn:
+            # integrity_check, not quick_check: it also checks that indexes match tables.
+            errors = [str(r) for r in conn.exec_driver_sql("PRAGMA integrity_check").scalars()]
+        found = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        why, detail = f"SQLite's integrity check found {found}", errors[0][:200]
+        damaged = errors != ["ok"]
+    except SQLAlchemyError as error:  # damage bad enough to stop the check itself
+        why = detail = _reason(error)
+        damaged = True
+    if damaged:
+        problems.append(
+            Problem(
+                "database_damaged",
+                f"The database is damaged ({why}). {restore}",
+                path=path,
+                detail=detail,
+            )
+        )
+    try:
+        with engine.connect() as conn:
+            violations = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    except SQLAlchemyError:
+        violations = []  # only a damaged database gets here, and that is reported above
+    for table, rowid, parent, _fkid in violations:
+        problems.append(
+            Problem(
+                "foreign_key_violation",
+                f"Row #{rowid} of the {table} table refers to a {parent} that does not exist."
+                f" {restore}",
+                path=path,
+                table=str(table),
+                row=rowid,
+                detail=f"refers to {parent}",
+            )
+        )
+    return problems
