@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from carebinder.faults import checkpoint
+from carebinder.faults import SANDBOX_POINT, checkpoint
 
 # Per file; generous, since a big scan can take a second or two to decode.
 DEADLINE_SECONDS = 30.0
@@ -172,7 +172,7 @@ def _serve() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         path, media_type = Path(request["path"]), request["media_type"]
-        checkpoint("sandbox.inspect")
+        checkpoint(SANDBOX_POINT)
         try:
             if media_type == "application/pdf":
                 answer = _inspect_pdf(path)

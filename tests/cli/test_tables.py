@@ -42,3 +42,12 @@ def test_wrap_cuts_a_word_longer_than_the_column() -> None:
     assert wrap("abcdefghij klm", 4) == ["abcd", "efgh", "ij", "klm"]
     assert wrap("", 5) == [""]
     assert wrap("one\ntwo", 10) == ["one", "two"]
+
+
+def test_human_size_reads_like_a_file_manager() -> None:
+    from carebinder.cli.app import human_size
+
+    assert human_size(512) == "512 bytes"
+    assert human_size(1_400) == "1.4 KB"
+    assert human_size(12_000_000) == "12.0 MB"
+    assert human_size(3_200_000_000) == "3.2 GB"

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, new_password, note, out, state
+from carebinder.cli.app import App, human_size, new_password, note, out, state
 from carebinder.errors import Conflict, InvalidInput
 
 PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -81,7 +81,7 @@ def backup(
         )
     what = f"the database and {_count(result.files, 'file')}"
     encrypted = ", encrypted" if result.encrypted else ""
-    note(f"Backed up the binder: {what} ({_size(result.size)}{encrypted}).")
+    note(f"Backed up the binder: {what} ({human_size(result.size)}{encrypted}).")
     if result.encrypted:
         note("Keep the password somewhere safe: without it, this backup cannot be restored.")
     out(str(result.path))
@@ -128,10 +128,3 @@ def _existing_password() -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _size(size: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"

@@ -14,6 +14,7 @@ from carebinder.cli.app import (
     date_or_none,
     emit_json,
     fields,
+    human_size,
     keep_date,
     keep_text,
     keep_value,
@@ -155,7 +156,7 @@ def show(ctx: typer.Context, record: RecordId, as_json: Json = False) -> None:
                 f["id"],
                 f["name"],
                 f["media_type"],
-                _size(f["size"]),
+                human_size(f["size"]),
                 f["page_count"],
                 f"unreadable: {f['unreadable']}" if f["unreadable"] else "ok",
             ]
@@ -163,15 +164,6 @@ def show(ctx: typer.Context, record: RecordId, as_json: Json = False) -> None:
         ],
         empty=f"No files attached. Attach some: carebinder record attach {record} PATH",
     )
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
 
 
 @app.command("edit")
