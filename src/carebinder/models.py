@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -129,6 +130,11 @@ class File(Timestamped, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # Why the file could not be read (e.g. a broken PDF), or None when it could.
     unreadable: Mapped[LongText]
+    # The words of a PDF, read once when it is attached, for `carebinder search`.
+    text: Mapped[LongText]
+    # True: the PDF has a text layer; False: it has none (a scan); None: not read for text
+    # (not a PDF, unreadable, or attached before carebinder read text).
+    has_text: Mapped[bool | None]
 
     record: Mapped[Record] = relationship(back_populates="files")
 
@@ -246,6 +252,7 @@ __all__ = [
     "Question",
     "Record",
     "RecordKind",
+    "SourceKey",
     "appointment_record",
     "opinion_record",
 ]
@@ -267,3 +274,23 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(40))  # the table, e.g. "record"
     entity_id: Mapped[int | None]
     patient_id: Mapped[int | None] = mapped_column(index=True)
+
+
+class SourceKey(Base):
+    """Where an imported row came from: one key per FHIR resource id or identifier, so
+    importing the same bundle again finds the rows it made instead of adding them twice.
+
+    `entity` names the table and `entity_id` the row (no foreign key: several tables). A
+    key whose row was removed since is stale; the importer drops it and imports anew.
+    """
+
+    __tablename__ = "source_key"
+    __table_args__ = (UniqueConstraint("patient_id", "entity", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The patient the row belongs to (for a patient row, the patient itself).
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int]
+    # e.g. "Practitioner/3f2a…" or "identifier http://hl7.org/fhir/sid/us-npi|1234567893".
+    key: Mapped[str] = mapped_column(String(500))
