@@ -16,6 +16,7 @@ from carebinder.cli import (
     checklist,
     db,
     doctors,
+    imports,
     materials,
     opinions,
     packet,
@@ -94,6 +95,7 @@ packet.register(app)
 verify.register(app)
 backup.register(app)
 audit.register(app)
+imports.register(app)
 app.add_typer(db.app, name="db")
 
 

@@ -1,0 +1,93 @@
+"""`carebinder import FILE`: records downloaded as FHIR (from a patient portal or a clinic)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from carebinder.cli.app import App, emit_json, note, out, preparing, session, store
+from carebinder.cli.options import Json
+
+# The nouns of the summary, in the order a person reads them.
+NOUNS = (
+    ("patient", "patient", "patients"),
+    ("doctor", "doctor", "doctors"),
+    ("record", "record", "records"),
+    ("file", "file", "files"),
+    ("opinion", "opinion", "opinions"),
+    ("appointment", "appointment", "appointments"),
+    ("medication", "medication in the list", "medications in the list"),
+    ("question", "question", "questions"),
+    ("material", "material", "materials"),
+    ("coverage", "insurance", "insurances"),
+)
+
+
+def register(app: App) -> None:
+    app.command("import")(import_file)
+
+
+def import_file(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A FHIR R4 Bundle in JSON, as downloaded from a patient portal or sent by"
+            " a clinic.",
+            show_default=False,
+        ),
+    ],
+    as_json: Json = False,
+) -> None:
+    """Import records from a FHIR R4 file: the patient, doctors, reports, visits, diagnoses.
+
+    Importing the same file again adds nothing new. Files inside the bundle are stored in
+    the binder; files it only links to are listed in the record's notes as not included.
+
+    Example: carebinder import ~/Downloads/my-health-records.json
+    """
+    from carebinder.fhir import read
+    from carebinder.fhir.attachments import Decoded, decode_all
+    from carebinder.fhir.importer import import_bundle
+
+    bundle = read.load(file)
+    with tempfile.TemporaryDirectory(prefix="carebinder-import-") as folder:
+        decoded = decode_all(bundle, Path(folder))
+        wanted = [(key, item.path) for key, item in decoded.items() if isinstance(item, Decoded)]
+        problems = {
+            key: item.reason for key, item in decoded.items() if not isinstance(item, Decoded)
+        }
+        if wanted:
+            note(f"Storing {len(wanted)} files from {bundle.name}…")
+        with (
+            preparing(ctx, [path for _, path in wanted]) as prepared,
+            session(ctx, write=True) as s,
+        ):
+            by_attachment = {key: item for (key, _), item in zip(wanted, prepared, strict=True)}
+            summary = import_bundle(s, store(ctx), bundle, by_attachment, problems)
+    if as_json:
+        emit_json(summary.to_json())
+        return
+    for ident, name, how in summary.patients:
+        shown = {"new": "new", "already in the binder": "already in the binder"}.get(
+            how, f"already in the binder: {how}"
+        )
+        out(f"Patient #{ident} {name} ({shown}).")
+    out(f"Imported: {_counts(summary.imported) or 'nothing new'}.")
+    if summary.already:
+        out(f"Already in the binder: {_counts(summary.already)}.")
+    if summary.skipped:
+        out(f"Skipped {sum(summary.skipped.values()):,}:")
+        for (kind, reason), count in sorted(summary.skipped.items(), key=lambda i: -i[1]):
+            out(f"  {count:>5,} {kind}: {reason}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    parts = []
+    for key, one, many in NOUNS:
+        if counts.get(key):
+            parts.append(f"{counts[key]:,} {one if counts[key] == 1 else many}")
+    return ", ".join(parts)
