@@ -220,3 +220,13 @@ def _declared_version(document: Resource, resources: list[Resource]) -> tuple[st
         names = {"1.0": "DSTU2", "3.0": "STU3", "4.3": "R4B", "5.0": "R5"}
         return names.get(version[:3], version[:20]), f"fhirVersion is {version[:20]}"
     return None
+
+
+def contained(resource: Resource, reference: Any) -> Resource | None:
+    target = reference.get("reference") if isinstance(reference, dict) else None
+    if not isinstance(target, str) or not target.startswith("#"):
+        return None
+    for item in as_list(resource.get("contained")):
+        if isinstance(item, dict) and item.get("id") == target[1:]:
+            return item
+    return None

@@ -6,6 +6,7 @@ Pure functions of JSON values; they never raise for odd content, they return Non
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -251,3 +252,25 @@ def annotation_text(notes: Any) -> str | None:
         ),
         sep="\n\n",
     )
+
+
+def choice(enum_class: type[Any], value: Any) -> Any:
+    try:
+        return enum_class(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def all_codes(concept: Any) -> list[str]:
+    if not isinstance(concept, dict):
+        return []
+    return [
+        c["code"]
+        for c in as_list(concept.get("coding"))
+        if isinstance(c, dict) and isinstance(c.get("code"), str)
+    ]
+
+
+def labelled(label: str, values: Iterable[str | None]) -> str | None:
+    kept = [v for v in values if v]
+    return f"{label}: {', '.join(kept)}" if kept else None

@@ -1,0 +1,274 @@
+"""Importing documents: reports, procedures, care plans and medications become records.
+
+A DiagnosticReport lists the values of its Observations in the record's notes; a bundle's
+MedicationRequests become one medication-list record per patient.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from carebinder.fhir import people, vocab
+from carebinder.fhir.attachments import attachments_of, is_placeholder
+from carebinder.fhir.read import Resource, as_list
+from carebinder.fhir.values import (
+    all_codes,
+    annotation_text,
+    choice,
+    code_in,
+    concept_text,
+    extension_value,
+    fhir_date,
+    human_name,
+    joined,
+    labelled,
+    obj,
+    observation_value,
+    tidy,
+)
+from carebinder.services import (
+    files,
+    records,
+)
+from carebinder.services.common import LONG_TEXT
+
+if TYPE_CHECKING:
+    from carebinder.fhir.importer import Importer
+
+
+def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
+    if ctx.existing(patient_id, "record", resource) is not None:
+        return
+    fields = _record_fields(ctx, patient_id, resource)
+    encounter = ctx.bundle.resolve(resource.get("encounter"), "Encounter")
+    if encounter is not None:  # the visit it came from names who and where
+        if fields.get("doctor") is None:
+            seen = people.participants(ctx, encounter)
+            fields["doctor"] = people.doctor(ctx, patient_id, seen[0]) if seen else None
+        if fields.get("institution") is None:
+            fields["institution"] = people.organization_name(ctx, encounter.get("serviceProvider"))
+    prepared, notes = _files(ctx, resource)
+    record = records.add_record(
+        ctx.session,
+        ctx.store,
+        patient_id,
+        kind=fields["kind"],
+        title=fields["title"],
+        date=fields.get("date"),
+        doctor=fields.get("doctor"),
+        institution=fields.get("institution"),
+        notes=joined(fields.get("notes"), notes, sep="\n\n"),
+        prepared=prepared,
+    )
+    ctx.summary.imported["record"] += 1
+    ctx.summary.imported["file"] += len(record.files)
+    ctx.remember(patient_id, "record", record.id, resource)
+
+
+def _record_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+    kind = resource["resourceType"]
+    if kind == "DiagnosticReport":
+        return _report_fields(ctx, patient_id, resource)
+    if kind == "DocumentReference":
+        return _document_fields(ctx, patient_id, resource)
+    if kind == "Procedure":
+        return _procedure_fields(ctx, patient_id, resource)
+    return _care_plan_fields(ctx, patient_id, resource)
+
+
+def _files(ctx: Importer, resource: Resource) -> tuple[list[files.Prepared], str | None]:
+    kept, missing = [], []
+    for attachment in attachments_of(resource):
+        if id(attachment) in ctx.prepared:
+            kept.append(ctx.prepared[id(attachment)])
+        elif id(attachment) in ctx.problems:
+            missing.append(f"{_attachment_label(attachment)}: {ctx.problems[id(attachment)]}")
+            ctx.summary.skip("attachment", ctx.problems[id(attachment)])
+        elif "url" in attachment or not is_placeholder(attachment):
+            missing.append(f"{_attachment_label(attachment)}: not included in the import")
+            ctx.summary.skip("attachment", "given only as a link, not included")
+    note = None
+    if missing:
+        note = "Files not included (ask the sender for them):\n" + "\n".join(
+            f"- {line}" for line in missing
+        )
+    return kept, note
+
+
+def _report_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+    sections = [
+        code for category in as_list(resource.get("category")) for code in all_codes(category)
+    ]
+    kind = next((vocab.SECTION_KIND[c] for c in sections if c in vocab.SECTION_KIND), None)
+    kind = kind or _kind_from(resource.get("code")) or vocab.RecordKind.OTHER
+    results = []
+    for reference in as_list(resource.get("result")):
+        observation = ctx.bundle.resolve(reference, "Observation")
+        if observation is None:
+            continue
+        name = concept_text(observation.get("code")) or tidy(reference.get("display"))
+        value = observation_value(observation)
+        if name and value:
+            results.append(f"- {name}: {value}")
+    return {
+        "kind": kind,
+        "title": concept_text(resource.get("code")) or "Report",
+        "date": fhir_date(
+            resource.get("effectiveDateTime")
+            or (resource.get("effectivePeriod") or {}).get("start")
+            or resource.get("issued")
+        ),
+        "doctor": people.doctor_ref(
+            ctx, patient_id, resource.get("resultsInterpreter"), resource.get("performer")
+        ),
+        "institution": people.organization_name(ctx, resource.get("performer")),
+        "notes": joined(
+            tidy(resource.get("conclusion"), LONG_TEXT, multiline=True),
+            "Results:\n" + "\n".join(results) if results else None,
+            sep="\n\n",
+        ),
+    }
+
+
+def _document_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+    context = obj(resource.get("context"))
+    period = obj(context.get("period"))
+    return {
+        "kind": _kind_from(resource.get("type")) or vocab.RecordKind.OTHER,
+        "title": tidy(resource.get("description"))
+        or concept_text(resource.get("type"))
+        or "Document",
+        "date": fhir_date(period.get("start") or resource.get("date")),
+        "doctor": people.doctor_ref(ctx, patient_id, resource.get("author")),
+        "institution": people.organization_name(
+            ctx, resource.get("custodian"), resource.get("author")
+        ),
+        "notes": tidy(extension_value(resource, vocab.EXT_NOTES), LONG_TEXT, multiline=True),
+    }
+
+
+def _procedure_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+    period = resource.get("performedPeriod")
+    reasons = [concept_text(c) for c in as_list(resource.get("reasonCode"))]
+    sites = [concept_text(c) for c in as_list(resource.get("bodySite"))]
+    return {
+        "kind": vocab.RecordKind.SURGERY,
+        "title": concept_text(resource.get("code")) or "Procedure",
+        "date": fhir_date(
+            resource.get("performedDateTime")
+            or (period.get("start") if isinstance(period, dict) else None)
+        ),
+        "doctor": people.doctor_ref(ctx, patient_id, resource.get("performer")),
+        "institution": people.organization_name(ctx, resource.get("performer")),
+        "notes": joined(
+            labelled("Reason", reasons),
+            labelled("Site", sites),
+            labelled("Outcome", [concept_text(resource.get("outcome"))]),
+            annotation_text(resource.get("note")),
+        ),
+    }
+
+
+def _care_plan_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+    period = obj(resource.get("period"))
+    activities = []
+    for activity in as_list(resource.get("activity")):
+        detail = activity.get("detail") if isinstance(activity, dict) else None
+        if isinstance(detail, dict) and concept_text(detail.get("code")):
+            status = detail.get("status")
+            shown = f" ({status})" if isinstance(status, str) else ""
+            activities.append(f"- {concept_text(detail.get('code'))}{shown}")
+    treats = [concept_text(c.get("code")) for c in ctx.addressed(resource)]
+    return {
+        "kind": vocab.RecordKind.TREATMENT_PLAN,
+        "title": tidy(resource.get("title"))
+        or tidy(resource.get("description"))
+        or _care_plan_category(resource)
+        or (f"Care plan for {treats[0]}" if treats and treats[0] else "Care plan"),
+        "date": fhir_date(period.get("start") or resource.get("created")),
+        "doctor": people.doctor_ref(ctx, patient_id, resource.get("author")),
+        "notes": joined(
+            labelled("For", treats),
+            "Activities:\n" + "\n".join(activities) if activities else None,
+            labelled("Status", [tidy(resource.get("status"))]),
+            annotation_text(resource.get("note")),
+        ),
+    }
+
+
+def medications(ctx: Importer) -> None:
+    """All MedicationRequests of a patient become one medication-list record."""
+    lines: dict[int, list[tuple[Resource, str]]] = {}
+    for resource in ctx.bundle.of_type("MedicationRequest"):
+        patient_id = ctx.owner(resource)
+        if patient_id is None:
+            ctx.summary.skip(resource, "it belongs to no patient in the file")
+            continue
+        problem = ctx.invalid(resource)
+        if problem is not None:
+            ctx.summary.skip(resource, problem)
+            continue
+        if ctx.known(patient_id, "record", resource) is not None:
+            ctx.summary.already["medication"] += 1
+            continue
+        lines.setdefault(patient_id, []).append((resource, _medication_line(ctx, resource)))
+    for patient_id, found in lines.items():
+        text = "\n".join(line for _, line in found)
+        listed = max((fhir_date(r.get("authoredOn")) or date.min for r, _ in found))
+        record = records.add_record(
+            ctx.session,
+            ctx.store,
+            patient_id,
+            kind=vocab.RecordKind.MEDICATION_LIST,
+            title=f"Medications (imported from {ctx.bundle.name})"[:200],
+            date=None if listed == date.min else listed,
+            notes=text[:LONG_TEXT],
+        )
+        ctx.summary.imported["record"] += 1
+        ctx.summary.imported["medication"] += len(found)
+        for resource, _ in found:
+            ctx.remember(patient_id, "record", record.id, resource)
+
+
+def _medication_line(ctx: Importer, resource: Resource) -> str:
+    medication = concept_text(resource.get("medicationCodeableConcept"))
+    if medication is None:
+        target = ctx.bundle.resolve(resource.get("medicationReference"), "Medication")
+        medication = concept_text(target.get("code")) if target else None
+    medication = medication or "A medication (no name given)"
+    since = fhir_date(resource.get("authoredOn"))
+    requester = ctx.bundle.resolve(resource.get("requester"), "Practitioner")
+    details = [
+        str(resource.get("status")) if isinstance(resource.get("status"), str) else None,
+        f"prescribed {since.isoformat()}" if since else None,
+        human_name(requester.get("name"), with_prefix=True) if requester else None,
+    ]
+    dosage = [
+        tidy(d.get("text"))
+        for d in as_list(resource.get("dosageInstruction"))
+        if isinstance(d, dict)
+    ]
+    facts = ", ".join(d for d in [*details, *dosage] if d)
+    return f"- {medication}" + (f" ({facts})" if facts else "")
+
+
+def _kind_from(concept: Any) -> vocab.RecordKind | None:
+    own: vocab.RecordKind | None = choice(vocab.RecordKind, code_in(concept, vocab.RECORD_KIND))
+    return own or vocab.LOINC_KIND.get(code_in(concept, vocab.LOINC) or "")
+
+
+def _care_plan_category(plan: Resource) -> str | None:
+    generic = "734163000"  # SNOMED "Care plan (record artifact)": says nothing
+    named = [
+        concept_text(c)
+        for c in as_list(plan.get("category"))
+        if generic not in all_codes(c) and concept_text(c)
+    ]
+    return named[0] if named else None
+
+
+def _attachment_label(attachment: dict[str, Any]) -> str:
+    title = tidy(attachment.get("title")) or "a file"
+    url = tidy(attachment.get("url"), 300)
+    return f"{title} ({url})" if url else title
