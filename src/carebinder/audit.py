@@ -14,7 +14,7 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from carebinder.columns import utcnow
-from carebinder.models import AuditEvent, Patient
+from carebinder.models import AuditEvent, Patient, SourceKey
 
 COMMAND = "carebinder.command"
 
@@ -33,7 +33,7 @@ def _record(session: Session, _context: Any) -> None:
         ("remove", session.deleted),
     ):
         for obj in objects:
-            if isinstance(obj, AuditEvent):
+            if isinstance(obj, AuditEvent | SourceKey):  # the trail itself, and import bookkeeping
                 continue
             key = inspect(obj).mapper.primary_key_from_instance(obj)
             entity_id = key[0] if key else None
