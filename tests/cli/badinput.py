@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -71,6 +72,44 @@ VALID_OVERRIDES: dict[tuple[tuple[str, ...], str], str] = {
 # Valid values that are files of the workspace (attribute names of `Workspace`).
 WORKSPACE_VALUES: dict[tuple[tuple[str, ...], str], str] = {
     (("restore",), "archive"): "archive",  # a backup of the sweep's binder
+    (("import",), "file"): "fhir_bundle",  # a small FHIR R4 bundle
+}
+# What `import` is given as a valid file: a patient, a doctor, a record.
+SMALL_BUNDLE = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "fullUrl": "urn:uuid:0f7c2c4e-1111-4a8e-9d5e-000000000001",
+            "resource": {
+                "resourceType": "Patient",
+                "id": "p1",
+                "name": [{"family": "Sweep", "given": ["Importa"]}],
+                "birthDate": "1970-05-06",
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:0f7c2c4e-1111-4a8e-9d5e-000000000002",
+            "resource": {
+                "resourceType": "Practitioner",
+                "id": "d1",
+                "name": [{"text": "Dr. Ada Import"}],
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:0f7c2c4e-1111-4a8e-9d5e-000000000003",
+            "resource": {
+                "resourceType": "DocumentReference",
+                "id": "r1",
+                "status": "current",
+                "description": "Imported pathology report",
+                "subject": {"reference": "urn:uuid:0f7c2c4e-1111-4a8e-9d5e-000000000001"},
+                "content": [
+                    {"attachment": {"title": "report.pdf", "url": "https://example.org/r"}}
+                ],
+            },
+        },
+    ],
 }
 # Global options a command needs: `restore` writes only into an empty home.
 GLOBAL_ARGS: dict[tuple[str, ...], str] = {
@@ -169,6 +208,8 @@ class Workspace:
         self.in_missing_folder = self.root / "no-such-folder" / "x.pdf"
         self.too_long = self.root / ("n" * 100_000)
         self.restore_home = self.root / "restored-home"  # stays absent unless a restore works
+        self.fhir_bundle = self.root / "records.json"
+        self.fhir_bundle.write_text(json.dumps(SMALL_BUNDLE))
         (self.root / "out").mkdir(exist_ok=True)
 
     def new_output(self, prefix: bytes = b"packet") -> Path:

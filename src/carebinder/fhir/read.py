@@ -8,6 +8,7 @@ says what it is and what to do.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ Resource = dict[str, Any]
 
 # A bundle is read whole into memory; past this it is surely not a patient's records.
 MAX_BYTES = 512 << 20
+SHOWN_NAME = 60
 ACCEPTED_TYPES = frozenset({"collection", "transaction", "searchset", "batch", "document"})
 
 # Resource types that exist only in older FHIR versions.
@@ -110,7 +112,9 @@ def as_list(value: Any) -> list[Any]:
 
 def load(path: Path) -> Bundle:
     """The bundle in `path`, refused unless it is a FHIR R4 Bundle in JSON."""
-    shown = path.name
+    # The name as the person typed it, shortened: messages stay one line.
+    shown = os.fsencode(path.name).decode("utf-8", "replace")
+    shown = shown if len(shown) <= SHOWN_NAME else shown[: SHOWN_NAME - 1] + "…"
     try:
         size = path.stat().st_size
         if not path.is_file():
