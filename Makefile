@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bench bench-packet bench-import clean
+.PHONY: demo test check bench bench-packet bench-import bench-export clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench-packet: $(VENV)/.installed-dev
 
 bench-import: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/fhir_import.py
+
+bench-export: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/export.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -295,6 +295,7 @@ def _file(ident: int, name: str, media_type: str, pages: int | None, bad: str | 
         "page_count": pages,
         "sha256": hashlib.sha256(content).hexdigest(),
         "unreadable": bad,
+        "has_text": None,  # not read for text: attached before carebinder read it
     }
 
 

@@ -13,9 +13,11 @@ from carebinder.cli import (
     appointments,
     audit,
     backup,
+    calendar,
     checklist,
     db,
     doctors,
+    export,
     imports,
     materials,
     opinions,
@@ -92,6 +94,8 @@ app.add_typer(questions.app, name="question")
 app.add_typer(materials.app, name="material")
 checklist.register(app)
 packet.register(app)
+export.register(app)
+calendar.register(app)
 verify.register(app)
 backup.register(app)
 audit.register(app)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -20,3 +21,11 @@ RecordId = Annotated[int, typer.Argument(help="The record's id (see `carebinder 
 AppointmentId = Annotated[
     int, typer.Argument(help="The appointment's id (see `carebinder appointment list`).")
 ]
+
+# `-o -`: write to standard output instead of a file.
+STDOUT = Path("-")
+
+
+def output(help: str) -> Any:
+    """The `-o/--out` option of a command that writes a file (`-` for standard output)."""
+    return typer.Option("--out", "-o", allow_dash=True, help=help, show_default=False)

@@ -12,6 +12,7 @@ import typer
 from carebinder.cli.app import App, new_password, note, out, patient_session, store
 from carebinder.cli.options import AppointmentId
 from carebinder.errors import Conflict, InvalidInput
+from carebinder.outfile import check_file
 
 # Packets this long report their progress on stderr.
 PROGRESS_RECORDS = 20
@@ -74,22 +75,8 @@ def packet(
     with patient_session(ctx) as (s, patient):
         row = get_appointment(s, patient.id, appointment)
         data = gather(s, store(ctx), row)
-    target = out_file or Path.cwd() / default_name(
-        data.patient.name, data.visit.start.date().isoformat()
-    )
-    target = target.expanduser()
-    if target.is_dir():
-        raise InvalidInput(
-            f"--out: {target} is a folder. Give a file name, e.g. {target}/packet.pdf"
-        )
-    if not target.parent.is_dir():
-        raise InvalidInput(f"--out: the folder {target.parent} does not exist.")
-    if target.is_symlink() and not target.exists():
-        raise InvalidInput(f"--out: {target} is a link that leads nowhere. Choose a file name.")
-    if target.exists() and not target.is_file():
-        raise InvalidInput(f"--out: {target} is not a regular file. Choose a file name.")
-    if target.exists() and not force:
-        raise Conflict(f"{target} already exists. Add --force to replace it, or choose -o FILE.")
+    default = Path.cwd() / default_name(data.patient.name, data.visit.start.date().isoformat())
+    target = check_file(out_file or default, force=force, example="packet.pdf")
     loud = len(data.records) >= PROGRESS_RECORDS and not no_records
     try:
         result = build_packet(

@@ -52,6 +52,11 @@ class Exporter:
         self.data = data
         self.entries: list[Resource] = []
         self.missing_files: list[str] = []
+        self.places: set[str] = set()
+
+    def place(self, location: str) -> str:
+        """One Location per place the patient goes to, however many visits there."""
+        return _derived(self.patient, f"location:{location}")
 
     def ref(self, row: Any) -> dict[str, str]:
         return {"reference": f"urn:uuid:{row_uuid(row)}"}
@@ -75,10 +80,10 @@ class Exporter:
         if newest is not None:
             self.add(_derived(newest, "condition"), self.condition(newest, subject_only=False))
         for visit in sorted(appointments.list_appointments(self.session, pid), key=lambda a: a.id):
-            if visit.location:
+            if visit.location and self.place(visit.location) not in self.places:
+                self.places.add(self.place(visit.location))
                 self.add(
-                    _derived(visit, "location"),
-                    {"resourceType": "Location", "name": visit.location},
+                    self.place(visit.location), {"resourceType": "Location", "name": visit.location}
                 )
             self.add(row_uuid(visit), self.appointment(visit))
         for question in sorted(questions.list_questions(self.session, pid), key=lambda q: q.id):
@@ -232,7 +237,7 @@ class Exporter:
         if visit.location:
             participants.append(
                 {
-                    "actor": {"reference": f"urn:uuid:{_derived(visit, 'location')}"},
+                    "actor": {"reference": f"urn:uuid:{self.place(visit.location)}"},
                     "status": "accepted",
                 }
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Rectangle
 
+from carebinder.outfile import publish
 from carebinder.packet.layout import Placed, Rendered
 from carebinder.packet.styles import BAND_BOTTOM, BAND_TOP, MARGIN_SIDE, geometry
 from carebinder.packet.triage import ImagePart, OpenPdfs, PdfPart, RecordPlan
@@ -264,10 +265,7 @@ class Assembler:
             )
             self.pdf.save(tmp, encryption=encryption, compress_streams=False, **passthrough)
             tmp.chmod(0o600)
-            if force:
-                tmp.replace(out)
-            else:
-                _move_without_overwriting(tmp, out)
+            publish(tmp, out, force=force)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -275,16 +273,3 @@ class Assembler:
         self.pdf.close()
         for source in self._sources:
             source.close()
-
-
-def _move_without_overwriting(tmp: Path, out: Path) -> None:
-    try:
-        os.link(tmp, out)  # atomic, and fails if `out` exists
-    except FileExistsError:
-        raise
-    except OSError:  # a filesystem without hard links (a USB stick)
-        if out.exists():
-            raise FileExistsError(out) from None
-        tmp.replace(out)
-    else:
-        tmp.unlink()

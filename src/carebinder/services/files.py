@@ -174,4 +174,5 @@ def to_json(file: File) -> dict[str, Any]:
         "page_count": file.page_count,
         "sha256": file.sha256,
         "unreadable": file.unreadable,
+        "has_text": file.has_text,
     }

@@ -1,0 +1,309 @@
+"""The JSON export and its tables: complete, valid against the shipped schema, and safe
+to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import jsonschema
+import pytest
+from sqlalchemy.orm import Session
+
+from carebinder import __version__
+from carebinder.choices import (
+    AppointmentStatus,
+    Coverage,
+    DoctorRole,
+    MaterialKind,
+    MaterialStatus,
+    Purpose,
+    RecordKind,
+)
+from carebinder.interop import tabular
+from carebinder.interop.tabular import export_document, schema, spreadsheet_safe
+from carebinder.models import Patient
+from carebinder.services import doctors, patients
+from tests.interop.conftest import FORMULA_NOTE, PHONE
+
+NOW = datetime(2026, 11, 24, 15, 4, 5, tzinfo=UTC)
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    jsonschema.Draft202012Validator.check_schema(schema())
+    return jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+@pytest.fixture
+def document(session: Session, rich: Patient) -> dict[str, Any]:
+    return export_document(session, [rich], now=NOW)
+
+
+# --- the document and its schema ---------------------------------------------------------------
+
+
+def test_the_header_says_what_the_document_is(document: dict[str, Any]) -> None:
+    assert document["format"] == "carebinder-export"
+    assert document["version"] == 1
+    assert document["exported_at"] == "2026-11-24T15:04:05+00:00"
+    assert document["carebinder_version"] == __version__
+    assert [b["patient"]["name"] for b in document["binders"]] == ["Ana Souza"]
+
+
+def test_a_real_export_validates_against_the_shipped_schema(document: dict[str, Any]) -> None:
+    validator().validate(document)
+    # Through JSON text too: what a reader of the file gets.
+    validator().validate(json.loads(tabular.json_bytes(document)))
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: d["binders"][0]["doctors"][0].pop("npi"), "npi"),
+        (lambda d: d["binders"][0]["records"][0]["files"][0].update(bytes="JVBERi0"), "bytes"),
+        (lambda d: d["binders"][0]["appointments"][0].update(status="postponed"), "postponed"),
+        (lambda d: d["binders"][0]["materials"][0].update(sent_on="21/11/2026"), "21/11/2026"),
+        (lambda d: d["binders"][0]["records"][0]["files"][0].update(sha256="ABC"), "ABC"),
+        (lambda d: d.update(version=2), "version"),
+    ],
+)
+def test_the_schema_is_strict(document: dict[str, Any], change: Any, where: str) -> None:
+    """Every field is documented: a missing, unknown or malformed one fails validation."""
+    broken = copy.deepcopy(document)
+    change(broken)
+    errors = list(validator().iter_errors(broken))
+    assert errors
+    assert any(where in (e.message + str(list(e.path))) for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("definition", "field", "choices"),
+    [
+        ("doctor", "role", [*DoctorRole, None]),
+        ("record", "kind", list(RecordKind)),
+        ("appointment", "purpose", list(Purpose)),
+        ("appointment", "status", list(AppointmentStatus)),
+        ("appointment", "coverage", list(Coverage)),
+        ("material", "kind", list(MaterialKind)),
+        ("material", "status", list(MaterialStatus)),
+    ],
+)
+def test_the_schemas_vocabularies_are_the_binders(
+    definition: str, field: str, choices: list[Any]
+) -> None:
+    allowed = schema()["$defs"][definition]["properties"][field]["enum"]
+    assert allowed == [None if c is None else c.value for c in choices]
+
+
+# --- every fact of the binder ------------------------------------------------------------------
+
+# Columns the export leaves out, and why.
+NOT_EXPORTED = {
+    "patient_id",  # a binder is one patient's: its rows are inside it
+    "created_at",  # bookkeeping of the database, not facts of the case
+    "updated_at",
+    "text",  # the words of a PDF, read from the bytes, which the export leaves out too
+}
+# Columns whose JSON name differs: (table, column) -> path in the JSON object.
+RENAMED = {
+    ("patient", "insurer"): ("insurance", "payer"),
+    ("patient", "plan"): ("insurance", "plan"),
+    ("patient", "member_id"): ("insurance", "member_id"),
+    ("patient", "insurer_phone"): ("insurance", "phone"),
+    ("doctor", "referred_by_id"): ("referred_by",),
+    ("record", "doctor_id"): ("doctor",),
+    ("file", "original_name"): ("name",),
+    ("opinion", "doctor_id"): ("doctor",),
+    ("appointment", "doctor_id"): ("doctor",),
+    ("appointment", "starts_at"): ("start",),
+    ("question", "appointment_id"): ("appointment",),
+    ("question", "answered_by_id"): ("answered_by",),
+}
+LISTS = {"patient": None, "doctor": "doctors", "record": "records", "opinion": "opinions"}
+LISTS |= {"appointment": "appointments", "question": "questions", "material": "materials"}
+
+
+def rows(session: Session, table: str) -> list[dict[str, Any]]:
+    """The table's rows as SQLite holds them (no model, no conversion)."""
+    result = session.connection().exec_driver_sql(f"SELECT * FROM {table}")
+    return [dict(row._mapping) for row in result]
+
+
+def same(column: str, stored: Any, exported: Any) -> bool:
+    if column == "starts_at":
+        moment = datetime.fromisoformat(exported).astimezone(UTC).replace(tzinfo=None)
+        return moment == datetime.fromisoformat(stored)
+    if isinstance(exported, bool):
+        return bool(stored) == exported
+    return bool(stored == exported)
+
+
+def test_the_export_holds_every_fact_of_the_binder(
+    session: Session, document: dict[str, Any]
+) -> None:
+    """Every column of every row, read straight from SQLite, is in the export (a column
+    added to the binder later fails here until it is exported or listed as left out)."""
+    (binder,) = document["binders"]
+    objects: dict[str, dict[int, dict[str, Any]]] = {
+        table: {o["id"]: o for o in ([binder["patient"]] if key is None else binder[key])}
+        for table, key in LISTS.items()
+    }
+    objects["file"] = {f["id"]: f for r in binder["records"] for f in r["files"]}
+    filled: set[tuple[str, str]] = set()
+    for table in objects:
+        stored_rows = rows(session, table)
+        assert sorted(r["id"] for r in stored_rows) == sorted(objects[table]), table
+        for row in stored_rows:
+            exported = objects[table][row["id"]]
+            for column, stored in row.items():
+                if column in NOT_EXPORTED:
+                    continue
+                if table == "file" and column == "record_id":
+                    owner = [r for r in binder["records"] if exported in r["files"]]
+                    assert [r["id"] for r in owner] == [stored]
+                    continue
+                value: Any = exported
+                for step in RENAMED.get((table, column), (column,)):
+                    value = value[step]
+                assert same(column, stored, value), (table, row["id"], column, stored, value)
+                if stored is not None:
+                    filled.add((table, column))
+    for link, owner in (("opinion_record", "opinion"), ("appointment_record", "appointment")):
+        stored_pairs = {(r[f"{owner}_id"], r["record_id"]) for r in rows(session, link)}
+        exported_pairs = {(o["id"], rid) for o in objects[owner].values() for rid in o["records"]}
+        assert stored_pairs == exported_pairs != set(), link
+    # The rich binder leaves no column empty everywhere, so each comparison above was real.
+    every = {
+        (table, column)
+        for table in objects
+        for column in rows(session, table)[0]
+        if column not in NOT_EXPORTED and (table, column) != ("file", "record_id")
+    }
+    assert every - filled == set()
+
+
+def test_each_binder_holds_only_its_patients_things(
+    session: Session, rich: Patient, other_patient: Patient
+) -> None:
+    doctors.add_doctor(session, other_patient.id, name="Dr. Ada Park")
+    one = export_document(session, [rich], now=NOW)
+    both = export_document(session, patients.list_patients(session), now=NOW)
+    validator().validate(both)
+    assert [b["patient"]["name"] for b in both["binders"]] == ["Ana Souza", "Øyvind Nguyễn"]
+    assert both["binders"][0] == one["binders"][0]
+    other = both["binders"][1]
+    assert [d["name"] for d in other["doctors"]] == ["Dr. Ada Park"]
+    assert other["records"] == other["appointments"] == other["materials"] == []
+    assert "Dr. Ada Park" not in json.dumps(one)
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_tables_hold_what_the_document_holds(document: dict[str, Any]) -> None:
+    files = tabular.csv_files(document)
+    assert list(files) == [name for name, *_ in tabular.TABLES]
+    (binder,) = document["binders"]
+    tables = {name: read_csv(data) for name, data in files.items()}
+    for noun in ("doctors", "records", "opinions", "appointments", "questions", "materials"):
+        assert [int(r["id"]) for r in tables[f"{noun}.csv"]] == [o["id"] for o in binder[noun]]
+        assert {r["patient_id"] for r in tables[f"{noun}.csv"]} == {"1"}
+    (patient,) = tables["patients.csv"]
+    assert patient["insurance_member_id"] == "BHH-22871934"
+    assert patient["address"] == "12 Harbor St, Apt 3\nSalem, MA 01970"  # kept in one cell
+    assert patient["born"] == "1964-04-12"
+    files_rows = tables["files.csv"]
+    assert len(files_rows) == sum(len(r["files"]) for r in binder["records"]) == 5
+    assert [r["has_text"] for r in files_rows[:2]] == ["true", "false"]
+    assert files_rows[2]["has_text"] == ""
+    broken = next(r for r in files_rows if r["name"] == "broken.pdf")
+    assert broken["unreadable"]
+    assert broken["record_id"] == str(next(r["id"] for r in binder["records"] if r["notes"]))
+    pairs = [(int(r["opinion_id"]), int(r["record_id"])) for r in tables["opinion_records.csv"]]
+    assert pairs == [(o["id"], rid) for o in binder["opinions"] for rid in o["records"]]
+    visit = tables["appointments.csv"][1]
+    assert visit["start"] == binder["appointments"][1]["start"]
+    assert visit["staff_told"] == "true"
+    assert "records" not in visit
+
+
+def test_every_column_is_a_schema_field() -> None:
+    doctor = tabular._columns("doctor")
+    assert doctor == tuple(schema()["$defs"]["doctor"]["properties"])
+    assert tabular._columns("patient")[-4:] == (
+        "insurance_payer",
+        "insurance_plan",
+        "insurance_member_id",
+        "insurance_phone",
+    )
+    assert "files" not in tabular._columns("record")
+    assert "records" not in tabular._columns("opinion")
+
+
+def test_empty_tables_still_have_their_header(session: Session, patient: Patient) -> None:
+    session.commit()
+    files = tabular.csv_files(export_document(session, [patient], now=NOW))
+    assert read_csv(files["patients.csv"])[0]["name"] == "Ana Souza"
+    text = files["opinions.csv"].decode("utf-8-sig")
+    assert text == "patient_id,id,doctor,doctor_name,date,diagnosis,stage,plan,notes\r\n"
+
+
+# --- formulas ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (FORMULA_NOTE, "'" + FORMULA_NOTE),
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-1 kg", "'-1 kg"),
+        # Numbers and phone numbers stay as typed: nothing in them can call anything.
+        (PHONE, PHONE),
+        ("+44 (0)20 7946 0958", "+44 (0)20 7946 0958"),
+        ("-12.5", "-12.5"),
+        ("-1,234.50", "-1,234.50"),
+        ("(617) 555-0120", "(617) 555-0120"),
+        ("Invasive ductal carcinoma, ER+/PR+/HER2-", "Invasive ductal carcinoma, ER+/PR+/HER2-"),
+        ("", ""),
+    ],
+)
+def test_spreadsheet_formulas_are_neutralised(value: str, written: str) -> None:
+    assert spreadsheet_safe(value) == written
+
+
+def test_formulas_in_the_binder_reach_the_csv_as_text(document: dict[str, Any]) -> None:
+    tables = {name: read_csv(data) for name, data in tabular.csv_files(document).items()}
+    lab = next(r for r in tables["records.csv"] if r["kind"] == "lab")
+    assert lab["notes"] == "'" + FORMULA_NOTE
+    gp = tables["doctors.csv"][0]
+    assert gp["phone"] == PHONE
+    question = tables["questions.csv"][-1]
+    assert question["text"] == "'@SUM(1+1) is not a formula here?"
+    assert question["answer"] == "'-12.5 is a number."
+    visit = next(r for r in tables["appointments.csv"] if r["notes"].startswith("Parking"))
+    assert visit["notes"] == "Parking: garage B.\n-2 floor."  # starts with P: untouched
+    # Ids and other numbers are numbers, never prefixed.
+    assert all(not r["id"].startswith("'") for t in tables.values() for r in t if "id" in r)
+
+
+def test_cells_are_plain_text() -> None:
+    assert tabular.cell(None) == ""
+    assert tabular.cell(True) == "true"
+    assert tabular.cell(0) == "0"
+    assert tabular.cell(date(2026, 1, 2)) == "2026-01-02"
