@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, P
 from sqlalchemy.orm import Session
 
 from carebinder import audit, config
+from carebinder import provenance as _provenance  # noqa: F401 - its listener keeps source keys true
 from carebinder.errors import BinderMissing, InvalidInput, SchemaTooNew
 from carebinder.faults import checkpoint
 

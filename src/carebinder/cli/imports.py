@@ -61,7 +61,8 @@ def import_file(
             key: item.reason for key, item in decoded.items() if not isinstance(item, Decoded)
         }
         if wanted:
-            note(f"Storing {len(wanted)} files from {bundle.name}…")
+            files = "1 file" if len(wanted) == 1 else f"{len(wanted):,} files"
+            note(f"Storing {files} from {bundle.name}…")
         with (
             preparing(ctx, [path for _, path in wanted]) as prepared,
             session(ctx, write=True) as s,
@@ -77,7 +78,7 @@ def import_file(
         )
         out(f"Patient #{ident} {name} ({shown}).")
     out(f"Imported: {_counts(summary.imported) or 'nothing new'}.")
-    if summary.already:
+    if +summary.already:
         out(f"Already in the binder: {_counts(summary.already)}.")
     if summary.skipped:
         out(f"Skipped {sum(summary.skipped.values()):,}:")

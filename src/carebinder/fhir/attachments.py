@@ -76,7 +76,8 @@ def _decode(attachment: dict[str, Any], resource: Resource, folder: Path) -> Dec
     if not isinstance(data, str):
         return Problem("its data is not base64 text")
     try:
-        content = base64.b64decode(data, validate=True)
+        # Encoders often wrap base64 in lines of 76: the whitespace is not data.
+        content = base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
         return Problem("its data is not valid base64")
     if not content:

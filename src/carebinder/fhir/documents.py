@@ -62,7 +62,9 @@ def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
         prepared=prepared,
     )
     ctx.summary.imported["record"] += 1
-    ctx.summary.imported["file"] += len(record.files)
+    record.institution = fields.get("institution")  # exactly as the file says, even none
+    if record.files:
+        ctx.summary.imported["file"] += len(record.files)
     ctx.remember(patient_id, "record", record.id, resource)
 
 
@@ -200,6 +202,7 @@ def _care_plan_fields(ctx: Importer, patient_id: int, resource: Resource) -> dic
 def medications(ctx: Importer) -> None:
     """All MedicationRequests of a patient become one medication-list record."""
     lines: dict[int, list[tuple[Resource, str]]] = {}
+    lists: set[int] = set()  # medication lists an earlier import made
     for resource in ctx.bundle.of_type("MedicationRequest"):
         patient_id = ctx.owner(resource)
         if patient_id is None:
@@ -209,10 +212,14 @@ def medications(ctx: Importer) -> None:
         if problem is not None:
             ctx.summary.skip(resource, problem)
             continue
-        if ctx.known(patient_id, "record", resource) is not None:
+        earlier = ctx.known(patient_id, "record", resource)
+        if earlier is not None:
             ctx.summary.already["medication"] += 1
+            lists.add(earlier)
             continue
         lines.setdefault(patient_id, []).append((resource, _medication_line(ctx, resource)))
+    if lists:
+        ctx.summary.already["record"] += len(lists)  # the medication lists themselves
     for patient_id, found in lines.items():
         text = "\n".join(line for _, line in found)
         listed = max((fhir_date(r.get("authoredOn")) or date.min for r, _ in found))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from carebinder.errors import CarebinderError, InvalidInput
 from carebinder.fhir import care, documents, people, vocab
+from carebinder.fhir.exporter import row_uuid
 from carebinder.fhir.read import Bundle, Resource, as_list, contained
 from carebinder.fhir.values import address_text, codes, fhir_date, human_name, telecom, tidy
 from carebinder.models import (
@@ -90,8 +91,8 @@ class Summary:
     def to_json(self) -> dict[str, Any]:
         return {
             "patients": [{"id": i, "name": n, "status": how} for i, n, how in self.patients],
-            "imported": dict(sorted(self.imported.items())),
-            "already_in_binder": dict(sorted(self.already.items())),
+            "imported": dict(sorted((+self.imported).items())),
+            "already_in_binder": dict(sorted((+self.already).items())),
             "skipped": [
                 {"resource": kind, "reason": reason, "count": count}
                 for (kind, reason), count in sorted(self.skipped.items())
@@ -147,6 +148,8 @@ class Importer:
         self.made: dict[tuple[int, int], int] = {}  # (patient, id(resource)) -> row id
         self.patient_of: dict[int, int] = {}  # id(Patient resource) -> binder patient id
         self.validation: dict[int, str | None] = {}
+        self.own_ids: dict[tuple[int, str], dict[str, int]] = {}
+        self.created: dict[str, set[int]] = {}
 
     def run(self) -> Summary:
         found = list(self.bundle.of_type("Patient"))
@@ -158,7 +161,11 @@ class Importer:
         for resource in found:
             self._patient(resource)
         if not self.patient_of:
-            return self.summary
+            reasons = "; ".join(sorted({reason for _, reason in self.summary.skipped}))
+            raise InvalidInput(
+                f"{self.bundle.name}: the patient cannot be filed ({reasons}), so nothing was"
+                " imported. Ask the sender for a complete export."
+            )
         self._load_keys()
         for resource in found:
             if id(resource) in self.patient_of:
@@ -252,7 +259,21 @@ class Importer:
             if row is not None and (entity == "patient" or row.patient_id == patient_id):
                 return entity_id
             self._forget(patient_id, entity, entity_id)  # removed since: import it anew
-        return None
+        return self._own(patient_id, entity).get(str(resource.get("id")))
+
+    def _own(self, patient_id: int, entity: str) -> dict[str, int]:
+        """The patient's rows by the resource id carebinder's export gives them, so that a
+        binder's own export imported back into it matches its rows (hand-typed rows have
+        no source keys)."""
+        if (patient_id, entity) not in self.own_ids:
+            model = ENTITIES[entity]
+            rows = self.session.scalars(select(model).where(model.patient_id == patient_id))
+            self.own_ids[(patient_id, entity)] = {row_uuid(row): row.id for row in rows}
+        return self.own_ids[(patient_id, entity)]
+
+    def made_here(self, entity: str) -> set[int]:
+        """Ids of the rows of `entity` this import created."""
+        return self.created.setdefault(entity, set())
 
     def _forget(self, patient_id: int, entity: str, entity_id: int) -> None:
         self.session.execute(
@@ -337,15 +358,20 @@ class Importer:
         self.summary.patients.append((found.id, found.name, how))
 
     def _patient_by_keys(self, resource: Resource) -> Patient | None:
+        """The patient an earlier import made from `resource`, or whose own export it is."""
         keys = source_keys(resource)
-        if not keys:
-            return None
         found = self.session.scalar(
             select(SourceKey.entity_id)
             .where(SourceKey.entity == "patient", SourceKey.key.in_(keys))
             .limit(1)
         )
-        return None if found is None else self.session.get(Patient, found)
+        if found is not None:
+            return self.session.get(Patient, found)
+        ident = resource.get("id")
+        for patient in self.session.scalars(select(Patient)) if isinstance(ident, str) else ():
+            if row_uuid(patient) == ident:
+                return patient
+        return None
 
     def owner(self, resource: Resource) -> int | None:
         for field_name in ("subject", "patient", "beneficiary", "for"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from carebinder.fhir import vocab
 from carebinder.fhir.read import Resource, as_list, identifiers
@@ -74,16 +74,27 @@ def doctor(ctx: Importer, patient_id: int, resource: Resource) -> int | None:
         npi=npi,
         notes=tidy(extension_value(resource, vocab.EXT_NOTES), LONG_TEXT, multiline=True),
     )
+    ctx.made_here("doctor").add(doctor.id)
     ctx.summary.imported["doctor"] += 1
     ctx.remember(patient_id, "doctor", doctor.id, resource)
     return doctor.id
 
 
 def _same_doctor(ctx: Importer, patient_id: int, name: str, npi: str | None) -> int | None:
-    """A doctor typed in by hand with the same NPI or the same name."""
-    condition = Doctor.npi == npi if npi else func.lower(Doctor.name) == name.lower()
+    """A doctor already in the binder (typed in by hand, not made by this import) with the
+    same NPI, or else the same name and no other NPI."""
+    mine = select(Doctor.id).where(
+        Doctor.patient_id == patient_id, Doctor.id.not_in(ctx.made_here("doctor"))
+    )
+    if npi:
+        found = ctx.session.scalar(mine.where(Doctor.npi == npi).limit(1))
+        if found is not None:
+            return found
     return ctx.session.scalar(
-        select(Doctor.id).where(Doctor.patient_id == patient_id, condition).limit(1)
+        mine.where(
+            func.lower(Doctor.name) == name.lower(),
+            or_(Doctor.npi.is_(None), Doctor.npi == (npi or Doctor.npi)),
+        ).limit(1)
     )
 
 

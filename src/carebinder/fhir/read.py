@@ -87,6 +87,8 @@ class Bundle:
         target = reference.get("reference")
         if not isinstance(target, str):
             return None
+        if "/_history/" in target:  # a versioned reference: the bundle holds one version
+            target = target.split("/_history/")[0]
         found = self._by_ref.get(target)
         if found is None and "/" in target and not target.startswith("urn:"):
             found = self._by_ref.get("/".join(target.rstrip("/").split("/")[-2:]))
@@ -134,6 +136,8 @@ def load(path: Path) -> Bundle:
 
 
 def parse(raw: bytes, shown: str) -> Bundle:
+    if not raw.strip():
+        raise InvalidInput(f"{shown} is empty. Give the FHIR file you downloaded.")
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as error:
@@ -157,6 +161,11 @@ def parse(raw: bytes, shown: str) -> Bundle:
             " patient's records in one file) and import that."
         )
     bundle_type = document.get("type")
+    if bundle_type is None:
+        raise InvalidInput(
+            f"{shown} is a FHIR Bundle without a type, so its contents cannot be trusted to"
+            " be records. Export a collection, transaction or searchset Bundle."
+        )
     if bundle_type not in ACCEPTED_TYPES:
         raise InvalidInput(
             f"{shown} is a FHIR Bundle of type {str(bundle_type)[:40]!r}, which holds no"

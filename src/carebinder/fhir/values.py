@@ -5,9 +5,11 @@ Pure functions of JSON values; they never raise for odd content, they return Non
 
 from __future__ import annotations
 
+import functools
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -188,7 +190,22 @@ def zone_for(moment: datetime, named: Any = None) -> str:
     if rest == 0 and -12 <= hours <= 14:
         # POSIX signs: Etc/GMT+5 is five hours *behind* UTC.
         return f"Etc/GMT{-hours:+d}"
-    return "UTC"
+    # A half-hour zone (India, Newfoundland…): the first zone with that offset then.
+    return next((z for z in _zones() if _offset_in(z, moment) == offset), "UTC")
+
+
+@functools.cache
+def _zones() -> list[str]:
+    """Canonical zone names (zone1970.tab: no old aliases such as Asia/Calcutta), in the
+    file's order; every zone name when that table cannot be found."""
+    import zoneinfo
+
+    for folder in zoneinfo.TZPATH:
+        table = Path(folder) / "zone1970.tab"
+        if table.is_file():
+            lines = table.read_text(encoding="utf-8").splitlines()
+            return [line.split("	")[2] for line in lines if line and not line.startswith("#")]
+    return sorted(zoneinfo.available_timezones())
 
 
 def _offset_in(zone_name: str, moment: datetime) -> timedelta | None:
@@ -199,30 +216,49 @@ def _offset_in(zone_name: str, moment: datetime) -> timedelta | None:
     return moment.astimezone(zone).utcoffset()
 
 
+def number_text(number: Any) -> str | None:
+    """A measured number as people write it: 12345, 66.04, 0.00012 (not 1.234e+04).
+
+    Generated data carries float noise (66.04000000000001); four decimals are kept, and
+    small values keep three significant digits.
+    """
+    if not isinstance(number, int | float) or isinstance(number, bool):
+        return None
+    if isinstance(number, int) or number.is_integer():
+        return str(int(number))
+    if abs(number) >= 0.01:
+        return f"{number:.4f}".rstrip("0").rstrip(".")
+    return f"{number:.3g}"
+
+
 def quantity_text(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
-    number = value.get("value")
-    if not isinstance(number, int | float) or isinstance(number, bool):
+    shown = number_text(value.get("value"))
+    if shown is None:
         return None
-    shown = f"{number:.4g}" if isinstance(number, float) else str(number)
     unit = tidy(value.get("unit")) or tidy(value.get("code"))
     comparator = value.get("comparator") if isinstance(value.get("comparator"), str) else ""
     return f"{comparator}{shown} {unit}" if unit else f"{comparator}{shown}"
 
 
 def observation_value(observation: Resource) -> str | None:
-    """What an Observation found: "188.6 mg/dL", "Positive", "Systolic 120 mmHg, …"."""
-    for key in ("valueQuantity", "valueCodeableConcept", "valueString", "valueBoolean"):
+    """What an Observation found: "188.6 mg/dL", "Positive", "Systolic 120 mmHg; …"."""
+    readers: dict[str, Callable[[Any], str | None]] = {
+        "valueQuantity": quantity_text,
+        "valueCodeableConcept": concept_text,
+        "valueString": lambda v: tidy(v, 500),
+        "valueBoolean": lambda v: "yes" if v is True else "no" if v is False else None,
+        "valueInteger": number_text,
+        "valueDateTime": lambda v: tidy(v),
+        "valueTime": lambda v: tidy(v),
+        "valueRange": _range_text,
+        "valueRatio": _ratio_text,
+        "valuePeriod": lambda v: _range_text(v, low="start", high="end"),
+    }
+    for key, read in readers.items():
         if key in observation:
-            value = observation[key]
-            if key == "valueQuantity":
-                return quantity_text(value)
-            if key == "valueCodeableConcept":
-                return concept_text(value)
-            if key == "valueBoolean":
-                return "yes" if value is True else "no" if value is False else None
-            return tidy(value, 500)
+            return read(observation[key])
     parts = []
     for component in as_list(observation.get("component")):
         if isinstance(component, dict):
@@ -230,6 +266,27 @@ def observation_value(observation: Resource) -> str | None:
             if name and found:
                 parts.append(f"{name} {found}")
     return "; ".join(parts) or None
+
+
+def _range_text(value: Any, *, low: str = "low", high: str = "high") -> str | None:
+    if not isinstance(value, dict):
+        return None
+    ends = [
+        quantity_text(value.get(end)) or tidy(value.get(end)) if end in value else None
+        for end in (low, high)
+    ]
+    if ends[0] and ends[1]:
+        return f"{ends[0]} to {ends[1]}"
+    if ends[0]:
+        return f"from {ends[0]}"
+    return f"up to {ends[1]}" if ends[1] else None
+
+
+def _ratio_text(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    top, bottom = quantity_text(value.get("numerator")), quantity_text(value.get("denominator"))
+    return f"{top} / {bottom}" if top and bottom else None
 
 
 def extension_value(resource: Resource, url: str) -> Any:
