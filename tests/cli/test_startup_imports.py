@@ -1,0 +1,82 @@
+"""The everyday commands load only what they need: start-up time is the first thing a
+person notices. Each command runs in a fresh interpreter and reports its `sys.modules`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+
+# Libraries that only some commands need (packet, import/export, calendar, backup, db).
+HEAVY = frozenset(
+    {
+        "reportlab",
+        "pikepdf",
+        "PIL",
+        "pypdf",
+        "fhir",
+        "fhir_core",
+        "pydantic",
+        "icalendar",
+        "cryptography",
+        "alembic",
+        "rich",
+    }
+)
+
+PROBE = """
+import json, sys
+sys.argv = ["carebinder", *sys.argv[1:]]
+from carebinder.cli import main
+code = 0
+try:
+    main()
+except SystemExit as exit:
+    code = exit.code or 0
+sys.stdout.flush()
+names = sorted({m.split(".")[0] for m in sys.modules})
+sys.__stderr__.write("MODULES " + json.dumps({"exit": code, "modules": names}))
+"""
+
+
+def loaded_by(home: Path, *args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CAREBINDER_HOME": str(home)},
+        check=False,
+    )
+    report = json.loads(result.stderr.rpartition("MODULES ")[2])
+    assert report["exit"] == 0, result.stderr  # the command itself worked
+    return set(report["modules"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("--version",), ("doctor", "list"), ("record", "list"), ("import", "--help")],
+)
+def test_everyday_commands_load_no_heavy_library(
+    binder: Cli, home: Path, args: tuple[str, ...]
+) -> None:
+    loaded = loaded_by(home, *args)
+    assert not loaded & HEAVY, f"{' '.join(args)} loaded {sorted(loaded & HEAVY)}"
+
+
+def test_help_does_not_load_the_database_layer(binder: Cli, home: Path) -> None:
+    assert "sqlalchemy" not in loaded_by(home, "--help")
+
+
+def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) -> None:
+    # The check above could pass by never seeing anything: `export --format fhir` must load
+    # the FHIR models, and the probe must say so.
+    target = tmp_path / "out.json"
+    loaded = loaded_by(home, "export", "--format", "fhir", "-o", str(target))
+    assert target.exists()
+    assert {"fhir", "pydantic"} <= loaded
