@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -84,8 +84,13 @@ def gather(session: Session, patient: Patient, *, upcoming: bool = False) -> Cal
     for question in list_questions(session, pid):
         if question.appointment_id is not None:
             asked[question.appointment_id].append(question)
-    kept = [m for m in list_materials(session, pid) if m.status is not MaterialStatus.RETURNED]
-    in_binder = list_records(session, pid) if rows else []  # in date order, as in the packet
+    kept = [
+        _material_line(m)
+        for m in list_materials(session, pid)
+        if m.status is not MaterialStatus.RETURNED  # back at its lab: nothing to bring
+    ]
+    # Each record's place in date order, as in the packet.
+    rank = {r.id: i for i, r in enumerate(list_records(session, pid))} if rows else {}
     visits = tuple(
         Visit(
             uid=appointment_uid(a, patient),
@@ -93,7 +98,7 @@ def gather(session: Session, patient: Patient, *, upcoming: bool = False) -> Cal
             start=a.starts_at.astimezone(ZoneInfo(a.time_zone)),
             status=a.status,
             location=a.location,
-            description=describe(patient, a, asked[a.id], kept, in_binder),
+            description=describe(patient, a, asked[a.id], kept, rank),
             created=a.created_at,
             modified=a.updated_at,
         )
@@ -107,10 +112,13 @@ def describe(
     patient: Patient,
     appointment: Appointment,
     asked: Sequence[Question],
-    materials: Sequence[Material],
-    in_binder: Sequence[Record],
+    materials: Sequence[str],
+    rank: Mapping[int, int],
 ) -> str:
-    """The event's description: the visit, what to bring, and the questions to ask."""
+    """The event's description: the visit, what to bring, and the questions to ask.
+
+    `materials` are the lines of the materials to bring; `rank` is each record's place in
+    date order."""
     a = appointment
     lines = []
     if a.status is AppointmentStatus.CANCELLED:
@@ -121,13 +129,12 @@ def describe(
         lines.append(f"Companion: {a.companion}")
     lines += ["", f"Bring the packet (carebinder packet {a.id}), with these records:"]
     if a.records:  # chosen with `appointment bring`
-        chosen = {r.id for r in a.records}
-        lines += [_record_line(r) for r in in_binder if r.id in chosen]
+        lines += [_record_line(r) for r in sorted(a.records, key=lambda r: rank[r.id])]
     else:
-        lines.append(f"- all {len(in_binder)} records of the binder")
+        lines.append(f"- all {len(rank)} records of the binder")
     if materials:
         lines += ["", "Slides, discs and other materials:"]
-        lines += [_material_line(m) for m in materials]
+        lines += materials
     if asked:
         lines += ["", "Questions to ask:"]
         for number, question in enumerate(asked, 1):
