@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bench bench-packet clean
+.PHONY: demo test check bench bench-packet bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: $(VENV)/.installed-dev
 # Needs qpdf as the yardstick (apt-get install qpdf).
 bench-packet: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/packet.py
+
+# A 10,000-record binder: query time in-process, and the whole command's wall time.
+bench-search: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/search.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

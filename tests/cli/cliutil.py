@@ -27,7 +27,16 @@ DOCTOR_KEYS = {
     "notes",
 }
 RECORD_KEYS = {"id", "kind", "title", "date", "doctor", "institution", "notes", "files"}
-FILE_KEYS = {"id", "name", "media_type", "size", "page_count", "sha256", "unreadable"}
+FILE_KEYS = {
+    "id",
+    "name",
+    "media_type",
+    "size",
+    "page_count",
+    "sha256",
+    "unreadable",
+    "has_text",
+}
 OPINION_KEYS = {
     "id",
     "doctor",

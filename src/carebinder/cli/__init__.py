@@ -22,6 +22,7 @@ from carebinder.cli import (
     patients,
     questions,
     records,
+    search,
     setup,
     verify,
 )
@@ -89,6 +90,7 @@ app.add_typer(opinions.app, name="opinion")
 app.add_typer(appointments.app, name="appointment")
 app.add_typer(questions.app, name="question")
 app.add_typer(materials.app, name="material")
+search.register(app)
 checklist.register(app)
 packet.register(app)
 verify.register(app)
