@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bench bench-packet bench-import bench-export clean
+.PHONY: demo test check bench bench-packet bench-import bench-export bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-import: $(VENV)/.installed-dev
 
 bench-export: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/export.py
+
+# A 10,000-record binder: query time in-process, and the whole command's wall time.
+bench-search: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/search.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,7 @@ from carebinder.db import (
 )
 from carebinder.errors import BinderMissing
 from carebinder.models import Base
+from carebinder.search import is_index_table
 from carebinder.services import (
     appointments,
     checklist,
@@ -45,6 +46,7 @@ from carebinder.services import (
     patients,
     questions,
     records,
+    search,
 )
 from carebinder.store import Store
 from tests.conftest import Cli
@@ -69,13 +71,29 @@ def sqlite_engine(path: Path) -> Engine:
 
 
 def user_tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names()) - {VERSION_TABLE}
+    """The tables the models declare (not the search index, which SQL made: see below)."""
+    names = set(inspect(engine).get_table_names()) - {VERSION_TABLE}
+    return {name for name in names if not is_index_table(name)}
+
+
+def triggers(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        )
+        return [(str(name), str(table)) for name, table in rows]
+
+
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    """As migrations/env.py: the search index is not compared with the models."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
 
 
 def schema_snapshot(engine: Engine) -> dict[str, Any]:
-    """Tables with their columns, indexes, foreign keys and checks, for comparing states."""
+    """Tables (the search index's too) with their columns, indexes, foreign keys and checks,
+    and the triggers, for comparing states."""
     insp = inspect(engine)
-    snapshot: dict[str, Any] = {}
+    snapshot: dict[str, Any] = {"(triggers)": triggers(engine)}
     for table in sorted(set(insp.get_table_names()) - {VERSION_TABLE}):
         snapshot[table] = {
             "columns": [
@@ -145,6 +163,7 @@ def test_head_schema_matches_the_models(tmp_path: Path) -> None:
                     "render_as_batch": True,
                     "compare_type": True,
                     "target_metadata": Base.metadata,
+                    "include_name": include_name,
                 },
             )
             diff = compare_metadata(context, Base.metadata)
@@ -217,7 +236,9 @@ def test_each_step_down_undoes_its_step_up(tmp_path: Path) -> None:
             migrate.upgrade(engine, revision)
             assert current_revision(engine) == revision
             snapshots[revision] = schema_snapshot(engine)
-        assert set(snapshots[SCHEMA_HEAD]) == MODEL_TABLES
+        assert user_tables(engine) == MODEL_TABLES
+        assert "search_index" in snapshots[SCHEMA_HEAD]
+        assert len(snapshots[SCHEMA_HEAD]["(triggers)"]) == 15  # 5 tables x insert/update/delete
 
         below: list[str | None] = [None, *SCHEMA_REVISIONS[:-1]]
         for revision, previous in reversed(list(zip(SCHEMA_REVISIONS, below, strict=True))):
@@ -295,7 +316,7 @@ def _file(ident: int, name: str, media_type: str, pages: int | None, bad: str | 
         "page_count": pages,
         "sha256": hashlib.sha256(content).hexdigest(),
         "unreadable": bad,
-        "has_text": None,  # not read for text: attached before carebinder read it
+        "has_text": None,  # attached before carebinder read the words of PDFs
     }
 
 
@@ -501,6 +522,20 @@ def check_seeded_binder(s: Session, store: Store) -> None:
 
     listed_materials = materials.list_materials(s, ana.id)
     assert [materials.to_json(m) for m in listed_materials] == EXPECTED_MATERIALS
+
+    # The search index holds every row, whether the upgrade or the triggers put it there.
+    def found(patient: int, query: str) -> set[tuple[str, int]]:
+        return {(hit.kind, hit.id) for hit in search.search(s, patient, query).hits}
+
+    assert found(ana.id, "neoadjuvant") == {("opinion", 2), ("question", 1)}
+    assert found(ana.id, "biopsy") == {("record", 1), ("file", 1)}
+    assert found(ana.id, "Dana-Farber") == {("doctor", 2)}
+    assert found(ana.id, "surgical specimen") == {("question", 2)}
+    assert found(ana.id, "Berg") == set()  # the other patient's doctor
+    assert found(other.id, "Berg") == {("doctor", 3)}
+    # The readable PDF was attached before carebinder read words: search says so.
+    unread = search.search(s, ana.id, "biopsy").unread
+    assert [(u.file, u.record, u.name) for u in unread] == [(1, 1, "biopsy-report.pdf")]
 
     # The store agrees with the file rows: storing the same bytes lands on the same blob.
     for ident, content in FILE_CONTENT.items():

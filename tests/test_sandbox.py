@@ -5,6 +5,7 @@ wild, and each must come back as "could not be read", with a reason, in bounded 
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
 import zlib
@@ -193,3 +194,90 @@ def test_attaching_and_packing_hostile_files_never_fails(
     for path, _, reason in corpus:
         if reason:
             assert f"Bring separately: {path.name}" in packet.stderr
+
+
+# --- the words of PDFs ---------------------------------------------------------------------
+
+
+def test_the_words_of_a_pdf_are_read_only_when_asked(tmp_path: Path) -> None:
+    from tests.packet.pdfutil import text_pdf
+
+    pdf = text_pdf(tmp_path / "report.pdf", ["First page: margins clear", "Second\x07page"])
+    assert inspect_files([(pdf, PDF)]) == [Finding(2, None)]
+    (finding,) = inspect_files([(pdf, PDF)], read_text=True)
+    assert (finding.pages, finding.error, finding.has_text) == (2, None, True)
+    assert finding.text is not None
+    assert "First page: margins clear" in finding.text
+    assert "\x07" not in finding.text  # control characters never reach the binder
+
+
+def test_a_scan_has_no_text_layer(tmp_path: Path) -> None:
+    from tests.packet.pdfutil import scan_pdf
+
+    (finding,) = inspect_files([(scan_pdf(tmp_path / "scan.pdf"), PDF)], read_text=True)
+    assert finding == Finding(1, None, None, False)
+
+
+def test_images_and_unreadable_pdfs_get_no_words(tmp_path: Path) -> None:
+    from tests.packet.pdfutil import png
+
+    files = [(png(tmp_path / "photo.png"), "image/png"), (tmp_path / "locked.pdf", PDF)]
+    locked(tmp_path / "locked.pdf")
+    assert inspect_files(files, read_text=True) == [
+        Finding(1, None),
+        Finding(None, "the PDF is password-protected"),
+    ]
+
+
+@pytest.mark.parametrize("action", ["kill", "hang"])
+def test_a_reader_that_fails_on_the_words_keeps_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """Reading words is the riskier part (every content stream is decoded): when it fails,
+    the file is still readable, only without words, and the next file is read anew."""
+    files = [(write_pdf(tmp_path / f"{n}.pdf", pages=n), PDF) for n in (1, 2)]
+    monkeypatch.setenv(ENV, f"sandbox.text:{action}:1")  # each new reader fails on its 1st
+    start = time.monotonic()
+    assert inspect_files(files, deadline=2.0, read_text=True) == [
+        Finding(1, None, None, None),
+        Finding(2, None, None, None),
+    ]
+    assert time.monotonic() - start < 15
+
+
+def test_the_flate_bomb_keeps_its_pages_whatever_its_words_do(tmp_path: Path) -> None:
+    flate_bomb(tmp_path / "bomb.pdf")
+    (finding,) = inspect_files([(tmp_path / "bomb.pdf", PDF)], read_text=True)
+    assert (finding.pages, finding.error, finding.text) == (1, None, None)
+
+
+def test_two_answers_arriving_together_are_both_read_at_once() -> None:
+    """The child may write a file's two answers in one go: the second must not wait in a
+    buffer where the deadline's `select` cannot see it."""
+    read_end, write_end = os.pipe()
+    lines = sandbox._Lines(read_end)
+    try:
+        os.write(write_end, b'{"pages": 1}\n{"text": "x"}\n{"pages"')
+        start = time.monotonic()
+        assert lines.next(start + 5) == b'{"pages": 1}\n'
+        assert lines.next(start + 5) == b'{"text": "x"}\n'
+        assert time.monotonic() - start < 1
+        assert lines.next(time.monotonic() + 0.2) is None  # half an answer: the deadline
+        os.close(write_end)
+        assert lines.next(time.monotonic() + 5) == b""  # the child is gone
+    finally:
+        lines.close()
+        os.close(read_end)
+
+
+def test_reading_words_of_many_pdfs_never_waits_for_the_deadline(tmp_path: Path) -> None:
+    from tests.packet.pdfutil import scan_pdf, text_pdf
+
+    files = []
+    for n in range(6):
+        files.append((text_pdf(tmp_path / f"text-{n}.pdf", [f"page {n}"]), PDF))
+        files.append((scan_pdf(tmp_path / f"scan-{n}.pdf"), PDF))
+    start = time.monotonic()
+    findings = inspect_files(files, deadline=5.0, read_text=True)
+    assert [f.has_text for f in findings] == [True, False] * 6
+    assert time.monotonic() - start < 5

@@ -39,6 +39,8 @@ RESTORE_POINTS = (
 )
 # Reached by the child that reads untrusted files (carebinder.sandbox), once per file.
 SANDBOX_POINT = "sandbox.inspect"
+# Reached by that child before it reads the words of a PDF, once per PDF asked for text.
+SANDBOX_TEXT_POINT = "sandbox.text"
 
 
 def _parse(spec: str | None) -> tuple[str, str, int] | None:

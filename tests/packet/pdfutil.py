@@ -50,6 +50,19 @@ def text_pdf(path: Path, texts: Sequence[str], size: tuple[float, float] = LETTE
     return path
 
 
+def scan_pdf(path: Path, pages: int = 1) -> Path:
+    """A PDF as a scanner makes it: each page a picture, without any text layer."""
+    from reportlab.lib.utils import ImageReader
+
+    canvas = Canvas(str(path), pagesize=LETTER)
+    for page in range(pages):
+        picture = Image.effect_noise((200, 260), 40 + page).convert("RGB")
+        canvas.drawImage(ImageReader(picture), 36, 36, LETTER[0] - 72, LETTER[1] - 72)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
 def broken_pdf(path: Path) -> Path:
     path.write_bytes(b"%PDF-1.7\n garbage")
     return path

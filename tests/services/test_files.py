@@ -72,7 +72,7 @@ def test_attach_stores_bytes_and_facts(
         "page_count": 3,
         "sha256": sha,
         "unreadable": None,
-        "has_text": None,
+        "has_text": True,  # blank pages: nothing written, nothing a search could miss
     }
 
 

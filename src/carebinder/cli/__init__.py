@@ -25,6 +25,7 @@ from carebinder.cli import (
     patients,
     questions,
     records,
+    search,
     setup,
     verify,
 )
@@ -92,6 +93,7 @@ app.add_typer(opinions.app, name="opinion")
 app.add_typer(appointments.app, name="appointment")
 app.add_typer(questions.app, name="question")
 app.add_typer(materials.app, name="material")
+search.register(app)
 checklist.register(app)
 packet.register(app)
 export.register(app)

@@ -36,6 +36,8 @@ Doctor = Annotated[
 Institution = Annotated[str | None, typer.Option(help="Where the record is from.")]
 Paths = Annotated[list[Path], typer.Argument(help="Files to attach (PDF, images, DICOM…).")]
 
+SCAN_NOTE = "{name} has no text layer (it is a scan): search cannot see its words."
+
 
 def _warn_unreadable(files: list[dict[str, Any]]) -> None:
     for file in files:
@@ -44,6 +46,19 @@ def _warn_unreadable(files: list[dict[str, Any]]) -> None:
                 f"Warning: {file['name']} was stored but is unreadable: {file['unreadable']}."
                 " It will be listed as 'bring separately' in the packet."
             )
+        elif file["has_text"] is False:
+            note(SCAN_NOTE.format(name=file["name"]))
+
+
+def _status(file: dict[str, Any]) -> str:
+    """A file's line in `record show`: readable, and searchable or a scan."""
+    if file["unreadable"]:
+        return f"unreadable: {file['unreadable']}"
+    if file["has_text"] is False:
+        return "scan: no text layer, search cannot see its words"
+    if file["has_text"] is None and file["media_type"] == "application/pdf":
+        return "ok; words not read yet (carebinder record read-text)"
+    return "ok"
 
 
 @app.command("add")
@@ -158,7 +173,7 @@ def show(ctx: typer.Context, record: RecordId, as_json: Json = False) -> None:
                 f["media_type"],
                 human_size(f["size"]),
                 f["page_count"],
-                f"unreadable: {f['unreadable']}" if f["unreadable"] else "ok",
+                _status(f),
             ]
             for f in data["files"]
         ],
@@ -263,3 +278,52 @@ def detach(
         confirm_removal(f"file #{target.id} {target.original_name} from record #{record}", yes)
         files.detach_file(s, store(ctx), row, target)
     note(f"Detached file #{file} from record #{record}.")
+
+
+@app.command("read-text")
+def read_text(ctx: typer.Context, as_json: Json = False) -> None:
+    """Read the words of the PDFs attached before carebinder could search them, so that
+    `carebinder search` finds them too. PDFs attached since are read when attached; this
+    is needed once, and does nothing when there is nothing left to read.
+
+    Example: carebinder record read-text
+    """
+    from carebinder.services import files
+
+    with patient_session(ctx) as (s, patient):
+        pending = files.unread_pdfs(s, patient.id)
+    saved: dict[int, dict[str, Any]] = {}
+    found = files.read_words(store(ctx), pending)
+    if pending:
+        with patient_session(ctx, write=True) as (s, patient):
+            saved = {f.id: files.to_json(f) for f in files.save_words(s, patient.id, found)}
+
+    def why(ident: int) -> str:
+        finding = found.get(ident)
+        return finding.error if finding and finding.error else "its words could not be read"
+
+    if as_json:
+        emit_json(
+            {
+                "read": list(saved.values()),
+                "not_read": [
+                    {"id": f.id, "record": f.record_id, "name": f.original_name, "why": why(f.id)}
+                    for f in pending
+                    if f.id not in saved
+                ],
+            }
+        )
+        return
+    if not pending:
+        note("Every PDF's words are already read: search sees them all.")
+        return
+    for f in pending:
+        data = saved.get(f.id)
+        where = f"File #{f.id} of record #{f.record_id}: {f.original_name}"
+        if data is None:
+            out(f"{where}: not read ({why(f.id)}).")
+        elif data["has_text"]:
+            out(f"{where}: read.")
+        else:
+            out(f"{where}: no text layer (a scan), search cannot see its words.")
+    note(f"Read {len(saved)} of {len(pending)} PDF{'s' if len(pending) != 1 else ''}.")

@@ -15,9 +15,9 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from carebinder.db import after_commit, on_rollback
@@ -25,16 +25,23 @@ from carebinder.errors import FileRefused, NotFound
 from carebinder.models import File, Record
 from carebinder.store import Blob, Store
 
+if TYPE_CHECKING:
+    from carebinder.sandbox import Finding
+
+PDF = "application/pdf"
+
 
 @dataclass(frozen=True)
 class Prepared:
-    """A file already in the store and already read (pages, or why it is unreadable),
-    waiting for its row."""
+    """A file already in the store and already read (pages, or why it is unreadable; a
+    PDF's words), waiting for its row."""
 
     path: Path
     blob: Blob
     page_count: int | None
     unreadable: str | None
+    text: str | None = None
+    has_text: bool | None = None
 
 
 def prepare(
@@ -57,8 +64,8 @@ def prepare(
         blob = store.put(path)
         if blob.created:
             on_created(blob.sha256)
-        page_count, unreadable = inspect(blob.path, blob.media_type)
-        prepared.append(Prepared(path, blob, page_count, unreadable))
+        found = inspect(blob.path, blob.media_type)
+        prepared.append(Prepared(path, blob, found.pages, found.error, found.text, found.has_text))
     return prepared
 
 
@@ -81,6 +88,8 @@ def attach_prepared(
             page_count=item.page_count,
             sha256=item.blob.sha256,
             unreadable=item.unreadable,
+            text=item.text,
+            has_text=item.has_text,
         )
         record.files.append(file)
         added.append(file)
@@ -117,13 +126,62 @@ def display_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", "replace")[:255]
 
 
-def inspect(path: Path, media_type: str) -> tuple[int | None, str | None]:
-    """(pages or image frames, why it is unreadable) for a stored file, read in a child
-    process with limits (carebinder.sandbox). Never raises for bad content."""
+def inspect(path: Path, media_type: str) -> Finding:
+    """Pages or image frames, or why it is unreadable, and a PDF's words, for a stored file,
+    read in a child process with limits (carebinder.sandbox). Never raises for bad content."""
     from carebinder.sandbox import inspect_files
 
-    (finding,) = inspect_files([(path, media_type)])
-    return finding.pages, finding.error
+    (finding,) = inspect_files([(path, media_type)], read_text=True)
+    return finding
+
+
+# --- the words of PDFs attached before carebinder read them ---------------------------------
+
+
+# A readable PDF whose words were never read (attached before carebinder read them).
+UNREAD = and_(File.media_type == PDF, File.unreadable.is_(None), File.has_text.is_(None))
+# A PDF without a text layer: a scan, whose words search cannot see.
+SCANNED = File.has_text.is_(False)
+
+
+def unread_pdfs(session: Session, patient_id: int) -> list[File]:
+    """The patient's readable PDFs whose words were never read (attached before search)."""
+    query = select(File).join(Record).where(Record.patient_id == patient_id, UNREAD)
+    return list(session.scalars(query.order_by(File.id)))
+
+
+def unsearchable_pdfs(session: Session, patient_id: int) -> list[tuple[int, int, str, bool | None]]:
+    """(file id, record id, name, has_text) of the patient's PDFs search cannot see into:
+    scans (has_text False) and PDFs whose words were never read (None)."""
+    query = (
+        select(File.id, File.record_id, File.original_name, File.has_text)
+        .join(Record)
+        .where(Record.patient_id == patient_id, or_(SCANNED, UNREAD))
+        .order_by(File.id)
+    )
+    return [(r.id, r.record_id, r.original_name, r.has_text) for r in session.execute(query)]
+
+
+def read_words(store: Store, files: Sequence[File]) -> dict[int, Finding]:
+    """The words of each file (by file id), read in the sandbox. Takes no lock."""
+    from carebinder.sandbox import inspect_files
+
+    found = inspect_files([(store.path_for(f.sha256), f.media_type) for f in files], read_text=True)
+    return {file.id: finding for file, finding in zip(files, found, strict=True)}
+
+
+def save_words(session: Session, patient_id: int, found: dict[int, Finding]) -> list[File]:
+    """Store the words read for the patient's files that still have none; returns them.
+    A file whose words could not be read (or that is gone from the store) stays unread."""
+    saved = []
+    for file in unread_pdfs(session, patient_id):
+        finding = found.get(file.id)
+        if finding is None or finding.has_text is None:
+            continue
+        file.text, file.has_text = finding.text, finding.has_text
+        saved.append(file)
+    session.flush()
+    return saved
 
 
 def get_file(session: Session, record: Record, ident: int) -> File:
@@ -174,5 +232,7 @@ def to_json(file: File) -> dict[str, Any]:
         "page_count": file.page_count,
         "sha256": file.sha256,
         "unreadable": file.unreadable,
+        # True: its words are searchable; False: a scan, without a text layer; None: not a
+        # PDF, unreadable, or attached before carebinder read the words of PDFs.
         "has_text": file.has_text,
     }

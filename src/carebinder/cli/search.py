@@ -1,0 +1,150 @@
+"""`carebinder search QUERY`: find anything in the binder, best matches first."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from carebinder.cli.app import App, emit_json, note, out, patient_session
+from carebinder.cli.options import Json
+
+if TYPE_CHECKING:
+    from carebinder.services.search import Hit, Results, Unsearchable
+
+BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
+SHOW = {  # the command that shows a result of each kind
+    "record": "record show {id}",
+    "file": "record show {record}",
+    "opinion": "opinion show {id}",
+    "question": "question list",
+    "doctor": "doctor show {id}",
+}
+
+
+def register(app: App) -> None:
+    app.command("search")(search)
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        list[str],
+        typer.Argument(
+            help="Words to find, all of them, in any order. A phrase goes in double quotes"
+            """ inside single ones ('"sentinel node"'); a word ending in * finds the words"""
+            " starting with it ('chemo*').",
+            show_default=False,
+        ),
+    ],
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000, help="How many results at most, best first.")
+    ] = 20,
+    as_json: Json = False,
+) -> None:
+    """Find records, the text of attached PDFs, opinions, questions and doctors.
+
+    Searches the words of record titles and notes, of the PDFs attached to records, of
+    each opinion (diagnosis, stage, plan, notes), of questions and answers, and of the
+    doctors' names, specialties, institutions and notes. Accents do not matter ("Adan"
+    finds "Adán"), nor do endings ("tumor" finds "tumors"). Scanned PDFs, which are
+    pictures of pages, have no words to find; search says which ones.
+
+    Example: carebinder search biopsy margin '"sentinel node"' 'chemo*'
+    """
+    from carebinder.services import search as service
+
+    with patient_session(ctx) as (s, patient):
+        results = service.search(s, patient.id, " ".join(query), limit=limit)
+    if as_json:
+        emit_json(service.to_json(results))
+        return
+    if not results.hits:
+        note(f"No results for {_quoted(results.query)}.")
+    highlight = _highlighter()
+    for hit in results.hits:
+        _show(hit, highlight)
+    if results.hits:
+        first = results.hits[0]
+        count = len(results.hits)
+        more = " (the best ones; --limit shows more)" if count == limit else ""
+        note(
+            f"{count} result{'s' if count != 1 else ''} for {_quoted(results.query)}{more}."
+            f" See one with: carebinder {SHOW[first.kind].format(id=first.id, record=first.record)}"
+        )
+    _warn_unsearchable(results)
+
+
+def _show(hit: Hit, highlight: Highlighter) -> None:
+    where = f" of record #{hit.record}" if hit.kind == "file" else ""
+    heading = f"{hit.kind} #{hit.id}{where}: "
+    if hit.snippet == hit.title:  # the match is in the title: mark it there
+        out(heading + highlight(hit.snippet, hit.highlights))
+        return
+    out(heading + hit.title)
+    if hit.snippet:
+        out("    " + highlight(hit.snippet, hit.highlights))
+
+
+class Highlighter:
+    """Marks matched words: bold on a terminal, [brackets] anywhere else (a pipe, a file, a
+    terminal that asked for no colour), so the marks survive."""
+
+    def __init__(self, bold: bool) -> None:
+        self.open, self.close = (BOLD, PLAIN) if bold else ("[", "]")
+
+    def __call__(self, text: str, spans: tuple[tuple[int, int], ...]) -> str:
+        parts, last = [], 0
+        for start, end in spans:
+            parts += [text[last:start], self.open, text[start:end], self.close]
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
+
+
+def _highlighter() -> Highlighter:
+    bold = (
+        sys.stdout.isatty()
+        and os.environ.get("TERM", "dumb") != "dumb"
+        and "NO_COLOR" not in os.environ
+    )
+    return Highlighter(bold)
+
+
+def _warn_unsearchable(results: Results) -> None:
+    if results.scans:
+        note(
+            f"{_count(results.scans, 'PDF')} {_is(results.scans)} scanned, without a text"
+            f" layer: search cannot see {_their(results.scans)} words ({_names(results.scans)})."
+        )
+    if results.unread:
+        note(
+            f"{_count(results.unread, 'PDF')} attached before carebinder could search PDFs"
+            f" {_is(results.unread)} not searched yet ({_names(results.unread)})."
+            " Read them once with: carebinder record read-text"
+        )
+
+
+def _quoted(text: str) -> str:
+    return f"“{text}”"
+
+
+def _count(items: list[Unsearchable], noun: str) -> str:
+    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
+
+
+def _is(items: list[Unsearchable]) -> str:
+    return "is" if len(items) == 1 else "are"
+
+
+def _their(items: list[Unsearchable]) -> str:
+    return "its" if len(items) == 1 else "their"
+
+
+def _names(items: list[Unsearchable], shown: int = 3) -> str:
+    names = [f"{item.name} in record #{item.record}" for item in items[:shown]]
+    if len(items) > shown:
+        names.append(f"{len(items) - shown} more")
+    return ", ".join(names)

@@ -1,0 +1,243 @@
+"""CLI tests: `carebinder search`, the scan notes of `record add/attach/show`, and
+`record read-text` for PDFs attached before search."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from carebinder import config
+from carebinder.cli.search import Highlighter
+from tests.cli.cliutil import as_json, assert_refused
+from tests.conftest import Cli
+from tests.packet.pdfutil import scan_pdf, text_pdf
+
+UNIQUE = "Xanthogranulomatous"
+
+
+@pytest.fixture
+def filled(binder: Cli, tmp_path: Path) -> Cli:
+    """Ana's binder with one of each kind, a PDF with a word found nowhere else, and Bob's
+    binder with the same words."""
+    binder.ok("doctor", "add", "Dr. Adán Muñoz", "--specialty", "Breast surgery")
+    pdf = text_pdf(tmp_path / "pathology.pdf", [f"Final diagnosis: {UNIQUE} mastitis"])
+    binder.ok(
+        "record", "add", "pathology", "Core biopsy", "--notes", "Sentinel node negative",
+        "--file", str(pdf),
+    )  # fmt: skip
+    binder.ok(
+        "opinion", "add", "--doctor", "1", "--diagnosis", "Invasive ductal carcinoma",
+        "--stage", "IIA", "--plan", "Lumpectomy and sentinel node biopsy",
+    )  # fmt: skip
+    binder.ok("question", "add", "Is the sentinel node biopsy necessary?")
+    binder.ok("patient", "add", "Bob Lee", "--born", "1950-01-02")
+    binder.ok("--patient", "2", "record", "add", "lab", "Sentinel node (Bob)")
+    binder.ok("patient", "use", "1")
+    return binder
+
+
+def test_search_lists_the_best_matches_with_marked_snippets(filled: Cli) -> None:
+    result = filled.ok("search", "sentinel", "node")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("question #1: Is the [sentinel] [node] biopsy necessary?")
+    assert "record #1: Core biopsy" in lines
+    assert "    [Sentinel] [node] negative" in lines
+    assert "opinion #1: Opinion of Dr. Adán Muñoz" in lines
+    assert "Bob" not in result.stdout  # another patient's record
+    assert result.stderr == (
+        "3 results for “sentinel node”. See one with: carebinder question list\n"
+    )
+
+
+def test_a_word_only_in_an_attached_pdf_is_found(filled: Cli) -> None:
+    result = filled.ok("search", UNIQUE.lower())
+    assert result.stdout.splitlines() == [
+        "file #1 of record #1: pathology.pdf",
+        f"    Final diagnosis: [{UNIQUE}] mastitis",
+    ]
+    assert "See one with: carebinder record show 1" in result.stderr
+
+
+def test_phrases_prefixes_and_accents(filled: Cli) -> None:
+    def kinds(*query: str) -> list[tuple[str, int]]:
+        data = as_json(filled.ok("search", *query, "--json"))
+        return [(hit["kind"], hit["id"]) for hit in data["results"]]
+
+    assert kinds('"node biopsy"') == [("question", 1), ("opinion", 1)]
+    assert kinds('"biopsy node"') == []
+    assert kinds("lumpect*") == [("opinion", 1)]
+    assert kinds("adan", "munoz") == [("doctor", 1)]
+    assert kinds("surgeries") == [("doctor", 1)]
+
+
+def test_json_gives_structured_hits(filled: Cli) -> None:
+    data = as_json(filled.ok("search", "sentinel", "--json", "--limit", "2"))
+    assert data["query"] == "sentinel"
+    assert [hit["rank"] for hit in data["results"]] == [1, 2]
+    for hit in data["results"]:
+        assert set(hit) == {
+            "rank", "kind", "id", "record", "title", "snippet", "highlights", "score",
+        }  # fmt: skip
+        marked = [hit["snippet"][a:b].casefold() for a, b in hit["highlights"]]
+        assert marked and set(marked) == {"sentinel"}
+    assert data["scans"] == [] and data["unread"] == []
+
+
+def test_patient_option_scopes_the_search(filled: Cli) -> None:
+    data = as_json(filled.ok("--patient", "2", "search", "sentinel", "--json"))
+    assert [(h["kind"], h["title"]) for h in data["results"]] == [("record", "Sentinel node (Bob)")]
+
+
+def test_no_results_is_a_note_not_an_error(filled: Cli) -> None:
+    result = filled.ok("search", "osteosarcoma")
+    assert result.stdout == ""
+    assert result.stderr == "No results for “osteosarcoma”.\n"
+    assert as_json(filled.ok("search", "osteosarcoma", "--json"))["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("",), 1, "QUERY cannot be empty"),
+        (("*", "--", "+"), 1, "QUERY has no words to look for"),
+        (('"', '"'), 1, "QUERY has no words to look for"),
+        (("x" * 600,), 1, "QUERY is too long"),
+        (("biopsy", "--limit", "0"), 2, "--limit"),
+        ((), 2, "Missing argument"),
+    ],
+)
+def test_bad_queries_are_refused_in_one_line(
+    filled: Cli, args: tuple[str, ...], code: int, needle: str
+) -> None:
+    assert_refused(filled("search", *args), code, needle)
+
+
+def test_the_marks_are_bold_on_a_terminal_and_brackets_elsewhere() -> None:
+    spans = ((4, 8), (9, 13))
+    assert Highlighter(bold=False)("the node biop", spans) == "the [node] [biop]"
+    assert Highlighter(bold=True)("the node biop", spans) == (
+        "the \x1b[1mnode\x1b[0m \x1b[1mbiop\x1b[0m"
+    )
+    assert Highlighter(bold=False)("plain", ()) == "plain"
+
+
+def test_search_help_has_an_example(cli: Cli) -> None:
+    assert "Example: carebinder search" in cli.ok("search", "--help").stdout
+    assert "search" in cli.ok("--help").stdout
+
+
+# --- scans -------------------------------------------------------------------------------------
+
+
+def test_a_scan_is_reported_when_attached_shown_and_searched(binder: Cli, tmp_path: Path) -> None:
+    scan = scan_pdf(tmp_path / "scan.pdf")
+    added = binder.ok("record", "add", "imaging", "Outside CT", "--file", str(scan))
+    assert added.stderr == (
+        "scan.pdf has no text layer (it is a scan): search cannot see its words.\n"
+    )
+    binder.ok("record", "add", "lab", "Labs")
+    attached = binder.ok("record", "attach", "2", str(scan), "--json")
+    assert "scan.pdf has no text layer (it is a scan)" in attached.stderr
+    assert json.loads(attached.stdout)[0]["has_text"] is False
+
+    shown = binder.ok("record", "show", "1").stdout
+    assert "scan: no text layer, search cannot see its words" in shown
+    assert as_json(binder.ok("record", "show", "1", "--json"))["files"][0]["has_text"] is False
+
+    searched = binder.ok("search", "CT")
+    assert searched.stdout.splitlines()[0] == "record #1: Outside [CT]"
+    assert (
+        "2 PDFs are scanned, without a text layer: search cannot see their words"
+        " (scan.pdf in record #1, scan.pdf in record #2)." in searched.stderr
+    )
+    data = as_json(binder.ok("search", "CT", "--json"))
+    assert data["scans"] == [
+        {"file": 1, "record": 1, "name": "scan.pdf"},
+        {"file": 2, "record": 2, "name": "scan.pdf"},
+    ]
+
+
+# --- PDFs attached before search ---------------------------------------------------------------
+
+
+def forget_words(home: Path) -> None:
+    """Make the binder look like one whose PDFs were attached before carebinder read words."""
+    with sqlite3.connect(home / config.DATABASE_FILE) as db:
+        db.execute("UPDATE file SET text = NULL, has_text = NULL")
+    db.close()
+
+
+def test_read_text_makes_old_pdfs_searchable(filled: Cli, home: Path, tmp_path: Path) -> None:
+    filled.ok("record", "attach", "1", str(scan_pdf(tmp_path / "old-scan.pdf")))
+    forget_words(home)
+
+    before = filled.ok("search", UNIQUE)
+    assert before.stdout == ""
+    assert (
+        "2 PDFs attached before carebinder could search PDFs are not searched yet"
+        " (pathology.pdf in record #1, old-scan.pdf in record #1)."
+        " Read them once with: carebinder record read-text" in before.stderr
+    )
+    assert "words not read yet" in filled.ok("record", "show", "1").stdout
+
+    read = filled.ok("record", "read-text")
+    assert read.stdout.splitlines() == [
+        "File #1 of record #1: pathology.pdf: read.",
+        "File #2 of record #1: old-scan.pdf: no text layer (a scan), search cannot see its words.",
+    ]
+    assert read.stderr == "Read 2 of 2 PDFs.\n"
+
+    after = filled.ok("search", UNIQUE)
+    assert after.stdout.startswith("file #1 of record #1: pathology.pdf")
+    assert "not searched yet" not in after.stderr
+    again = filled.ok("record", "read-text")
+    assert again.stdout == ""
+    assert again.stderr == "Every PDF's words are already read: search sees them all.\n"
+
+
+def test_read_text_json_and_other_patients(filled: Cli, home: Path, tmp_path: Path) -> None:
+    pdf = text_pdf(tmp_path / "bob.pdf", ["Bob's report"])
+    filled.ok("--patient", "2", "record", "attach", "2", str(pdf))
+    forget_words(home)
+    data = as_json(filled.ok("record", "read-text", "--json"))
+    assert [(f["id"], f["name"], f["has_text"]) for f in data["read"]] == [
+        (1, "pathology.pdf", True)
+    ]
+    assert data["not_read"] == []
+    # Bob's PDF is Bob's to read.
+    bob = as_json(filled.ok("--patient", "2", "search", "report", "--json"))
+    assert [u["name"] for u in bob["unread"]] == ["bob.pdf"]
+
+
+def test_read_text_reports_a_pdf_missing_from_the_store(filled: Cli, home: Path) -> None:
+    forget_words(home)
+    for blob in (home / config.STORE_DIR).rglob("*"):
+        if blob.is_file():
+            blob.unlink()
+    result = filled.ok("record", "read-text")
+    assert result.stdout == (
+        "File #1 of record #1: pathology.pdf: not read (missing from the binder's file store"
+        " (run `carebinder verify`)).\n"
+    )
+    assert result.stderr == "Read 0 of 1 PDF.\n"
+    data = as_json(filled.ok("record", "read-text", "--json"))
+    assert data["read"] == []
+    assert data["not_read"] == [
+        {
+            "id": 1,
+            "record": 1,
+            "name": "pathology.pdf",
+            "why": "missing from the binder's file store (run `carebinder verify`)",
+        }
+    ]
+
+
+def test_search_help_does_not_load_the_database_layer() -> None:
+    code = "import sys, carebinder.cli; print('sqlalchemy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
