@@ -246,3 +246,23 @@ def test_import_without_a_binder_is_refused(cli: Cli, home: Path) -> None:
     assert_refused(result, 1, "No binder at", "carebinder init")
     assert not (home / config.DATABASE_FILE).exists()
     assert blob_files(home) == []
+
+
+def test_words_of_an_imported_pdf_are_found_by_search(binder: Cli, tmp_path: Path) -> None:
+    # The file arrives inside the bundle; its words are read when it is stored, so a word
+    # that exists only inside the PDF is found.
+    patient = patient_resource()
+    pdf = text_pdf_bytes(["Final diagnosis: adenoid cystic carcinoma, zyxomatous pattern"])
+    bundle = write_bundle(
+        tmp_path,
+        "portal.json",
+        patient,
+        document_reference(patient, pdf_attachment(pdf, title="outside-pathology.pdf")),
+    )
+    binder.ok("import", str(bundle))
+    patient_id = as_json(binder.ok("patient", "list", "--json"))[-1]["id"]
+    hits = as_json(binder.ok("--patient", str(patient_id), "search", "zyxomatous", "--json"))
+    assert [(hit["kind"], hit["title"]) for hit in hits["results"]] == [
+        ("file", "outside-pathology.pdf")
+    ]
+    assert "zyxomatous" in hits["results"][0]["snippet"]

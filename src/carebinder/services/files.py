@@ -59,14 +59,18 @@ def prepare(
             raise FileRefused(path, "it is a folder. Give the files inside it instead.")
         if not path.is_file():
             raise FileRefused(path, "it is not a regular file.")
-    prepared = []
+    stored = []
     for path in paths:
         blob = store.put(path)
         if blob.created:
             on_created(blob.sha256)
-        found = inspect(blob.path, blob.media_type)
-        prepared.append(Prepared(path, blob, found.pages, found.error, found.text, found.has_text))
-    return prepared
+        stored.append((path, blob))
+    # One reader process for all of them: an import may bring dozens of files.
+    findings = inspect_all([blob for _, blob in stored])
+    return [
+        Prepared(path, blob, found.pages, found.error, found.text, found.has_text)
+        for (path, blob), found in zip(stored, findings, strict=True)
+    ]
 
 
 def attach_prepared(
@@ -126,13 +130,13 @@ def display_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", "replace")[:255]
 
 
-def inspect(path: Path, media_type: str) -> Finding:
-    """Pages or image frames, or why it is unreadable, and a PDF's words, for a stored file,
-    read in a child process with limits (carebinder.sandbox). Never raises for bad content."""
+def inspect_all(blobs: Sequence[Blob]) -> list[Finding]:
+    """Pages or image frames, or why each is unreadable, and a PDF's words, for stored
+    files, read in a child process with limits (carebinder.sandbox). Never raises for bad
+    content."""
     from carebinder.sandbox import inspect_files
 
-    (finding,) = inspect_files([(path, media_type)], read_text=True)
-    return finding
+    return inspect_files([(blob.path, blob.media_type) for blob in blobs], read_text=True)
 
 
 # --- the words of PDFs attached before carebinder read them ---------------------------------
