@@ -91,6 +91,8 @@ def _cover(data: PacketData, width: float) -> list[Flowable]:
     }.get(v.purpose.value)
     if seeking:
         statement = f"I am seeking {seeking} on my diagnosis and proposed treatment."
+    elif v.purpose.value == "other":
+        statement = "This visit is about my diagnosis and care."
     else:
         statement = f"This is a {v.purpose.value.replace('-', ' ')} visit."
     story.append(p(statement, "body"))
@@ -128,7 +130,11 @@ def _summary(data: PacketData, width: float) -> list[Flowable]:
         hidden = len(data.timeline) - len(events)
         if hidden > 0:
             story.append(
-                p(f"…and {hidden} more dated records, listed in the records index.", "muted")
+                p(
+                    f"…and {hidden} more events, not shown here (the records are listed"
+                    " in the records index).",
+                    "muted",
+                )
             )
     return story
 

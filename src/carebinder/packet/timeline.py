@@ -27,8 +27,10 @@ COLOURS = {"appointment": ACCENT, "opinion": INK, "record": MUTED}
 
 
 def key_events(events: Sequence[Event], limit: int = MAX_EVENTS) -> list[Event]:
-    """At most `limit` events, visits and opinions first, kept in date order."""
-    ranked = sorted(range(len(events)), key=lambda i: (KIND_RANK[events[i].kind], i))
+    """At most `limit` events (given in date order): visits and opinions first, the most
+    recent of each kind first (a long history imported from a portal starts decades ago),
+    shown in date order."""
+    ranked = sorted(range(len(events)), key=lambda i: (KIND_RANK[events[i].kind], -i))
     keep = sorted(ranked[:limit])
     return [events[i] for i in keep]
 
