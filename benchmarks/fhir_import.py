@@ -12,6 +12,7 @@ Measures, as whole commands on a fresh binder each run (median of N):
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -24,9 +25,20 @@ import time
 import uuid
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "fhir"
+SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "fhir"  # gzip-compressed
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 CAREBINDER = [sys.executable, "-m", "carebinder"]
+
+
+def unpacked(folder: Path, work: Path) -> list[Path]:
+    """The R4 samples of `folder` as plain JSON files (they may be gzip-compressed)."""
+    found = []
+    for path in sorted(folder.glob("R4-*.json*")):
+        target = work / path.name.removesuffix(".gz")
+        raw = path.read_bytes()
+        target.write_bytes(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+        found.append(target)
+    return found
 
 
 def run(home: Path, *args: str) -> float:
@@ -71,12 +83,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--samples", type=Path, default=SAMPLES)
     options = parser.parse_args()
-    samples = sorted(options.samples.glob("R4-*.json"))
-    if not samples:
-        sys.exit(f"No R4 samples in {options.samples}; give --samples DIR.")
-    largest = max(samples, key=lambda p: p.stat().st_size)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
+        samples = unpacked(options.samples, work)
+        if not samples:
+            sys.exit(f"No R4 samples in {options.samples}; give --samples DIR.")
+        largest = max(samples, key=lambda p: p.stat().st_size)
         combined = merged(samples, work / "four-patients.json")
         for bundle in (largest, combined):
             first, again = measure(bundle, options.runs, work)

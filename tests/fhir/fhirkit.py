@@ -4,6 +4,7 @@ run the way `carebinder import` runs it, and row counts to tell whether anything
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import tempfile
@@ -23,8 +24,10 @@ from carebinder.models import Base
 from carebinder.services import files
 from carebinder.store import Store
 
-# The samples of issue 5, next to the repository (../shared/samples/fhir); never written to.
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "fhir"
+# Synthea's sample bundles (tests/data/fhir/SOURCE.txt), kept gzip-compressed in the
+# repository; each is decompressed once per test run into a temporary folder.
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "fhir"
+_UNPACKED = tempfile.TemporaryDirectory(prefix="carebinder-fhir-samples-")
 R4_SAMPLES = ("R4-Adan_Pulido.json", "R4-Ali_Herman.json", "R4-Cary_OHara.json")
 STU3_SAMPLE = "STU3-Abbott_Pok.json"
 SMALLEST_R4 = "R4-Cary_OHara.json"
@@ -38,8 +41,12 @@ Resource = dict[str, Any]
 
 
 def sample(name: str) -> Path:
-    path = SAMPLES / name
-    assert path.is_file(), f"missing FHIR sample {path}"
+    """The sample `name` (e.g. "R4-Cary_OHara.json") as a plain JSON file."""
+    path = Path(_UNPACKED.name) / name
+    if not path.exists():
+        packed = SAMPLES / f"{name}.gz"
+        assert packed.is_file(), f"missing FHIR sample {packed}"
+        path.write_bytes(gzip.decompress(packed.read_bytes()))
     return path
 
 
