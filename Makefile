@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bench bench-packet bench-import bench-export bench-search clean
+.PHONY: demo test check bench bench-packet bench-import bench-export bench-search bench-patients bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,15 @@ bench-export: $(VENV)/.installed-dev
 # A 10,000-record binder: query time in-process, and the whole command's wall time.
 bench-search: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/search.py
+
+# 500 patients x 50 records against one patient: time and SQL statements per command.
+bench-patients: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/many_patients.py
+
+# Every benchmark in turn (benchmarks/README.md lists them with their latest figures).
+bench-all: bench bench-packet bench-import bench-export bench-search bench-patients
+	$(BIN)/python benchmarks/pdf_text.py
+	$(BIN)/python benchmarks/crash_stress.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
