@@ -2,8 +2,10 @@
 
 Run: make bench   (or .venv/bin/python benchmarks/startup.py [--runs N] [--records N])
 
-Prints the median wall time of `carebinder --help` and `carebinder doctor list`, with
-`python -c pass` measured in the same run as the yardstick.
+Prints the median wall time of `carebinder --help`, `--version`, `doctor list` and
+`record list`, with `python -c pass` and two floors measured in the same run (`import
+typer`, `import sqlalchemy.orm`), and checks issue 6's goals against those floors:
+`--help` at most 1.3 x (typer floor + 90 ms), `doctor list` at most 1.25 x the ORM floor.
 """
 
 from __future__ import annotations
@@ -79,13 +81,28 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         rows = [
             ("python -c pass (yardstick)", [sys.executable, "-c", "pass"]),
+            ("floor: import typer", [sys.executable, "-c", "import typer"]),
+            ("floor: import sqlalchemy.orm", [sys.executable, "-c", "import sqlalchemy.orm"]),
             ("carebinder --help", [program, "--help"]),
+            ("carebinder --version", [program, "--version"]),
             ("carebinder doctor list", [program, "doctor", "list"]),
             ("carebinder record list", [program, "record", "list"]),
         ]
         print(f"{args.records} records, median of {args.runs} runs")
+        found = {}
         for label, command in rows:
-            print(f"  {label:<30} {median_ms(command, env, args.runs):7.0f} ms")
+            found[label] = median_ms(command, env, args.runs)
+            print(f"  {label:<30} {found[label]:7.0f} ms")
+        # Issue 6's goals, against the floors measured in this same run.
+        help_goal = 1.3 * (found["floor: import typer"] + 90)
+        list_goal = 1.25 * found["floor: import sqlalchemy.orm"]
+        for label, goal, rule in (
+            ("carebinder --help", help_goal, "1.3 x (typer floor + 90 ms)"),
+            ("carebinder --version", help_goal, "1.3 x (typer floor + 90 ms)"),
+            ("carebinder doctor list", list_goal, "1.25 x the ORM floor"),
+        ):
+            verdict = "met" if found[label] <= goal else "MISSED"
+            print(f"  {label:<30} goal {goal:5.0f} ms ({rule}): {verdict}")
 
 
 if __name__ == "__main__":
