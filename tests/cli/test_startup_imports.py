@@ -80,3 +80,49 @@ def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) 
     loaded = loaded_by(home, "export", "--format", "fhir", "-o", str(target))
     assert target.exists()
     assert {"fhir", "pydantic"} <= loaded
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["doctor", "list"], "doctor"),
+        (["--home", "/x", "--patient", "2", "record", "list"], "record"),
+        (["--db=sqlite:///x.db", "packet", "1"], "packet"),
+        (["--help"], None),
+        (["--version"], None),
+        ([], None),
+        (["--patient"], None),
+    ],
+)
+def test_the_command_is_found_after_the_global_options(
+    argv: list[str], command: str | None
+) -> None:
+    from carebinder.cli import requested_command
+
+    assert requested_command(argv) == command
+
+
+def test_a_command_runs_in_a_program_of_its_own_and_a_typo_in_the_whole(binder: Cli) -> None:
+    from carebinder.cli import app, app_for
+
+    slim = app_for("doctor")
+    assert slim is not app
+    assert [g.name for g in slim.registered_groups] == ["doctor"]
+    assert app_for("backup").registered_commands[0].name == "backup"
+    assert app_for("docter") is app  # so the user hears "Did you mean 'doctor'?"
+    assert app_for(None) is app
+
+
+def test_the_console_script_runs_a_command_as_the_whole_program_does(
+    binder: Cli, home: Path
+) -> None:
+    env = {**os.environ, "CAREBINDER_HOME": str(home)}
+    program = str(Path(sys.executable).with_name("carebinder"))
+    listed = subprocess.run(
+        [program, "patient", "list", "--json"], capture_output=True, text=True, env=env
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == json.loads(binder.ok("patient", "list", "--json").stdout)
+    typo = subprocess.run([program, "docter", "list"], capture_output=True, text=True, env=env)
+    assert typo.returncode == 2
+    assert "Did you mean 'doctor'?" in typo.stderr

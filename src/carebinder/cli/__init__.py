@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,13 +33,14 @@ from carebinder.cli import (
 )
 from carebinder.cli.app import App, State
 
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = App(
     help=(
         "Keep everything for a cancer second opinion in one binder on your computer:"
         " doctors, opinions, records, appointments, questions and materials.\n\n"
         "Start with:  carebinder init --name 'Your Name' --born 1961-04-12"
     ),
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT,
 )
 
 
@@ -85,26 +88,70 @@ def main_options(
     ctx.obj = State(home=home, database_url=db_url, patient=patient)
 
 
-setup.register(app)
-app.add_typer(patients.app, name="patient")
-app.add_typer(doctors.app, name="doctor")
-app.add_typer(records.app, name="record")
-app.add_typer(opinions.app, name="opinion")
-app.add_typer(appointments.app, name="appointment")
-app.add_typer(questions.app, name="question")
-app.add_typer(materials.app, name="material")
-search.register(app)
-checklist.register(app)
-packet.register(app)
-export.register(app)
-calendar.register(app)
-verify.register(app)
-backup.register(app)
-audit.register(app)
-imports.register(app)
-app.add_typer(db.app, name="db")
+def _sub_app(module: Any, name: str) -> Callable[[App], None]:
+    return lambda target: target.add_typer(module.app, name=name)
+
+
+# Every command, as a function that registers it (some register two, e.g. backup/restore),
+# in the order `--help` lists them.
+REGISTRATIONS: tuple[Callable[[App], None], ...] = (
+    setup.register,
+    _sub_app(patients, "patient"),
+    _sub_app(doctors, "doctor"),
+    _sub_app(records, "record"),
+    _sub_app(opinions, "opinion"),
+    _sub_app(appointments, "appointment"),
+    _sub_app(questions, "question"),
+    _sub_app(materials, "material"),
+    search.register,
+    checklist.register,
+    packet.register,
+    export.register,
+    calendar.register,
+    verify.register,
+    backup.register,
+    audit.register,
+    imports.register,
+    _sub_app(db, "db"),
+)
+for register in REGISTRATIONS:
+    register(app)
+
+# Global options that take a value, so the command name is found after them.
+VALUED_OPTIONS = frozenset({"--home", "--db", "--patient"})
+
+
+def requested_command(argv: list[str]) -> str | None:
+    """The command named on the command line, or None (no command, --help, --version)."""
+    words = iter(argv)
+    for word in words:
+        if word in VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+        elif word.split("=")[0] not in VALUED_OPTIONS:
+            return None  # --help, --version, or a mistake: the whole program answers
+    return None
+
+
+def app_for(command: str | None) -> App:
+    """The program with only `command` registered, when it is one: Typer builds every
+    command's parameters before running one (about 70 ms for the whole tree), so running
+    `doctor list` should not build `packet`'s. The whole program otherwise, so `--help`,
+    `--version` and a mistyped command get the full answer."""
+    for register in REGISTRATIONS:
+        probe = typer.Typer()
+        register(probe)  # type: ignore[arg-type]
+        names = [c.name for c in probe.registered_commands]
+        names += [g.name for g in probe.registered_groups]
+        if command in names:
+            slim = App(help=app.info.help, context_settings=CONTEXT)
+            slim.callback()(main_options)
+            register(slim)
+            return slim
+    return app
 
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="carebinder")
+    app_for(requested_command(sys.argv[1:]))(prog_name="carebinder")
