@@ -38,6 +38,22 @@ NO_POSTGRES = (
 )
 
 
+# Reasons shared by the markers of several modules.
+FILE_BACKUP = (
+    "backup and restore copy the SQLite file; a PostgreSQL binder is refused, with a message"
+    " the SQLite run checks"
+)
+SEARCH_TODO = "search (its PostgreSQL backend, full-text search, is a later slice)"
+VERIFY_TODO = (
+    "verify checks the database with SQLite's PRAGMAs; an empty PostgreSQL schema is not"
+    " yet refused as 'no binder'"
+)
+NO_BINDER_FILE = (
+    "the refusal names the home whose binder.db is missing; on PostgreSQL an empty schema"
+    " is refused as 'no binder in it yet' (tests/test_postgres.py)"
+)
+
+
 def on_postgres() -> bool:
     return TEST_DATABASE_URL is not None
 
@@ -47,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "sqlite_only(reason): the test is about SQLite itself (its file, WAL, FTS5, file"
         " backups); skipped when the suite runs on PostgreSQL.",
+    )
+    config.addinivalue_line(
+        "markers",
+        "postgres_todo(reason): a feature not built for PostgreSQL yet (e.g. search); an"
+        " expected failure there, strict, so the marker must go when the feature comes.",
     )
 
 
@@ -63,8 +84,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         marker = item.get_closest_marker("sqlite_only")
         if marker is not None:
-            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {marker.args[0]}"))
+        marker = item.get_closest_marker("postgres_todo")
+        if marker is not None:
+            reason = f"not yet on PostgreSQL: {marker.args[0]}"
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,12 @@ the fixtures of conftest.py). Without a server each test here is skipped, saying
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from carebinder import migrate
 from carebinder.db import SCHEMA_HEAD, current_revision, make_engine
-from carebinder.models import Base
-from tests.conftest import NO_POSTGRES, on_postgres
-from tests.test_migrations import MODEL_TABLES, include_name, run_alembic
+from tests.conftest import NO_POSTGRES, Cli, on_postgres
+from tests.test_migrations import MODEL_TABLES, drift, run_alembic
 
 pytestmark = pytest.mark.skipif(not on_postgres(), reason=NO_POSTGRES)
 
@@ -42,16 +39,7 @@ def test_head_schema_matches_the_models_on_postgresql(database_url: str) -> None
     try:
         migrate.upgrade(engine)
         assert current_revision(engine) == SCHEMA_HEAD
-        with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn,
-                opts={
-                    "compare_type": True,
-                    "target_metadata": Base.metadata,
-                    "include_name": include_name,
-                },
-            )
-            diff = compare_metadata(context, Base.metadata)
+        diff = drift(engine)
     finally:
         engine.dispose()
     assert diff == []
@@ -77,3 +65,13 @@ def test_base_to_head_to_base_on_postgresql(database_url: str) -> None:
         assert current_revision(engine) == SCHEMA_HEAD
     finally:
         engine.dispose()
+
+
+def test_a_command_before_init_says_to_run_init(cli: Cli) -> None:
+    refused = cli("record", "list")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "Error: The database has no binder in it yet. Create one with `carebinder init`.\n"
+    )
+    cli.ok("init", "--name", "Ana Souza", "--born", "1964-04-12")
+    assert cli.ok("record", "list").exit_code == 0
