@@ -89,6 +89,7 @@ log "PostgreSQL $("$BIN/pg_ctl" --version | awk '{print $3}') running as $SERVER
 if [[ $# -eq 0 ]]; then
     echo "CAREBINDER_TEST_DATABASE_URL=$URL"
     log "press Ctrl-C to stop it"
-    while sleep 3600; do :; done
+    # `wait` (unlike a plain `sleep`) returns at once on a signal, so the trap runs then.
+    while :; do sleep 3600 & wait $!; done
 fi
 "$@"
