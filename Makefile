@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test check bench bench-packet bench-import bench-export bench-search bench-patients bench-all clean
+.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-patients bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# The suite on a throwaway PostgreSQL server (installed from Debian's packages when missing
+# and run as root, started on a Unix socket in a temporary folder, stopped at the end).
+test-postgres: $(VENV)/.installed-dev
+	.ci/postgres.sh $(BIN)/python -m pytest
 
 check: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests migrations benchmarks

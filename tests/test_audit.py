@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from carebinder.db import session_scope
@@ -37,14 +36,13 @@ def test_each_change_is_logged_with_its_command(binder: Cli, make_pdf) -> None:
     assert all(e["patient_id"] == 1 for e in trail(binder))
 
 
-def test_the_trail_holds_no_content(binder: Cli, home, make_pdf) -> None:
+def test_the_trail_holds_no_content(binder: Cli, session: Session, make_pdf) -> None:
     secret = "Zoë Secret-Diagnosis 4711"
     binder.ok("doctor", "add", secret, "--notes", secret)
     binder.ok("record", "add", "lab", secret, "--notes", secret, "--file", str(make_pdf()))
     binder.ok("opinion", "add", "--doctor", "1", "--diagnosis", secret)
     binder.ok("question", "add", secret)
-    with sqlite3.connect(home / "binder.db") as db:
-        cells = [str(v) for row in db.execute("SELECT * FROM audit_event") for v in row]
+    cells = [str(v) for row in session.execute(text("SELECT * FROM audit_event")) for v in row]
     assert cells
     assert not any("Zoë" in c or "4711" in c or "Ana" in c for c in cells)
 

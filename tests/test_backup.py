@@ -35,7 +35,9 @@ from carebinder.db import SCHEMA_HEAD, current_revision, open_binder, session_sc
 from carebinder.errors import BinderMissing, CarebinderError, Conflict, InvalidInput
 from carebinder.services import patients, records
 from carebinder.store import Store
-from tests.conftest import Cli, blob_files, mode, write_pdf
+from tests.conftest import FILE_BACKUP, Cli, blob_files, mode, write_pdf
+
+pytestmark = pytest.mark.sqlite_only(FILE_BACKUP)
 
 PASSWORD = "correct horse battery staple"
 MARKER = b"PATHOLOGY MARKER: invasive ductal carcinoma, grade 2\n"

@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import io
 import multiprocessing
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from carebinder import config
+from carebinder.db import make_engine
 
 WORKERS = 8
 COMMANDS = 200
@@ -50,7 +53,7 @@ def _worker(home: str, worker: int, count: int, pdf: str, queue: multiprocessing
 
 @pytest.mark.parametrize("count", [COMMANDS])
 def test_eight_processes_write_at_once_without_locks_or_losses(
-    binder, home: Path, make_pdf, count: int
+    binder, home: Path, settings: config.Settings, make_pdf, count: int
 ) -> None:
     pdf = make_pdf("shared.pdf")  # the same bytes from every worker: one blob, many rows
     context = multiprocessing.get_context("fork")
@@ -67,13 +70,17 @@ def test_eight_processes_write_at_once_without_locks_or_losses(
         assert process.exitcode == 0
     assert failures == []  # no refusals, no 'database is locked', nothing on stderr
 
-    with sqlite3.connect(home / "binder.db") as db:
-        counts = {
-            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("record", "file", "doctor", "question", "material")
-        }
-        names = {row[0] for row in db.execute("SELECT title FROM record")}
-        (blobs,) = db.execute("SELECT count(DISTINCT sha256) FROM file").fetchone()
+    engine = make_engine(settings.database_url)  # the binder's database, whichever it is
+    try:
+        with engine.connect() as db:
+            counts = {
+                table: db.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("record", "file", "doctor", "question", "material")
+            }
+            names = set(db.execute(text("SELECT title FROM record")).scalars())
+            blobs = db.execute(text("SELECT count(DISTINCT sha256) FROM file")).scalar_one()
+    finally:
+        engine.dispose()
     per_kind = WORKERS * count // 4
     expected = {f"w{w}-{i}" for w in range(WORKERS) for i in range(0, count, 4)}
     assert sorted(expected - names) == []  # named, should a record ever go missing

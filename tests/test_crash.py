@@ -16,7 +16,7 @@ import pytest
 
 from carebinder.faults import POINTS, RESTORE_POINTS
 from tests import crashkit
-from tests.conftest import Cli
+from tests.conftest import FILE_BACKUP, Cli
 
 SIZE = 3 * (1 << 20) + 12345  # several chunks: store.write is reached four times
 
@@ -51,6 +51,7 @@ def assert_consistent(home: Path, before: crashkit.State) -> crashkit.State:
 KILL_POINTS = [(point, 1) for point in POINTS] + [("store.write", 3)]
 
 
+@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 @pytest.mark.parametrize(("point", "nth"), KILL_POINTS)
 def test_a_kill_at_each_step_leaves_the_binder_consistent(
     home: Path, before: crashkit.State, source: Path, point: str, nth: int
@@ -76,6 +77,7 @@ def test_a_kill_at_each_step_leaves_the_binder_consistent(
     assert_consistent(home, before)
 
 
+@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 @pytest.mark.parametrize("seed", range(6))
 def test_a_kill_at_a_random_moment_leaves_the_binder_consistent(
     home: Path, before: crashkit.State, source: Path, seed: int
@@ -85,6 +87,7 @@ def test_a_kill_at_a_random_moment_leaves_the_binder_consistent(
     assert_consistent(home, before)
 
 
+@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 @pytest.mark.parametrize(("point", "error"), [("store.write", "enospc"), ("store.fsync", "eio")])
 def test_a_failing_disk_gives_a_clear_error_and_leaves_nothing(
     home: Path, before: crashkit.State, source: Path, point: str, error: str
@@ -103,6 +106,7 @@ def test_a_failing_disk_gives_a_clear_error_and_leaves_nothing(
     assert hashlib.sha256(source.read_bytes()).hexdigest() == original  # source untouched
 
 
+@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 def test_a_failing_commit_gives_a_clear_error_and_leaves_nothing(
     home: Path, before: crashkit.State, source: Path
 ) -> None:
@@ -118,6 +122,7 @@ def test_a_failing_commit_gives_a_clear_error_and_leaves_nothing(
     assert (after.orphans, after.temporary) == (0, 0)  # the new blob was taken back
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 @pytest.mark.parametrize("point", RESTORE_POINTS)
 def test_a_restore_killed_at_any_step_leaves_no_half_binder(
     binder: Cli, home: Path, tmp_path: Path, make_pdf, point: str

@@ -43,6 +43,7 @@ def patient_names(engine: Engine) -> list[str]:
 # --- open_binder ----------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 def test_create_makes_a_private_home_store_and_database(settings: config.Settings) -> None:
     engine = open_binder(settings, create=True)
     engine.dispose()
@@ -63,6 +64,7 @@ def test_create_tightens_an_existing_loose_home(settings: config.Settings) -> No
     assert mode(settings.home) == 0o700
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 def test_opening_tightens_loose_wal_and_shm_files(settings: config.Settings) -> None:
     open_binder(settings, create=True).dispose()
     path = settings.home / "binder.db"
@@ -95,6 +97,7 @@ def test_create_twice_keeps_the_data(settings: config.Settings) -> None:
         again.dispose()
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(engine: Engine) -> None:
     for _ in range(2):  # every new connection, not just the first
         with engine.connect() as conn:
@@ -109,6 +112,7 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
         s.add(Doctor(patient_id=999, name="Dr. Nobody"))
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 def test_missing_binder_is_refused_and_nothing_is_created(
     settings: config.Settings, tmp_path: Path
 ) -> None:
@@ -123,6 +127,7 @@ def test_missing_binder_is_refused_and_nothing_is_created(
     assert tree(tmp_path) == before
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 def test_missing_database_in_an_existing_home_creates_nothing(
     settings: config.Settings,
 ) -> None:
@@ -170,6 +175,7 @@ def test_empty_database_file_is_refused_without_create(settings: config.Settings
         engine.dispose()
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 @pytest.mark.parametrize("create", [False, True])
 def test_unknown_revision_is_schema_too_new(settings: config.Settings, create: bool) -> None:
     open_binder(settings, create=True).dispose()
@@ -296,6 +302,7 @@ def begin_immediate_elsewhere(path: Path) -> None:
         other.close()
 
 
+@pytest.mark.sqlite_only("about the binder.db file and its SQLite settings")
 def test_write_sessions_take_the_write_lock_up_front(
     engine: Engine, settings: config.Settings
 ) -> None:
@@ -316,6 +323,10 @@ def test_read_sessions_do_not_block_writers(engine: Engine, settings: config.Set
         begin_immediate_elsewhere(path)
 
 
+@pytest.mark.postgres_todo(
+    "writers are serialised by SQLite's BEGIN IMMEDIATE; on PostgreSQL two read-then-write"
+    " sessions interleave (a lost update) until write sessions take a lock of their own"
+)
 def test_concurrent_read_then_write_sessions_both_succeed(engine: Engine) -> None:
     """Two writers that read first: IMMEDIATE makes the second wait instead of failing."""
     errors: list[BaseException] = []

@@ -25,7 +25,7 @@ from carebinder.services import patients, records
 from carebinder.store import Store
 from carebinder.verify import Report
 from carebinder.verify import store as verify_store
-from tests.conftest import blob_files, mode
+from tests.conftest import VERIFY_TODO, blob_files, mode
 
 MakeFile = Callable[[str, bytes], Path]
 
@@ -370,6 +370,7 @@ def test_a_file_removed_while_checking_is_not_missing(
 # --- permissions ----------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_loose_permissions(engine: Engine, binder: Binder) -> None:
     blob = binder.files[0].path
@@ -395,6 +396,7 @@ def test_loose_permissions(engine: Engine, binder: Binder) -> None:
 # --- the database ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_a_damaged_index_page_is_found_by_integrity_check(
     engine: Engine, binder: Binder, make_file: MakeFile
 ) -> None:
@@ -417,6 +419,7 @@ def test_a_damaged_index_page_is_found_by_integrity_check(
     assert orphan.exists()
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_bytes_overwritten_in_the_middle_of_the_database(engine: Engine, binder: Binder) -> None:
     path = binder.settings.sqlite_path
     assert path is not None
@@ -433,6 +436,7 @@ def test_bytes_overwritten_in_the_middle_of_the_database(engine: Engine, binder:
     assert not report.fixable
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_an_index_that_no_longer_matches_its_table(engine: Engine, binder: Binder) -> None:
     """The damage `PRAGMA quick_check` misses: an index whose entries do not match rows."""
     engine.dispose()
@@ -461,6 +465,7 @@ def test_an_index_that_no_longer_matches_its_table(engine: Engine, binder: Binde
     assert kinds(report) == ["database_damaged"]
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_a_database_sqlite_refuses_to_open(
     engine: Engine, binder: Binder, make_file: MakeFile
 ) -> None:
@@ -486,6 +491,7 @@ def test_a_database_sqlite_refuses_to_open(
     assert all(a.path.exists() for a in binder.files)
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_foreign_key_violation(engine: Engine, binder: Binder, make_file: MakeFile) -> None:
     blob = binder.store.put(make_file("lost.bin", b"a file of a record that is gone\n"))
     orphan = new_blob(binder, make_file)
@@ -510,6 +516,7 @@ def test_foreign_key_violation(engine: Engine, binder: Binder, make_file: MakeFi
     assert not only(report, "orphan_blob").fixable
 
 
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_invalid_fingerprint_in_a_row(engine: Engine, binder: Binder) -> None:
     conn = raw_db(binder.settings)
     try:
@@ -531,6 +538,7 @@ def test_invalid_fingerprint_in_a_row(engine: Engine, binder: Binder) -> None:
         (None, "schema_missing", "carebinder init"),
     ],
 )
+@pytest.mark.sqlite_only("the test damages binder.db through sqlite3")
 def test_schema_revision(
     engine: Engine, binder: Binder, revision: str | None, kind: str, needle: str
 ) -> None:
@@ -698,6 +706,7 @@ def test_json_document_is_stable(engine: Engine, binder: Binder, make_file: Make
     assert problem["path"].startswith("files/")
 
 
+@pytest.mark.postgres_todo(VERIFY_TODO)
 def test_a_missing_binder_is_refused(settings: config.Settings) -> None:
     from carebinder.errors import BinderMissing
 

@@ -16,7 +16,9 @@ import pytest
 from carebinder import backup as bk
 from carebinder.cli import backup as backup_command
 from tests.cli.cliutil import assert_refused, no_traceback, snapshot
-from tests.conftest import Cli, blob_files
+from tests.conftest import FILE_BACKUP, Cli, blob_files
+
+pytestmark = pytest.mark.sqlite_only(FILE_BACKUP)
 
 # The module, not the Typer app of the same name that carebinder.cli exports.
 cli_app = importlib.import_module("carebinder.cli.app")

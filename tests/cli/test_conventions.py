@@ -186,6 +186,9 @@ def test_patient_environment_variable_must_be_a_known_id(
 # --- global options -----------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only(
+    "--home picks a binder.db; when CAREBINDER_DATABASE_URL names a server, it picks only the store"
+)
 def test_home_option_overrides_the_environment(binder: Cli, tmp_path: Path) -> None:
     other = tmp_path / "other-home"
     binder.ok("--home", str(other), "init", "--name", "Bob Lee", "--born", "1950-01-02")

@@ -13,7 +13,7 @@ from typer.testing import Result
 from carebinder import config
 from carebinder.db import open_binder
 from tests.cli.cliutil import as_json, assert_refused, no_traceback, snapshot
-from tests.conftest import Cli, blob_files
+from tests.conftest import NO_BINDER_FILE, SEARCH_TODO, Cli, blob_files
 from tests.fhir.fhirkit import (
     SMALLEST_R4,
     STU3_SAMPLE,
@@ -33,7 +33,7 @@ SUMMARY_KEYS = {"patients", "imported", "already_in_binder", "skipped"}
 
 
 def binder_rows(home: Path) -> dict[str, int]:
-    engine = open_binder(config.resolve(home=home, environ={}))
+    engine = open_binder(config.resolve(home=home))  # the test's database, whichever it is
     try:
         return row_counts(engine)
     finally:
@@ -241,6 +241,7 @@ def test_a_bundle_without_a_patient_leaves_no_file_behind(
     _unchanged(cli, home, before, rows)
 
 
+@pytest.mark.sqlite_only(NO_BINDER_FILE)
 def test_import_without_a_binder_is_refused(cli: Cli, home: Path) -> None:
     result = cli("import", str(sample(SMALLEST_R4)))
     assert_refused(result, 1, "No binder at", "carebinder init")
@@ -248,6 +249,7 @@ def test_import_without_a_binder_is_refused(cli: Cli, home: Path) -> None:
     assert blob_files(home) == []
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_words_of_an_imported_pdf_are_found_by_search(binder: Cli, tmp_path: Path) -> None:
     # The file arrives inside the bundle; its words are read when it is stored, so a word
     # that exists only inside the PDF is found.

@@ -21,13 +21,14 @@ from tests.cli.cliutil import (
     assert_refused,
     snapshot,
 )
-from tests.conftest import Cli, blob_files
+from tests.conftest import NO_BINDER_FILE, Cli, blob_files
 
 MakeFile = Callable[[str, bytes], Path]
 
 # --- init ---------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only(NO_BINDER_FILE)
 def test_init_without_a_patient_creates_the_binder(cli: Cli, home: Path) -> None:
     result = cli.ok("init")
     assert result.stdout == ""
@@ -153,6 +154,9 @@ def test_demo_prints_one_path_on_stdout_and_notes_on_stderr(demo: Demo) -> None:
     assert "Traceback" not in demo.result.stderr
 
 
+@pytest.mark.sqlite_only(
+    "demo makes a SQLite binder in a folder of its own, which the test reaches by --home"
+)
 def test_demo_binder_holds_records_with_files(cli: Cli, demo: Demo) -> None:
     rows = as_json(cli.ok("--home", str(demo.home), "record", "list", "--json"))
     assert rows
@@ -164,6 +168,9 @@ def test_demo_binder_holds_records_with_files(cli: Cli, demo: Demo) -> None:
     assert blob_files(demo.home)
 
 
+@pytest.mark.sqlite_only(
+    "demo makes a SQLite binder in a folder of its own, which the test reaches by --home"
+)
 def test_demo_binder_is_usable_through_the_environment(
     cli: Cli, demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,6 +263,7 @@ def test_db_upgrade_on_a_current_binder(binder: Cli) -> None:
         ("db", "upgrade"),
     ],
 )
+@pytest.mark.sqlite_only(NO_BINDER_FILE)
 def test_commands_before_init_say_to_run_init(cli: Cli, home: Path, args: tuple[str, ...]) -> None:
     line = assert_refused(cli(*args), 1, "No binder", "carebinder init")
     assert str(home) in line

@@ -14,7 +14,7 @@ import pytest
 from carebinder import config
 from carebinder.cli.search import Highlighter
 from tests.cli.cliutil import as_json, assert_refused
-from tests.conftest import Cli
+from tests.conftest import SEARCH_TODO, Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
 
 UNIQUE = "Xanthogranulomatous"
@@ -41,6 +41,7 @@ def filled(binder: Cli, tmp_path: Path) -> Cli:
     return binder
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_search_lists_the_best_matches_with_marked_snippets(filled: Cli) -> None:
     result = filled.ok("search", "sentinel", "node")
     lines = result.stdout.splitlines()
@@ -54,6 +55,7 @@ def test_search_lists_the_best_matches_with_marked_snippets(filled: Cli) -> None
     )
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_a_word_only_in_an_attached_pdf_is_found(filled: Cli) -> None:
     result = filled.ok("search", UNIQUE.lower())
     assert result.stdout.splitlines() == [
@@ -63,6 +65,7 @@ def test_a_word_only_in_an_attached_pdf_is_found(filled: Cli) -> None:
     assert "See one with: carebinder record show 1" in result.stderr
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_phrases_prefixes_and_accents(filled: Cli) -> None:
     def kinds(*query: str) -> list[tuple[str, int]]:
         data = as_json(filled.ok("search", *query, "--json"))
@@ -75,6 +78,7 @@ def test_phrases_prefixes_and_accents(filled: Cli) -> None:
     assert kinds("surgeries") == [("doctor", 1)]
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_json_gives_structured_hits(filled: Cli) -> None:
     data = as_json(filled.ok("search", "sentinel", "--json", "--limit", "2"))
     assert data["query"] == "sentinel"
@@ -88,11 +92,13 @@ def test_json_gives_structured_hits(filled: Cli) -> None:
     assert data["scans"] == [] and data["unread"] == []
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_patient_option_scopes_the_search(filled: Cli) -> None:
     data = as_json(filled.ok("--patient", "2", "search", "sentinel", "--json"))
     assert [(h["kind"], h["title"]) for h in data["results"]] == [("record", "Sentinel node (Bob)")]
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_no_results_is_a_note_not_an_error(filled: Cli) -> None:
     result = filled.ok("search", "osteosarcoma")
     assert result.stdout == ""
@@ -134,6 +140,7 @@ def test_search_help_has_an_example(cli: Cli) -> None:
 # --- scans -------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_a_scan_is_reported_when_attached_shown_and_searched(binder: Cli, tmp_path: Path) -> None:
     scan = scan_pdf(tmp_path / "scan.pdf")
     added = binder.ok("record", "add", "imaging", "Outside CT", "--file", str(scan))
@@ -172,6 +179,7 @@ def forget_words(home: Path) -> None:
     db.close()
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_read_text_makes_old_pdfs_searchable(filled: Cli, home: Path, tmp_path: Path) -> None:
     filled.ok("record", "attach", "1", str(scan_pdf(tmp_path / "old-scan.pdf")))
     forget_words(home)
@@ -200,6 +208,7 @@ def test_read_text_makes_old_pdfs_searchable(filled: Cli, home: Path, tmp_path: 
     assert again.stderr == "Every PDF's words are already read: search sees them all.\n"
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_read_text_json_and_other_patients(filled: Cli, home: Path, tmp_path: Path) -> None:
     pdf = text_pdf(tmp_path / "bob.pdf", ["Bob's report"])
     filled.ok("--patient", "2", "record", "attach", "2", str(pdf))
@@ -214,6 +223,7 @@ def test_read_text_json_and_other_patients(filled: Cli, home: Path, tmp_path: Pa
     assert [u["name"] for u in bob["unread"]] == ["bob.pdf"]
 
 
+@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_read_text_reports_a_pdf_missing_from_the_store(filled: Cli, home: Path) -> None:
     forget_words(home)
     for blob in (home / config.STORE_DIR).rglob("*"):

@@ -12,7 +12,7 @@ import pytest
 from carebinder.store import Store
 from carebinder.verify import report as verify_report
 from tests.cli.cliutil import as_json, assert_refused, no_traceback
-from tests.conftest import Cli, blob_files, mode
+from tests.conftest import VERIFY_TODO, Cli, blob_files, mode
 
 PROBLEM_KEYS = {
     *("kind", "message", "fixable", "path"),
@@ -189,6 +189,7 @@ def test_verify_reports_loose_permissions_and_does_not_change_them(filled: Cli, 
     assert (mode(home), mode(blob)) == (0o755, 0o644)  # checking changes nothing
 
 
+@pytest.mark.sqlite_only("the test damages binder.db")
 def test_a_damaged_database_is_a_problem_not_a_crash(filled: Cli, home: Path) -> None:
     database = home / "binder.db"
     with database.open("r+b") as handle:
@@ -202,6 +203,7 @@ def test_a_damaged_database_is_a_problem_not_a_crash(filled: Cli, home: Path) ->
     assert document["problems"][0]["kind"] == "database_unreadable"
 
 
+@pytest.mark.postgres_todo(VERIFY_TODO)
 def test_no_binder_is_refused(cli: Cli, home: Path) -> None:
     assert_refused(cli("verify"), 1, "No binder", "carebinder init")
     assert not home.exists()

@@ -137,8 +137,12 @@ def rows(session: Session, table: str) -> list[dict[str, Any]]:
 
 def same(column: str, stored: Any, exported: Any) -> bool:
     if column == "starts_at":
-        moment = datetime.fromisoformat(exported).astimezone(UTC).replace(tzinfo=None)
-        return moment == datetime.fromisoformat(stored)
+        moment = datetime.fromisoformat(exported).astimezone(UTC)
+        if isinstance(stored, str):  # SQLite: naive UTC text; PostgreSQL: an aware datetime
+            stored = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+        return bool(moment == stored)
+    if isinstance(stored, date):  # PostgreSQL hands back a date where SQLite gives text
+        stored = stored.isoformat()
     if isinstance(exported, bool):
         return bool(stored) == exported
     return bool(stored == exported)

@@ -27,6 +27,8 @@ from carebinder.services import (
 from carebinder.store import Store
 from tests.packet.pdfutil import text_pdf
 
+pytestmark = pytest.mark.sqlite_only("FTS5 is SQLite's full-text search")
+
 
 def found(session: Session, patient: Patient | int, query: str) -> list[tuple[str, int]]:
     ident = patient if isinstance(patient, int) else patient.id
