@@ -323,12 +323,9 @@ def test_read_sessions_do_not_block_writers(engine: Engine, settings: config.Set
         begin_immediate_elsewhere(path)
 
 
-@pytest.mark.postgres_todo(
-    "writers are serialised by SQLite's BEGIN IMMEDIATE; on PostgreSQL two read-then-write"
-    " sessions interleave (a lost update) until write sessions take a lock of their own"
-)
 def test_concurrent_read_then_write_sessions_both_succeed(engine: Engine) -> None:
-    """Two writers that read first: IMMEDIATE makes the second wait instead of failing."""
+    """Two writers that read first: the second waits for the first (SQLite's BEGIN
+    IMMEDIATE, PostgreSQL's advisory lock) instead of failing or losing an update."""
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 

@@ -36,7 +36,7 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout, IMMEDIATE writes."""
     try:
         if not url.startswith("sqlite"):
-            return create_engine(url)
+            return _server_engine(create_engine(url))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError, UnicodeError) as error:
         # The URL itself is not echoed: it may hold a password.
@@ -61,6 +61,23 @@ def make_engine(url: str) -> Engine:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+# The key of the advisory lock write transactions take on a database server ("carebind").
+WRITE_LOCK_KEY = 0x63617265_62696E64
+
+
+def _server_engine(engine: Engine) -> Engine:
+    """On PostgreSQL, write sessions take one advisory lock for their transaction, so
+    writers run one at a time as on SQLite (BEGIN IMMEDIATE): a command that reads, then
+    writes, never loses another's update. Readers take no lock."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     return engine
 
