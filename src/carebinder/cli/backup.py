@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from carebinder.cli.app import App, human_size, new_password, note, out, state
-from carebinder.errors import Conflict, InvalidInput
+from carebinder.errors import InvalidInput
+from carebinder.outfile import check_file
 
 PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
@@ -57,19 +58,9 @@ def backup(
 
     settings = state(ctx).settings
     check_backup_source(settings)
-    target = (out_file or Path.cwd() / default_name(date.today())).expanduser()
-    if target.is_symlink() and not target.exists():
-        raise InvalidInput(f"--out: {target} is a link that leads nowhere. Give another file.")
-    if target.is_dir():
-        raise InvalidInput(
-            f"--out: {target} is a folder. Give a file name, e.g. {target}/binder.cbk"
-        )
-    if not target.parent.is_dir():
-        raise InvalidInput(f"--out: the folder {target.parent} does not exist.")
-    if target.exists() and not target.is_file():
-        raise InvalidInput(f"--out: {target} is not a regular file. Give another file.")
-    if target.exists() and not force:
-        raise Conflict(f"{target} already exists. Add --force to replace it, or choose -o FILE.")
+    target = check_file(
+        out_file or Path.cwd() / default_name(date.today()), force=force, example="binder.cbk"
+    )
     secret = new_password(PASSWORD_ENV, "backup") if password else None
     result = create_backup(settings, target, password=secret, force=force)
     if result.missing:
