@@ -207,6 +207,17 @@ def test_all_patients_in_one_document(two: Cli, tmp_path: Path) -> None:
     assert document["binders"][0] == ana
 
 
+def test_fhir_of_all_patients_is_one_bundle_holding_each(two: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "all.fhir.json"
+    two.ok("export", "--format", "fhir", "--all-patients", "-o", str(target))
+    bundle = json.loads(target.read_text(encoding="utf-8"))
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    names = [r["name"][0]["text"] for r in resources if r["resourceType"] == "Patient"]
+    assert names == ["Ana Souza", "Bob Lee"]
+    ana = as_json(two.ok("--patient", "1", "export", "--format", "fhir", "-o", "-"))
+    assert bundle["entry"][: len(ana["entry"])] == ana["entry"]
+
+
 # --- csv ---------------------------------------------------------------------------------------
 
 

@@ -169,16 +169,11 @@ def export_fhir(
     ctx: typer.Context, target: Path | None, *, force: bool, all_patients: bool, data: bool
 ) -> None:
     """Write the binder as a FHIR R4 collection Bundle (`data`: with the files' bytes)."""
-    from carebinder.fhir.exporter import export_bundle
+    from carebinder.fhir.exporter import export_patients
 
-    entries: list[Any] = []
-    missing: list[str] = []
     with chosen(ctx, all_patients) as (s, patients):
-        for patient in patients:
-            bundle, lost = export_bundle(s, store(ctx), patient, data=data)
-            entries += bundle["entry"]
-            missing += lost
-    bundle["entry"] = entries  # several patients: one collection holding each one's resources
+        bundle, missing = export_patients(s, store(ctx), patients, data=data)
+    entries = bundle["entry"]
     for name in missing:
         note(
             f"Warning: {name} is missing from the binder's files; exported without its data."

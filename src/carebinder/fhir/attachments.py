@@ -83,8 +83,7 @@ def _decode(attachment: dict[str, Any], resource: Resource, folder: Path) -> Dec
     if not content:
         return Problem("it is empty")
     declared = attachment.get("hash")
-    sha1 = base64.b64encode(hashlib.sha1(content).digest()).decode()  # noqa: S324 - FHIR's choice
-    if isinstance(declared, str) and declared and declared != sha1:
+    if isinstance(declared, str) and declared and declared != fhir_hash(content):
         return Problem("it is damaged (its hash does not match its data)")
     size = attachment.get("size")
     if isinstance(size, int) and not isinstance(size, bool) and size != len(content):
@@ -93,6 +92,11 @@ def _decode(attachment: dict[str, Any], resource: Resource, folder: Path) -> Dec
     path = folder / file_name(attachment, resource)
     path.write_bytes(content)
     return Decoded(path)
+
+
+def fhir_hash(content: bytes) -> str:
+    """Attachment.hash as FHIR defines it: the base64 of the SHA-1 of the data."""
+    return base64.b64encode(hashlib.sha1(content).digest()).decode()  # noqa: S324 - FHIR's choice
 
 
 def file_name(attachment: dict[str, Any], resource: Resource) -> str:

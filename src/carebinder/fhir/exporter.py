@@ -12,14 +12,15 @@ export to the next, and never the same for two binders.
 from __future__ import annotations
 
 import base64
-import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from carebinder.fhir import vocab
+from carebinder.fhir.attachments import fhir_hash
 from carebinder.models import (
     Appointment,
     Doctor,
@@ -180,8 +181,7 @@ class Exporter:
         except OSError:
             self.missing_files.append(f"{file.original_name} (record #{record.id})")
             return attachment
-        # FHIR defines Attachment.hash as the base64 of the SHA-1 of the data.
-        attachment["hash"] = base64.b64encode(hashlib.sha1(content).digest()).decode()  # noqa: S324
+        attachment["hash"] = fhir_hash(content)
         if self.data:
             attachment["data"] = base64.b64encode(content).decode()
         return attachment
@@ -345,6 +345,21 @@ def export_bundle(
     return bundle, exporter.missing_files
 
 
+def export_patients(
+    session: Session, store: Store, patients: Sequence[Patient], *, data: bool = True
+) -> tuple[Resource, list[str]]:
+    """Several patients' binders in one collection Bundle (each one's resources, in turn),
+    and the files exported without their data; see `export_bundle`."""
+    entries: list[Resource] = []
+    missing: list[str] = []
+    bundle: Resource = {}
+    for patient in patients:
+        bundle, lost = export_bundle(session, store, patient, data=data)
+        entries += bundle["entry"]
+        missing += lost
+    return {**bundle, "entry": entries}, missing
+
+
 def _derived(row: Any, what: str) -> str:
     """A UUID for a resource made from part of a row (a doctor's role, a visit's place)."""
     return str(uuid.uuid5(uuid.UUID(row_uuid(row)), what))
@@ -368,4 +383,4 @@ def _put(resource: Resource, key: str, value: list[Resource]) -> None:
         resource[key] = value
 
 
-__all__ = ["export_bundle", "row_uuid"]
+__all__ = ["export_bundle", "export_patients", "row_uuid"]
