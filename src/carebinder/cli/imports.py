@@ -73,9 +73,8 @@ def import_file(
         emit_json(summary.to_json())
         return
     for ident, name, how in summary.patients:
-        shown = {"new": "new", "already in the binder": "already in the binder"}.get(
-            how, f"already in the binder: {how}"
-        )
+        plain = how in ("new", "already in the binder")
+        shown = how if plain else f"already in the binder: {how}"
         out(f"Patient #{ident} {name} ({shown}).")
     out(f"Imported: {_counts(summary.imported) or 'nothing new'}.")
     if +summary.already:

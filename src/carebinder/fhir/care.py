@@ -48,14 +48,7 @@ def opinion(ctx: Importer, patient_id: int, resource: Resource) -> None:
         when = resource.get("created")
         plan = tidy(resource.get("description"), LONG_TEXT, multiline=True)
         notes = annotation_text(resource.get("note"))
-        based_on = [
-            ctx.made.get((patient_id, id(target)))
-            for target in (
-                ctx.bundle.resolve(ref, "DocumentReference", "DiagnosticReport")
-                for ref in as_list(resource.get("supportingInfo"))
-            )
-            if target is not None
-        ]
+        based_on = ctx.records_made_from(patient_id, resource.get("supportingInfo"))
     else:
         condition = resource
         encounter = ctx.bundle.resolve(resource.get("encounter"), "Encounter")
@@ -98,7 +91,7 @@ def opinion(ctx: Importer, patient_id: int, resource: Resource) -> None:
         stage=stage,
         plan=plan,
         notes=notes,
-        records=[r for r in based_on if r is not None],
+        records=based_on,
     )
     ctx.summary.imported["opinion"] += 1
     ctx.remember(patient_id, "opinion", opinion.id, resource)
@@ -165,16 +158,9 @@ def appointment(ctx: Importer, patient_id: int, resource: Resource) -> None:
         coverage=coverage or vocab.Coverage.UNKNOWN,
         coverage_ref=tidy(extension_value(resource, vocab.EXT_COVERAGE_REF)) or "",
     )
-    brought = [
-        ctx.made.get((patient_id, id(target)))
-        for target in (
-            ctx.bundle.resolve(ref, "DocumentReference", "DiagnosticReport")
-            for ref in as_list(resource.get("supportingInformation"))
-        )
-        if target is not None
-    ]
-    if any(brought):
-        appointments.bring_records(ctx.session, appointment, [r for r in brought if r is not None])
+    brought = ctx.records_made_from(patient_id, resource.get("supportingInformation"))
+    if brought:
+        appointments.bring_records(ctx.session, appointment, brought)
     ctx.summary.imported["appointment"] += 1
     ctx.remember(patient_id, "appointment", appointment.id, resource)
 

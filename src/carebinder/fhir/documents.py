@@ -204,13 +204,8 @@ def medications(ctx: Importer) -> None:
     lines: dict[int, list[tuple[Resource, str]]] = {}
     lists: set[int] = set()  # medication lists an earlier import made
     for resource in ctx.bundle.of_type("MedicationRequest"):
-        patient_id = ctx.owner(resource)
+        patient_id = ctx.admitted(resource)
         if patient_id is None:
-            ctx.summary.skip(resource, "it belongs to no patient in the file")
-            continue
-        problem = ctx.invalid(resource)
-        if problem is not None:
-            ctx.summary.skip(resource, problem)
             continue
         earlier = ctx.known(patient_id, "record", resource)
         if earlier is not None:

@@ -218,14 +218,33 @@ class Importer:
                 self.summary.skip(resource, NOT_KEPT.get(kind, "carebinder has no place for it"))
         return self.summary
 
-    def each_patient(self, resource: Resource, step: Step) -> None:
+    def admitted(self, resource: Resource) -> int | None:
+        """The binder patient `resource` belongs to, if it is valid FHIR R4 and belongs to
+        one; else None, with the reason counted as skipped."""
         patient_id = self.owner(resource)
-        if patient_id is None:
-            self.summary.skip(resource, "it belongs to no patient in the file")
-            return
-        problem = self.invalid(resource)
+        problem = (
+            "it belongs to no patient in the file" if patient_id is None else self.invalid(resource)
+        )
         if problem is not None:
             self.summary.skip(resource, problem)
+            return None
+        return patient_id
+
+    def records_made_from(self, patient_id: int, references: Any) -> list[int]:
+        """The records this import made (or found) from the documents `references` name."""
+        made = (
+            self.made.get((patient_id, id(target)))
+            for target in (
+                self.bundle.resolve(ref, "DocumentReference", "DiagnosticReport")
+                for ref in as_list(references)
+            )
+            if target is not None
+        )
+        return [record for record in made if record is not None]
+
+    def each_patient(self, resource: Resource, step: Step) -> None:
+        patient_id = self.admitted(resource)
+        if patient_id is None:
             return
         saved = (dict(self.keys), dict(self.made), self.summary.snapshot())
         try:

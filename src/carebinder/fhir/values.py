@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from carebinder.dates import FIRST_YEAR, LAST_YEAR
+from carebinder.dates import FIRST_YEAR, LAST_YEAR, local_zone_name
 from carebinder.fhir.read import Resource, as_list
 from carebinder.services.common import SHORT_TEXT
 
@@ -179,8 +179,6 @@ def zone_for(moment: datetime, named: Any = None) -> str:
         else:
             return named
     offset = moment.utcoffset() or timedelta(0)
-    from carebinder.dates import local_zone_name
-
     local = local_zone_name()
     if _offset_in(local, moment) == offset:
         return local
