@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from carebinder.choices import AppointmentStatus, RecordKind
@@ -25,7 +25,16 @@ from carebinder.db import session_scope
 from carebinder.errors import InvalidInput
 from carebinder.fhir import read
 from carebinder.fhir.importer import Summary, import_bundle, source_keys
-from carebinder.models import Appointment, Doctor, File, Opinion, Patient, Record
+from carebinder.models import (
+    Appointment,
+    AuditEvent,
+    Doctor,
+    File,
+    Opinion,
+    Patient,
+    Record,
+    SourceKey,
+)
 from carebinder.services import appointments, doctors, opinions, patients, records
 from carebinder.store import Store
 from tests.conftest import blob_files
@@ -320,6 +329,18 @@ def test_sample_visits_and_diagnoses(imported: Callable[[str], Imported]) -> Non
 
 
 # --- importing again ------------------------------------------------------------------------
+
+
+def test_the_audit_trail_logs_the_rows_made_not_the_import_bookkeeping(
+    engine: Engine, store: Store
+) -> None:
+    run_import(engine, store, read.load(sample(SMALLEST_R4)))
+    with Session(engine) as s:
+        logged = set(s.scalars(select(AuditEvent.entity)))
+        keys = s.scalar(select(func.count()).select_from(SourceKey))
+    assert keys  # the import did keep its source keys...
+    assert "source_key" not in logged  # ...without one audit event each
+    assert {"patient", "doctor", "record", "opinion", "appointment"} <= logged
 
 
 def test_importing_the_same_bundle_twice_adds_nothing(engine: Engine, store: Store) -> None:
