@@ -26,7 +26,7 @@ from carebinder.db import (
     open_binder,
     session_scope,
 )
-from carebinder.errors import BinderMissing, SchemaTooNew
+from carebinder.errors import BinderMissing, DatabaseUnreachable, SchemaTooNew
 from carebinder.models import Appointment, Doctor, Patient, Purpose
 from tests.conftest import mode
 
@@ -469,3 +469,20 @@ def test_result_is_aware_utc_from_either_kind_of_value() -> None:
     assert from_pg.tzinfo == UTC
     assert from_sqlite is not None
     assert from_sqlite.tzinfo == UTC
+
+
+def test_a_database_file_sqlite_cannot_open_is_not_called_empty(tmp_path: Path) -> None:
+    folder = tmp_path / "binder.db"
+    folder.mkdir()
+    settings = config.resolve(
+        home=tmp_path / "home", database_url=f"sqlite:///{folder}", environ={}
+    )
+
+    with pytest.raises(DatabaseUnreachable) as refused:
+        open_binder(settings, create=True)
+
+    assert refused.value.message == (
+        "Could not open the binder's database (unable to open database file). Check --db or"
+        " CAREBINDER_DATABASE_URL, and that its file can be read and written."
+    )
+    assert list(folder.iterdir()) == []

@@ -3,8 +3,10 @@ the fixtures of conftest.py). Without a server each test here is skipped, saying
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, text
 
 from carebinder import migrate
 from carebinder.db import SCHEMA_HEAD, current_revision, make_engine
@@ -75,3 +77,36 @@ def test_a_command_before_init_says_to_run_init(cli: Cli) -> None:
     )
     cli.ok("init", "--name", "Ana Souza", "--born", "1964-04-12")
     assert cli.ok("record", "list").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"database": "no_such_database"}, 'database "no_such_database" does not exist'),
+        ({"username": "no_such_role"}, 'role "no_such_role" does not exist'),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_not_called_empty(
+    cli: Cli, database_url: str, change: dict[str, str], reason: str
+) -> None:
+    wrong = make_url(database_url).set(**change).render_as_string(hide_password=False)
+
+    for command in (("record", "list"), ("init",)):
+        refused = cli("--db", wrong, *command)
+        assert refused.exit_code == 1
+        assert refused.stderr == (
+            f"Error: Could not open the binder's database ({reason}). Check --db or"
+            " CAREBINDER_DATABASE_URL, and that the database server is running.\n"
+        )
+    assert tables(database_url) == set()
+
+
+def test_a_server_that_is_not_there_is_named(cli: Cli, tmp_path: Path) -> None:
+    nowhere = f"postgresql+psycopg://carebinder@/carebinder?host={tmp_path}"
+
+    refused = cli("--db", nowhere, "doctor", "list")
+
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: Could not open the binder's database (")
+    assert f'"{tmp_path}/.s.PGSQL.5432" failed: No such file or directory' in refused.stderr
+    assert refused.stderr.count("\n") == 1

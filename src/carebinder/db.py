@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from carebinder import audit, config
 from carebinder import provenance as _provenance  # noqa: F401 - its listener keeps source keys true
-from carebinder.errors import BinderMissing, InvalidInput, SchemaTooNew
+from carebinder.errors import BinderMissing, DatabaseUnreachable, InvalidInput, SchemaTooNew
 from carebinder.faults import checkpoint
 
 # The newest Alembic revision this program knows. A test checks it against migrations/.
@@ -36,7 +36,7 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; on SQLite: WAL, foreign keys, busy timeout, IMMEDIATE writes."""
     try:
         if not url.startswith("sqlite"):
-            return _server_engine(create_engine(url))
+            return _server_engine(create_engine(url, connect_args=server_connect_args(url)))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     except (ArgumentError, NoSuchModuleError, ImportError, ValueError, UnicodeError) as error:
         # The URL itself is not echoed: it may hold a password.
@@ -65,6 +65,17 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# A server that does not answer is reported after this many seconds, not the minutes a
+# system's TCP timeout takes; the URL's own `?connect_timeout=` wins.
+SERVER_CONNECT_TIMEOUT_S = 10
+
+
+def server_connect_args(url: str) -> dict[str, Any]:
+    if "connect_timeout" in make_url(url).query:
+        return {}
+    return {"connect_timeout": SERVER_CONNECT_TIMEOUT_S}
+
+
 # The key of the advisory lock write transactions take on a database server ("carebind").
 WRITE_LOCK_KEY = 0x63617265_62696E64
 
@@ -83,12 +94,36 @@ def _server_engine(engine: Engine) -> Engine:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision stamped in the database, or None for an empty database."""
+    """The revision stamped in the database, or None for an empty database. A database
+    that cannot be reached at all is refused: it is not an empty one."""
     try:
-        with engine.connect() as conn:
+        conn = engine.connect()
+    except OperationalError as error:
+        raise DatabaseUnreachable(unreachable_message(error, engine.dialect.name)) from None
+    with conn:
+        try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except (OperationalError, ProgrammingError):
-        return None
+        except (OperationalError, ProgrammingError):
+            return None
+
+
+def unreachable_message(error: OperationalError, dialect: str) -> str:
+    """One line on why the database could not be opened: the driver's own reason (a
+    server's says which host, database or user failed; never the password)."""
+    lines = [line.strip() for line in str(error.orig).splitlines() if line.strip()]
+    reason = lines[0] if lines else "no reason given"
+    for line in lines:  # libpq: 'connection to server ... failed: FATAL:  database "x" ...'
+        if "FATAL:" in line:
+            reason = line.split("FATAL:", 1)[1].strip()
+    check = (
+        "that its file can be read and written"
+        if dialect == "sqlite"
+        else "that the database server is running"
+    )
+    return (
+        f"Could not open the binder's database ({reason[:300]}). Check --db or"
+        f" CAREBINDER_DATABASE_URL, and {check}."
+    )
 
 
 def upgrade(engine: Engine) -> None:

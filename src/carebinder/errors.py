@@ -73,6 +73,10 @@ class BinderMissing(CarebinderError):
     """There is no binder yet at the chosen home or database."""
 
 
+class DatabaseUnreachable(CarebinderError):
+    """The database (a server, or a file SQLite cannot open) could not be reached."""
+
+
 class SchemaTooNew(CarebinderError):
     """The binder was written by a newer carebinder."""
 
