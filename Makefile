@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-patients bench-all clean
+.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-patients bench-patients-postgres bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench-search: $(VENV)/.installed-dev
 # 500 patients x 50 records against one patient: time and SQL statements per command.
 bench-patients: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/many_patients.py
+
+# The same on a throwaway PostgreSQL server (.ci/postgres.sh starts it, and stops it after).
+bench-patients-postgres: $(VENV)/.installed-dev
+	.ci/postgres.sh $(BIN)/python benchmarks/many_patients.py
 
 # Every benchmark in turn (benchmarks/README.md lists them with their latest figures).
 bench-all: bench bench-packet bench-import bench-export bench-search bench-patients

@@ -1,6 +1,8 @@
 """A navigator's binder: 500 patients x 50 records, against a binder of one patient.
 
 Run: make bench-patients   (or .venv/bin/python benchmarks/many_patients.py [--patients N])
+On PostgreSQL: .ci/postgres.sh make bench-patients-postgres   (or --server URL: each binder
+gets a schema of its own in that database, dropped at the end)
 
 Every patient has the same binder (5 doctors, 50 records each with a PDF, 2 opinions, a
 planned visit bringing 10 records, 5 questions, 2 materials). The commands a navigator
@@ -19,11 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, create_engine, event, insert
 
 from carebinder import config
 from carebinder.choices import (
@@ -67,9 +71,9 @@ def make_pdfs(folder: Path) -> list[Path]:
     return paths
 
 
-def build(home: Path, patients: int, pdfs: list[Path]) -> None:
+def build(home: Path, url: str | None, patients: int, pdfs: list[Path]) -> None:
     """`patients` identical binders, written in bulk (the timing is of reading, not adding)."""
-    settings = config.resolve(home=home, environ={})
+    settings = config.resolve(home=home, database_url=url, environ={})
     engine = open_binder(settings, create=True)
     store = Store(settings.store_dir)
     blobs = [store.put(path) for path in pdfs]
@@ -119,6 +123,33 @@ def build(home: Path, patients: int, pdfs: list[Path]) -> None:
     engine.dispose()
 
 
+@contextmanager
+def schemas(server: str | None) -> Iterator[list[str | None]]:
+    """The two binders' database URLs: None (a SQLite file in each home), or a schema each
+    in the `server` database, dropped afterwards."""
+    if server is None:
+        yield [None, None]
+        return
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    names = ["bench_one_patient", "bench_many_patients"]
+    with admin.connect() as conn:
+        for name in names:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+    try:
+        yield [
+            admin.url.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+                hide_password=False
+            )
+            for name in names
+        ]
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        admin.dispose()
+
+
 def median_ms(command: list[str], env: dict[str, str], runs: int) -> float:
     subprocess.run(command, env=env, check=True, capture_output=True)  # warm the caches
     timings = []
@@ -129,7 +160,7 @@ def median_ms(command: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(timings)
 
 
-def statements(home: Path, args: list[str]) -> int:
+def statements(env: dict[str, str], args: list[str]) -> int:
     """How many SQL statements the command runs (in this process, through the real CLI)."""
     from typer.testing import CliRunner
 
@@ -143,7 +174,7 @@ def statements(home: Path, args: list[str]) -> int:
 
     event.listen(Engine, "before_cursor_execute", counted)
     try:
-        result = CliRunner().invoke(app, args, env={config.HOME_ENV: str(home)})
+        result = CliRunner().invoke(app, args, env=env)
     finally:
         event.remove(Engine, "before_cursor_execute", counted)
     if result.exit_code != 0:
@@ -155,23 +186,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=500)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        default=os.environ.get("CAREBINDER_TEST_DATABASE_URL"),
+        help="a PostgreSQL database to build the binders in (default: SQLite files;"
+        " .ci/postgres.sh sets CAREBINDER_TEST_DATABASE_URL)",
+    )
     options = parser.parse_args()
     program = str(Path(sys.executable).with_name("carebinder"))
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, schemas(options.server) as urls:
         work = Path(folder)
         pdfs = make_pdfs(work)
         homes = {"one patient": (work / "small", 1), "many": (work / "big", options.patients)}
         started = time.perf_counter()
-        for home, patients in homes.values():
-            build(home, patients, pdfs)
+        for (home, patients), url in zip(homes.values(), urls, strict=True):
+            build(home, url, patients, pdfs)
+        where = "PostgreSQL" if options.server else "SQLite"
         print(
             f"Built binders of 1 and {options.patients} patients x {RECORDS} records"
-            f" in {time.perf_counter() - started:.1f} s"
+            f" on {where} in {time.perf_counter() - started:.1f} s"
         )
         rows = []
-        for label, (home, patients) in homes.items():
+        for (label, (home, patients)), url in zip(homes.items(), urls, strict=True):
             env = {**os.environ, config.HOME_ENV: str(home)}
             env.pop(config.DATABASE_ENV, None)
+            if url is not None:
+                env[config.DATABASE_ENV] = url
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             chosen = str(patients)  # the newest patient: the end of every index
             out = work / f"packet-{patients}.pdf"
@@ -187,7 +228,7 @@ def main() -> None:
             }
             for name, args in commands.items():
                 wall = median_ms([program, *args], env, options.runs)
-                rows.append((name, label, wall, statements(home, args)))
+                rows.append((name, label, wall, statements(env, args)))
         print(f"{'command':<22} {'1 patient':>12} {f'{options.patients} patients':>14}  ratio")
         for name in dict.fromkeys(r[0] for r in rows):
             small, big = (r for r in rows if r[0] == name)
