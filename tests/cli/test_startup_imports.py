@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ HEAVY = frozenset(
 )
 
 PROBE = """
-import json, sys
+import gc, json, sys
 sys.argv = ["carebinder", *sys.argv[1:]]
 from carebinder.cli import main
 code = 0
@@ -41,11 +42,14 @@ except SystemExit as exit:
     code = exit.code or 0
 sys.stdout.flush()
 names = sorted({m.split(".")[0] for m in sys.modules})
-sys.__stderr__.write("MODULES " + json.dumps({"exit": code, "modules": names}))
+collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+report = {"exit": code, "modules": names, "gc": collector}
+sys.__stderr__.write("MODULES " + json.dumps(report))
 """
 
 
-def loaded_by(home: Path, *args: str) -> set[str]:
+def probe(home: Path, *args: str) -> dict[str, Any]:
+    """Run `carebinder ARGS` as the console script does, in a fresh interpreter."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
@@ -53,9 +57,13 @@ def loaded_by(home: Path, *args: str) -> set[str]:
         env={**os.environ, "CAREBINDER_HOME": str(home)},
         check=False,
     )
-    report = json.loads(result.stderr.rpartition("MODULES ")[2])
+    report: dict[str, Any] = json.loads(result.stderr.rpartition("MODULES ")[2])
     assert report["exit"] == 0, result.stderr  # the command itself worked
-    return set(report["modules"])
+    return report
+
+
+def loaded_by(home: Path, *args: str) -> set[str]:
+    return set(probe(home, *args)["modules"])
 
 
 @pytest.mark.parametrize(
@@ -80,6 +88,27 @@ def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) 
     loaded = loaded_by(home, "export", "--format", "fhir", "-o", str(target))
     assert target.exists()
     assert {"fhir", "pydantic"} <= loaded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("doctor", "list"),
+        ("record", "add", "lab", "CBC"),
+        ("db", "status"),
+        ("verify",),
+        ("backup", "-o", "{tmp}/binder.cbk"),
+        ("demo", "--out", "{tmp}/sample.pdf"),
+    ],
+)
+def test_garbage_collection_resumes_once_a_command_has_started(
+    binder: Cli, home: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # The console script turns the collector off while the command's imports run; a
+    # command that never turned it back on would keep every reference cycle it made.
+    report = probe(home, *(a.format(tmp=tmp_path) for a in args))
+    assert report["gc"]["enabled"]
+    assert report["gc"]["frozen"] > 10_000  # the imports' objects, out of the collector's way
 
 
 @pytest.mark.parametrize(

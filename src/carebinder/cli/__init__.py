@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -154,4 +155,5 @@ def app_for(command: str | None) -> App:
 
 def main() -> None:
     """Console-script entry point."""
+    gc.disable()  # until the command's imports are done: see cli.app.start_up_done
     app_for(requested_command(sys.argv[1:]))(prog_name="carebinder")
