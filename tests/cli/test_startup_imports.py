@@ -43,7 +43,8 @@ except SystemExit as exit:
 sys.stdout.flush()
 names = sorted({m.split(".")[0] for m in sys.modules})
 collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
-report = {"exit": code, "modules": names, "gc": collector}
+cli = sorted(m for m in sys.modules if m.startswith("carebinder.cli."))
+report = {"exit": code, "modules": names, "cli": cli, "gc": collector}
 sys.__stderr__.write("MODULES " + json.dumps(report))
 """
 
@@ -75,6 +76,32 @@ def test_everyday_commands_load_no_heavy_library(
 ) -> None:
     loaded = loaded_by(home, *args)
     assert not loaded & HEAVY, f"{' '.join(args)} loaded {sorted(loaded & HEAVY)}"
+
+
+def test_a_command_loads_its_own_module_only(binder: Cli, home: Path) -> None:
+    loaded = probe(home, "doctor", "list")["cli"]
+    # cli.app and cli.options are what every command module shares.
+    assert loaded == ["carebinder.cli.app", "carebinder.cli.doctors", "carebinder.cli.options"]
+
+
+def test_the_command_table_names_what_each_module_registers() -> None:
+    # app_for() finds a command's module by this table, without importing the others.
+    import carebinder.cli
+    from carebinder.cli import COMMANDS, App, register
+
+    for names, module_name in COMMANDS:
+        probe_app = App()
+        register(probe_app, names, module_name)
+        registered = [c.name for c in probe_app.registered_commands]
+        registered += [g.name for g in probe_app.registered_groups]
+        assert tuple(registered) == names, module_name
+    listed = {module_name for _, module_name in COMMANDS}
+    on_disk = {
+        p.stem
+        for p in Path(carebinder.cli.__file__).parent.glob("*.py")
+        if p.stem not in {"__init__", "app", "options", "tables"}
+    }
+    assert listed == on_disk  # a new command module must be listed to be reachable
 
 
 def test_help_does_not_load_the_database_layer(binder: Cli, home: Path) -> None:
