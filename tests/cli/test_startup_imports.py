@@ -124,7 +124,8 @@ def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) 
         ("record", "add", "lab", "CBC"),
         ("db", "status"),
         ("verify",),
-        ("backup", "-o", "{tmp}/binder.cbk"),
+        ("export", "-o", "{tmp}/binder.json"),
+        ("audit",),
         ("demo", "--out", "{tmp}/sample.pdf"),
     ],
 )
