@@ -154,7 +154,7 @@ def state(ctx: typer.Context) -> State:
 
 # --- start-up and the garbage collector ----------------------------------------------------
 #
-# Importing SQLAlchemy, Typer and the models makes about 65,000 objects that live until the
+# Importing SQLAlchemy, Typer and the models makes about 90,000 objects that live until the
 # process ends. The cyclic garbage collector would scan them again and again while they are
 # made, and find nothing to free: for `doctor list`, 137 young, 13 middle and 1 full
 # collection, 67 ms on a quiet machine and up to 200 ms on a busy one (benchmarks/startup.py).
