@@ -1,6 +1,9 @@
-"""The binder's tables, as typed SQLAlchemy declarations. No behaviour lives here."""
+"""The binder's tables, as typed SQLAlchemy declarations. No behaviour lives here.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: every command imports this module, and
+SQLAlchemy would evaluate each of its 118 annotations from a string again (about 6 ms of
+start-up, benchmarks/startup.py). The two names used before their class exists are quoted.
+"""
 
 from datetime import date, datetime
 
@@ -92,7 +95,7 @@ class Doctor(OwnedByPatient, Timestamped, Base):
     )
     notes: Mapped[LongText]
 
-    referred_by: Mapped[Doctor | None] = relationship(remote_side="Doctor.id")
+    referred_by: Mapped["Doctor | None"] = relationship(remote_side="Doctor.id")
 
 
 class Record(OwnedByPatient, Timestamped, Base):
@@ -108,7 +111,7 @@ class Record(OwnedByPatient, Timestamped, Base):
     notes: Mapped[LongText]
 
     doctor: Mapped[Doctor | None] = relationship()
-    files: Mapped[list[File]] = relationship(
+    files: Mapped[list["File"]] = relationship(
         back_populates="record",
         cascade="all, delete-orphan",
         passive_deletes=True,

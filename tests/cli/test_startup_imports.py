@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ HEAVY = frozenset(
 )
 
 PROBE = """
-import json, sys
+import gc, json, sys
 sys.argv = ["carebinder", *sys.argv[1:]]
 from carebinder.cli import main
 code = 0
@@ -41,11 +42,15 @@ except SystemExit as exit:
     code = exit.code or 0
 sys.stdout.flush()
 names = sorted({m.split(".")[0] for m in sys.modules})
-sys.__stderr__.write("MODULES " + json.dumps({"exit": code, "modules": names}))
+collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+cli = sorted(m for m in sys.modules if m.startswith("carebinder.cli."))
+report = {"exit": code, "modules": names, "cli": cli, "gc": collector}
+sys.__stderr__.write("MODULES " + json.dumps(report))
 """
 
 
-def loaded_by(home: Path, *args: str) -> set[str]:
+def probe(home: Path, *args: str) -> dict[str, Any]:
+    """Run `carebinder ARGS` as the console script does, in a fresh interpreter."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
@@ -53,9 +58,13 @@ def loaded_by(home: Path, *args: str) -> set[str]:
         env={**os.environ, "CAREBINDER_HOME": str(home)},
         check=False,
     )
-    report = json.loads(result.stderr.rpartition("MODULES ")[2])
+    report: dict[str, Any] = json.loads(result.stderr.rpartition("MODULES ")[2])
     assert report["exit"] == 0, result.stderr  # the command itself worked
-    return set(report["modules"])
+    return report
+
+
+def loaded_by(home: Path, *args: str) -> set[str]:
+    return set(probe(home, *args)["modules"])
 
 
 @pytest.mark.parametrize(
@@ -69,6 +78,32 @@ def test_everyday_commands_load_no_heavy_library(
     assert not loaded & HEAVY, f"{' '.join(args)} loaded {sorted(loaded & HEAVY)}"
 
 
+def test_a_command_loads_its_own_module_only(binder: Cli, home: Path) -> None:
+    loaded = probe(home, "doctor", "list")["cli"]
+    # cli.app and cli.options are what every command module shares.
+    assert loaded == ["carebinder.cli.app", "carebinder.cli.doctors", "carebinder.cli.options"]
+
+
+def test_the_command_table_names_what_each_module_registers() -> None:
+    # app_for() finds a command's module by this table, without importing the others.
+    import carebinder.cli
+    from carebinder.cli import COMMANDS, App, register
+
+    for names, module_name in COMMANDS:
+        probe_app = App()
+        register(probe_app, names, module_name)
+        registered = [c.name for c in probe_app.registered_commands]
+        registered += [g.name for g in probe_app.registered_groups]
+        assert tuple(registered) == names, module_name
+    listed = {module_name for _, module_name in COMMANDS}
+    on_disk = {
+        p.stem
+        for p in Path(carebinder.cli.__file__).parent.glob("*.py")
+        if p.stem not in {"__init__", "app", "options", "tables"}
+    }
+    assert listed == on_disk  # a new command module must be listed to be reachable
+
+
 def test_help_does_not_load_the_database_layer(binder: Cli, home: Path) -> None:
     assert "sqlalchemy" not in loaded_by(home, "--help")
 
@@ -80,6 +115,28 @@ def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) 
     loaded = loaded_by(home, "export", "--format", "fhir", "-o", str(target))
     assert target.exists()
     assert {"fhir", "pydantic"} <= loaded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("doctor", "list"),
+        ("record", "add", "lab", "CBC"),
+        ("db", "status"),
+        ("verify",),
+        ("export", "-o", "{tmp}/binder.json"),
+        ("audit",),
+        ("demo", "--out", "{tmp}/sample.pdf"),
+    ],
+)
+def test_garbage_collection_resumes_once_a_command_has_started(
+    binder: Cli, home: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # The console script turns the collector off while the command's imports run; a
+    # command that never turned it back on would keep every reference cycle it made.
+    report = probe(home, *(a.format(tmp=tmp_path) for a in args))
+    assert report["gc"]["enabled"]
+    assert report["gc"]["frozen"] > 10_000  # the imports' objects, out of the collector's way
 
 
 @pytest.mark.parametrize(

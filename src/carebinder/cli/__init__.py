@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+import importlib
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from carebinder import __version__
-from carebinder.cli import (
-    appointments,
-    audit,
-    backup,
-    calendar,
-    checklist,
-    db,
-    doctors,
-    export,
-    imports,
-    materials,
-    opinions,
-    packet,
-    patients,
-    questions,
-    records,
-    search,
-    setup,
-    verify,
-)
 from carebinder.cli.app import App, State
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
-app = App(
-    help=(
-        "Keep everything for a cancer second opinion in one binder on your computer:"
-        " doctors, opinions, records, appointments, questions and materials.\n\n"
-        "Start with:  carebinder init --name 'Your Name' --born 1961-04-12"
-    ),
-    context_settings=CONTEXT,
+HELP = (
+    "Keep everything for a cancer second opinion in one binder on your computer:"
+    " doctors, opinions, records, appointments, questions and materials.\n\n"
+    "Start with:  carebinder init --name 'Your Name' --born 1961-04-12"
 )
 
 
@@ -50,7 +29,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     ctx: typer.Context,
     home: Annotated[
@@ -88,34 +66,68 @@ def main_options(
     ctx.obj = State(home=home, database_url=db_url, patient=patient)
 
 
-def _sub_app(module: Any, name: str) -> Callable[[App], None]:
-    return lambda target: target.add_typer(module.app, name=name)
-
-
-# Every command, as a function that registers it (some register two, e.g. backup/restore),
-# in the order `--help` lists them.
-REGISTRATIONS: tuple[Callable[[App], None], ...] = (
-    setup.register,
-    _sub_app(patients, "patient"),
-    _sub_app(doctors, "doctor"),
-    _sub_app(records, "record"),
-    _sub_app(opinions, "opinion"),
-    _sub_app(appointments, "appointment"),
-    _sub_app(questions, "question"),
-    _sub_app(materials, "material"),
-    search.register,
-    checklist.register,
-    packet.register,
-    export.register,
-    calendar.register,
-    verify.register,
-    backup.register,
-    audit.register,
-    imports.register,
-    _sub_app(db, "db"),
+# Every command: the names it registers and its module in carebinder.cli, in the order
+# `--help` lists them. A module with `register(app)` registers its own commands (some two,
+# e.g. backup/restore); any other is a Typer sub-app named after its command. Modules are
+# imported only when needed: `doctor list` imports cli.doctors, not the 17 others
+# (tests/cli/test_startup_imports.py checks the names against what each module registers).
+COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("init", "demo"), "setup"),
+    (("patient",), "patients"),
+    (("doctor",), "doctors"),
+    (("record",), "records"),
+    (("opinion",), "opinions"),
+    (("appointment",), "appointments"),
+    (("question",), "questions"),
+    (("material",), "materials"),
+    (("search",), "search"),
+    (("checklist",), "checklist"),
+    (("packet",), "packet"),
+    (("export",), "export"),
+    (("calendar",), "calendar"),
+    (("verify",), "verify"),
+    (("backup", "restore"), "backup"),
+    (("audit",), "audit"),
+    (("import",), "imports"),
+    (("db",), "db"),
 )
-for register in REGISTRATIONS:
-    register(app)
+
+
+def register(target: App, names: tuple[str, ...], module_name: str) -> None:
+    """Add the commands of `carebinder.cli.<module_name>` to `target`."""
+    module = importlib.import_module(f"carebinder.cli.{module_name}")
+    if hasattr(module, "register"):
+        module.register(target)
+    else:
+        target.add_typer(module.app, name=names[0])
+
+
+def program(commands: tuple[tuple[tuple[str, ...], str], ...] = COMMANDS) -> App:
+    """The program with the global options and `commands`."""
+    built = App(help=HELP, context_settings=CONTEXT)
+    built.callback()(main_options)
+    for names, module_name in commands:
+        register(built, names, module_name)
+    return built
+
+
+# `carebinder.cli.app` is the whole program (tests run it), built when first asked for. The
+# import of the module cli/app.py above bound that name to the module: it is dropped, so
+# that asking for it reaches __getattr__.
+del globals()["app"]
+app: App
+
+
+@functools.cache
+def whole_program() -> App:
+    return program()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return whole_program()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Global options that take a value, so the command name is found after them.
 VALUED_OPTIONS = frozenset({"--home", "--db", "--patient"})
@@ -137,21 +149,15 @@ def requested_command(argv: list[str]) -> str | None:
 def app_for(command: str | None) -> App:
     """The program with only `command` registered, when it is one: Typer builds every
     command's parameters before running one (about 70 ms for the whole tree), so running
-    `doctor list` should not build `packet`'s. The whole program otherwise, so `--help`,
-    `--version` and a mistyped command get the full answer."""
-    for register in REGISTRATIONS:
-        probe = typer.Typer()
-        register(probe)  # type: ignore[arg-type]
-        names = [c.name for c in probe.registered_commands]
-        names += [g.name for g in probe.registered_groups]
-        if command in names:
-            slim = App(help=app.info.help, context_settings=CONTEXT)
-            slim.callback()(main_options)
-            register(slim)
-            return slim
-    return app
+    `doctor list` should not build `packet`'s, nor import its module. The whole program
+    otherwise, so `--help`, `--version` and a mistyped command get the full answer."""
+    for entry in COMMANDS:
+        if command in entry[0]:
+            return program((entry,))
+    return whole_program()
 
 
 def main() -> None:
     """Console-script entry point."""
+    gc.disable()  # until the command's imports are done: see cli.app.start_up_done
     app_for(requested_command(sys.argv[1:]))(prog_name="carebinder")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, note, open_engine, out, state
+from carebinder.cli.app import App, note, open_engine, out, start_up_done, state
 
 
 def register(app: App) -> None:
@@ -88,6 +88,7 @@ def demo(
     from carebinder.packet.gather import gather
     from carebinder.store import Store
 
+    start_up_done()  # this command does not ask for the global options (see state())
     if out_file is not None and (out_file.exists() or out_file.is_symlink()):
         raise Conflict(f"{out_file} already exists. Choose another --out file.")
     if out_file is not None and not out_file.absolute().parent.is_dir():
