@@ -70,6 +70,15 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CAREBINDER_STORE",
+            help="Folder that holds the attached files, e.g. a shared folder the whole team"
+            " reaches when the database is on a server (default: files/ in the home).",
+            show_default=False,
+        ),
+    ] = None,
     patient: Annotated[
         int | None,
         typer.Option(
@@ -85,7 +94,7 @@ def main_options(
 ) -> None:
     # Everything this process writes (database, store, packets) is for its owner only.
     os.umask(0o077)
-    ctx.obj = State(home=home, database_url=db_url, patient=patient)
+    ctx.obj = State(home=home, database_url=db_url, store=store, patient=patient)
 
 
 def _sub_app(module: Any, name: str) -> Callable[[App], None]:
@@ -118,7 +127,7 @@ for register in REGISTRATIONS:
     register(app)
 
 # Global options that take a value, so the command name is found after them.
-VALUED_OPTIONS = frozenset({"--home", "--db", "--patient"})
+VALUED_OPTIONS = frozenset({"--home", "--db", "--store", "--patient"})
 
 
 def requested_command(argv: list[str]) -> str | None:
