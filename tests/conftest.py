@@ -143,7 +143,7 @@ def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
 ) -> None:
     """No test reads the developer's own binder or settings."""
-    for name in (config.HOME_ENV, config.DATABASE_ENV, config.PATIENT_ENV, TEST_DATABASE_ENV):
+    for name in (*config.ENVIRONMENT, TEST_DATABASE_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path / "home"))
     if on_postgres():

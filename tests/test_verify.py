@@ -20,12 +20,12 @@ from sqlalchemy import Engine
 
 from carebinder import config, verify
 from carebinder.db import SCHEMA_REVISIONS, session_scope
+from carebinder.errors import BinderMissing, StoreUnavailable
 from carebinder.models import File, RecordKind
 from carebinder.services import patients, records
 from carebinder.store import Store
 from carebinder.verify import Report
 from carebinder.verify import store as verify_store
-from carebinder.errors import BinderMissing, StoreUnavailable
 from carebinder.verify.database import SQLITE_CHECKS
 from tests.conftest import NO_POSTGRES, blob_files, mode, on_postgres
 

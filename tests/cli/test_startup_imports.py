@@ -88,6 +88,7 @@ def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) 
         (["doctor", "list"], "doctor"),
         (["--home", "/x", "--patient", "2", "record", "list"], "record"),
         (["--db=sqlite:///x.db", "packet", "1"], "packet"),
+        (["--store", "/mnt/team/files", "record", "add"], "record"),
         (["--help"], None),
         (["--version"], None),
         ([], None),

@@ -193,7 +193,7 @@ def preparing(ctx: typer.Context, paths: Sequence[Path]) -> Iterator[list[Prepar
     engine = open_engine(ctx)  # refuses before anything is stored when there is no binder
     created: list[str] = []
     try:
-        target = store(ctx)
+        target = store(ctx, check=bool(paths))
         yield prepare(target, paths, created.append)
     except BaseException:
         if created:
@@ -203,12 +203,14 @@ def preparing(ctx: typer.Context, paths: Sequence[Path]) -> Iterator[list[Prepar
         engine.dispose()
 
 
-def store(ctx: typer.Context, *, write: bool = True) -> Store:
+def store(ctx: typer.Context, *, write: bool = True, check: bool = True) -> Store:
     """The binder's file store, refused (one line, nothing changed) when its folder is
-    missing or this user may not use it: reading (`write=False`) or adding and removing."""
+    missing or this user may not use it: reading (`write=False`) or adding and removing.
+    `check=False` when the command will not touch it (no files given)."""
     from carebinder.store import Store
 
-    return Store(state(ctx).settings.store_dir).check(write=write)
+    found = Store(state(ctx).settings.store_dir)
+    return found.check(write=write) if check else found
 
 
 # --- the patient chosen with `patient use` (kept per user, per database) ----------------------

@@ -87,7 +87,7 @@ def add(
     with preparing(ctx, file or []) as prepared, patient_session(ctx, write=True) as (s, patient):
         record = records.add_record(
             s,
-            store(ctx),
+            store(ctx, check=bool(file)),
             patient.id,
             kind=kind,
             title=title,
