@@ -52,10 +52,10 @@ class Store:
                 f"The file store folder {where} does not exist. If it is a shared folder,"
                 f" check that it is reachable (mounted); or {fix}."
             ) from None
-        except OSError as error:
+        except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+            reason = getattr(error, "strerror", None) or type(error).__name__
             raise StoreUnavailable(
-                f"The file store folder {where} cannot be opened"
-                f" ({error.strerror or type(error).__name__}): {fix}."
+                f"The file store folder {where} cannot be opened ({reason}): {fix}."
             ) from None
         if not stat.S_ISDIR(info.st_mode):
             raise StoreUnavailable(f"The file store {where} is not a folder: {fix}.")

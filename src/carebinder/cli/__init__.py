@@ -70,10 +70,13 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    # Text, not a Path: an empty value means "not given" (as for --db), where a Path would
+    # turn it into the current folder.
     store: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             envvar="CAREBINDER_STORE",
+            metavar="DIR",
             help="Folder that holds the attached files, e.g. a shared folder the whole team"
             " reaches when the database is on a server (default: files/ in the home).",
             show_default=False,
@@ -94,7 +97,8 @@ def main_options(
 ) -> None:
     # Everything this process writes (database, store, packets) is for its owner only.
     os.umask(0o077)
-    ctx.obj = State(home=home, database_url=db_url, store=store, patient=patient)
+    chosen_store = Path(store) if store else None
+    ctx.obj = State(home=home, database_url=db_url, store=chosen_store, patient=patient)
 
 
 def _sub_app(module: Any, name: str) -> Callable[[App], None]:
