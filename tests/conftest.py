@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,10 +45,6 @@ FILE_BACKUP = (
     " the SQLite run checks"
 )
 SEARCH_TODO = "search (its PostgreSQL backend, full-text search, is a later slice)"
-VERIFY_TODO = (
-    "verify checks the database with SQLite's PRAGMAs; an empty PostgreSQL schema is not"
-    " yet refused as 'no binder'"
-)
 NO_BINDER_FILE = (
     "the refusal names the home whose binder.db is missing; on PostgreSQL an empty schema"
     " is refused as 'no binder in it yet' (tests/test_postgres.py)"
@@ -120,22 +117,32 @@ def database_url(_postgres_admin: Engine | None, home: Path) -> Iterator[str]:
     if _postgres_admin is None:
         yield f"sqlite:///{home / config.DATABASE_FILE}"
         return
-    schema = f"{SCHEMA_PREFIX}{os.getpid()}_{next(_schema_numbers)}"
-    with _postgres_admin.connect() as conn:
+    with postgres_schema(_postgres_admin, str(next(_schema_numbers))) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(admin: Engine, name: str) -> Iterator[str]:
+    """A new, empty schema in the PostgreSQL test database, as the URL of a database whose
+    search_path finds it; dropped afterwards (its connections ended first)."""
+    schema = f"{SCHEMA_PREFIX}{os.getpid()}_{name}"
+    with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = _postgres_admin.url.update_query_dict(
+    url = admin.url.update_query_dict(
         {"options": f"-csearch_path={schema}", "application_name": schema}
     )
-    yield url.render_as_string(hide_password=False)
-    with _postgres_admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": schema},
-        )
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": schema},
+            )
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(autouse=True)
@@ -143,7 +150,7 @@ def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
 ) -> None:
     """No test reads the developer's own binder or settings."""
-    for name in (config.HOME_ENV, config.DATABASE_ENV, config.PATIENT_ENV, TEST_DATABASE_ENV):
+    for name in (*config.ENVIRONMENT, TEST_DATABASE_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(config.HOME_ENV, str(tmp_path / "home"))
     if on_postgres():

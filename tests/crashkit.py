@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import text
 
 from carebinder.faults import ENV
 
@@ -50,44 +51,49 @@ class State:
 
 def check(home: Path) -> State:
     """Integrity of the database, and of every blob a row names. Orphans and temporary
-    files are counted, not problems: `verify --repair` removes them."""
-    db = sqlite3.connect(home / "binder.db")
+    files are counted, not problems: `verify --repair` removes them.
+
+    The binder is the one the environment names with `home` (on PostgreSQL, the test's
+    schema); it is read through SQLAlchemy. SQLite's own checks run on SQLite; on a server,
+    `verify` below checks that its foreign keys are in force."""
+    from carebinder import config, verify
+
+    settings = config.resolve(home=home)
+    engine = verify.open_for_check(settings)
     try:
-        problems = []
-        (result,) = db.execute("PRAGMA integrity_check").fetchone()
-        if result != "ok":
-            problems.append(f"integrity: {result}")
-        if db.execute("PRAGMA foreign_key_check").fetchall():
-            problems.append("foreign keys")
-        rows = {
-            table: db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
-            for table in ("record", "file")
-        }
-        named = {sha for (sha,) in db.execute("SELECT DISTINCT sha256 FROM file")}
-        records_with_files = {rid for (rid,) in db.execute("SELECT record_id FROM file")}
+        with engine.connect() as db:
+            problems = []
+            if engine.dialect.name == "sqlite":
+                (result,) = db.exec_driver_sql("PRAGMA integrity_check").one()
+                if result != "ok":
+                    problems.append(f"integrity: {result}")
+                if db.exec_driver_sql("PRAGMA foreign_key_check").all():
+                    problems.append("foreign keys")
+            rows = {
+                table: [
+                    tuple(row) for row in db.execute(text(f"SELECT * FROM {table} ORDER BY id"))
+                ]
+                for table in ("record", "file")
+            }
+            named = set(db.execute(text("SELECT DISTINCT sha256 FROM file")).scalars())
+            records_with_files = set(db.execute(text("SELECT record_id FROM file")).scalars())
+            titles = {i: t for i, t in db.execute(text("SELECT id, title FROM record"))}
+        report = verify.check(engine, settings, min_age=0)
     finally:
-        db.close()
-    store = home / "files"
+        engine.dispose()
+    store = settings.store_dir
     for sha in named:
         blob = store / sha[:2] / sha[2:]
         if not blob.is_file():
             problems.append(f"missing blob {sha[:12]}")
         elif hashlib.sha256(blob.read_bytes()).hexdigest() != sha:
             problems.append(f"damaged blob {sha[:12]}")
-    for record in rows["record"]:
+    for record, title in titles.items():
         # Every record these tests add carries a file: a record without its file row is
         # a half-written command.
-        if str(record[3]).startswith("crash-") and record[0] not in records_with_files:
-            problems.append(f"record #{record[0]} without its file")
+        if str(title).startswith("crash-") and record not in records_with_files:
+            problems.append(f"record #{record} without its file")
     # And what `carebinder verify` says: anything but leftovers --repair removes is a problem.
-    from carebinder import config, verify
-
-    settings = config.resolve(home=home, environ={})
-    engine = verify.open_for_check(settings)
-    try:
-        report = verify.check(engine, settings, min_age=0)
-    finally:
-        engine.dispose()
     problems += [
         f"verify: {p.kind}" for p in report.problems if p.kind not in ("orphan_blob", "temp_file")
     ]

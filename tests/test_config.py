@@ -216,3 +216,43 @@ def test_make_private_file_keeps_a_private_file_as_it_is(tmp_path: Path) -> None
     config.make_private_file(target)
     assert mode(target) == 0o600
     assert target.read_bytes() == b"content"
+
+
+# --- the file store ---------------------------------------------------------------------------
+
+
+def test_the_store_is_files_in_the_home_by_default(tmp_path: Path) -> None:
+    settings = config.resolve(home=tmp_path / "home", environ={})
+    assert settings.store is None
+    assert settings.store_dir == tmp_path / "home" / "files"
+    assert settings.store_is_own
+
+
+def test_store_option_beats_the_environment_which_beats_the_default(tmp_path: Path) -> None:
+    env = {config.STORE_ENV: str(tmp_path / "from-env")}
+    chosen = config.resolve(home=tmp_path / "h", environ=env, store=tmp_path / "explicit")
+    assert chosen.store_dir == tmp_path / "explicit"
+    from_env = config.resolve(home=tmp_path / "h", environ=env)
+    assert from_env.store_dir == tmp_path / "from-env"
+    assert not from_env.store_is_own
+
+
+def test_an_empty_store_variable_means_the_default(tmp_path: Path) -> None:
+    settings = config.resolve(home=tmp_path / "h", environ={config.STORE_ENV: ""})
+    assert settings.store_dir == tmp_path / "h" / "files"
+
+
+def test_a_relative_store_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = config.resolve(home=tmp_path / "h", environ={}, store=Path("team/files"))
+    assert settings.store_dir == tmp_path / "team" / "files"
+
+
+def test_a_server_database_has_no_store_of_its_own(tmp_path: Path) -> None:
+    """Beside a server database, even files/ in the home is a store like a chosen one:
+    never made again by ordinary commands."""
+    settings = config.resolve(
+        home=tmp_path / "h", database_url="postgresql+psycopg://u@/db", environ={}
+    )
+    assert settings.store_dir == tmp_path / "h" / "files"
+    assert not settings.store_is_own

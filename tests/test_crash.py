@@ -51,7 +51,6 @@ def assert_consistent(home: Path, before: crashkit.State) -> crashkit.State:
 KILL_POINTS = [(point, 1) for point in POINTS] + [("store.write", 3)]
 
 
-@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 @pytest.mark.parametrize(("point", "nth"), KILL_POINTS)
 def test_a_kill_at_each_step_leaves_the_binder_consistent(
     home: Path, before: crashkit.State, source: Path, point: str, nth: int
@@ -77,7 +76,6 @@ def test_a_kill_at_each_step_leaves_the_binder_consistent(
     assert_consistent(home, before)
 
 
-@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 @pytest.mark.parametrize("seed", range(6))
 def test_a_kill_at_a_random_moment_leaves_the_binder_consistent(
     home: Path, before: crashkit.State, source: Path, seed: int
@@ -87,7 +85,6 @@ def test_a_kill_at_a_random_moment_leaves_the_binder_consistent(
     assert_consistent(home, before)
 
 
-@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 @pytest.mark.parametrize(("point", "error"), [("store.write", "enospc"), ("store.fsync", "eio")])
 def test_a_failing_disk_gives_a_clear_error_and_leaves_nothing(
     home: Path, before: crashkit.State, source: Path, point: str, error: str
@@ -106,7 +103,6 @@ def test_a_failing_disk_gives_a_clear_error_and_leaves_nothing(
     assert hashlib.sha256(source.read_bytes()).hexdigest() == original  # source untouched
 
 
-@pytest.mark.postgres_todo("crashkit.check reads the binder through sqlite3 PRAGMAs")
 def test_a_failing_commit_gives_a_clear_error_and_leaves_nothing(
     home: Path, before: crashkit.State, source: Path
 ) -> None:

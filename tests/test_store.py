@@ -391,16 +391,28 @@ def test_blobs_are_read_only_and_folders_private(
     assert mode(store.root) == 0o700
 
 
-def test_put_tightens_a_loose_store_root(
+def test_put_leaves_the_mode_of_an_existing_store_root(
     store: Store, make_file: Callable[[str, bytes], Path]
 ) -> None:
+    """A store folder may be a team's shared folder whose mode its owners chose (a binder's
+    own files/ is tightened when the binder is opened, and `verify` reports loose ones);
+    what put makes itself is owner-only."""
     store.root.mkdir(parents=True)
-    store.root.chmod(0o755)
+    store.root.chmod(0o750)
 
     blob = store.put(make_file("a.txt", REPORT))
 
-    assert mode(store.root) == 0o700
+    assert mode(store.root) == 0o750
     assert mode(blob.path.parent) == 0o700
+    assert mode(blob.path) == 0o400
+
+
+def test_put_makes_a_missing_store_root_owner_only(
+    store: Store, make_file: Callable[[str, bytes], Path]
+) -> None:
+    assert not store.root.exists()
+    store.put(make_file("a.txt", REPORT))
+    assert mode(store.root) == 0o700
 
 
 def test_a_duplicate_put_keeps_the_blob_read_only(

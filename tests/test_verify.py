@@ -11,7 +11,7 @@ import random
 import shutil
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -20,12 +20,14 @@ from sqlalchemy import Engine
 
 from carebinder import config, verify
 from carebinder.db import SCHEMA_REVISIONS, session_scope
+from carebinder.errors import BinderMissing, StoreUnavailable
 from carebinder.models import File, RecordKind
 from carebinder.services import patients, records
 from carebinder.store import Store
 from carebinder.verify import Report
 from carebinder.verify import store as verify_store
-from tests.conftest import VERIFY_TODO, blob_files, mode
+from carebinder.verify.database import SQLITE_CHECKS
+from tests.conftest import NO_POSTGRES, blob_files, mode, on_postgres
 
 MakeFile = Callable[[str, bytes], Path]
 
@@ -686,7 +688,8 @@ def test_odd_names_are_escaped(engine: Engine, binder: Binder) -> None:
 def test_json_document_is_stable(engine: Engine, binder: Binder, make_file: MakeFile) -> None:
     new_blob(binder, make_file)
     document = verify.to_json(run(engine, binder))
-    assert set(document) == {"ok", "checked", "problems", "repaired"}
+    assert set(document) == {"ok", "checked", "skipped", "problems", "repaired"}
+    assert document["skipped"] == ([] if engine.dialect.name == "sqlite" else list(SQLITE_CHECKS))
     assert document["ok"] is False
     assert set(document["checked"]) == {"records", "files", "blobs", "bytes", "in_progress"}
     [problem] = document["problems"]
@@ -706,10 +709,76 @@ def test_json_document_is_stable(engine: Engine, binder: Binder, make_file: Make
     assert problem["path"].startswith("files/")
 
 
-@pytest.mark.postgres_todo(VERIFY_TODO)
 def test_a_missing_binder_is_refused(settings: config.Settings) -> None:
-    from carebinder.errors import BinderMissing
-
+    """No binder.db on SQLite; an empty schema on PostgreSQL."""
     with pytest.raises(BinderMissing, match="carebinder init"):
         verify.open_for_check(settings)
     assert not settings.home.exists()
+
+
+def test_a_missing_chosen_store_is_refused(engine: Engine, settings: config.Settings) -> None:
+    chosen = replace(settings, store=settings.home.parent / "share" / "files")
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        verify.open_for_check(chosen)
+    assert not chosen.store_dir.exists()
+
+
+def test_a_store_beside_the_home_is_checked_like_the_own(
+    engine: Engine, settings: config.Settings, make_file: MakeFile
+) -> None:
+    """The store given with --store holds the blobs; verify hashes them there, and names
+    them by their full path (they are not in the home)."""
+    shared = settings.home.parent / "share"
+    shared.mkdir(mode=0o700)
+    chosen = replace(settings, store=shared)
+    store = Store(shared)
+    with session_scope(engine) as s:
+        ana = patients.add_patient(s, name="Ana Souza", born=date(1964, 4, 12))
+        record = records.add_record(
+            s, store, ana.id, kind=RecordKind.LAB, title="Labs", files=[make_file("a.txt", b"A")]
+        )
+        sha = record.files[0].sha256
+    assert blob_files(settings.home) == []
+    checker = verify.open_for_check(chosen)
+    try:
+        assert verify.check(checker, chosen, min_age=0).ok
+        rewrite(store.path_for(sha), lambda data: b"B")
+        damaged = only(verify.check(checker, chosen, min_age=0), "blob_damaged")
+    finally:
+        checker.dispose()
+    assert damaged.path == f"{shared}/{sha[:2]}/{sha[2:]}"
+
+
+# --- PostgreSQL: the server's own checks replace SQLite's -----------------------------------
+
+needs_postgres = pytest.mark.skipif(not on_postgres(), reason=NO_POSTGRES)
+
+
+def test_sqlite_checks_are_skipped_only_on_a_server(engine: Engine, binder: Binder) -> None:
+    report = run(engine, binder)
+    assert report.ok, report.problems
+    assert report.skipped == (() if engine.dialect.name == "sqlite" else SQLITE_CHECKS)
+
+
+@needs_postgres
+@pytest.mark.parametrize("how", ["dropped", "not valid"])
+def test_a_foreign_key_not_in_force_is_found(engine: Engine, binder: Binder, how: str) -> None:
+    name = "fk_file_record_id_record"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE file DROP CONSTRAINT {name}")
+        if how == "not valid":
+            conn.exec_driver_sql(
+                f"ALTER TABLE file ADD CONSTRAINT {name} FOREIGN KEY (record_id)"
+                " REFERENCES record (id) NOT VALID"
+            )
+    orphan_source = binder.home.parent / "orphan.bin"
+    orphan_source.write_bytes(b"no row uses it")
+    orphan = binder.store.put(orphan_source).path
+    report = run(engine, binder)
+    problem = only(report, "foreign_key_unenforced")
+    assert (problem.table, problem.detail) == ("file", name)
+    assert ("is missing" if how == "dropped" else "NOT VALID") in problem.message
+    # The database's list of files is not trusted: the orphan is kept.
+    assert not only(report, "orphan_blob").fixable
+    verify.repair(engine, binder.settings, report, min_age=0)
+    assert orphan.exists()

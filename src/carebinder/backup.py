@@ -41,6 +41,7 @@ from carebinder import config
 from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, SQLITE_BUSY_TIMEOUT_MS, open_binder
 from carebinder.errors import BinderMissing, CarebinderError, Conflict, InvalidInput, SchemaTooNew
 from carebinder.faults import checkpoint
+from carebinder.store import Store
 
 FORMAT = 1
 MAGIC = b"CAREBINDER-BACKUP\n"
@@ -495,6 +496,8 @@ def create_backup(
     `target`, flushed to disk, then renamed.
     """
     database = check_backup_source(settings)
+    if not settings.store_is_own:
+        Store(settings.store_dir).check(write=False)  # a missing share is not "no files"
     target = target.absolute()
     _check_target(settings, database, target, force)
     stem = f".{target.name}.{os.urandom(6).hex()}"
@@ -555,7 +558,8 @@ def _check_target(settings: config.Settings, database: Path, target: Path, force
     except (OSError, RuntimeError):  # a link loop further up the path
         raise InvalidInput(f"{target} cannot be reached. Choose another file name.") from None
     binder_files = {db, *(Path(f"{db}{suffix}") for suffix in ("-wal", "-shm", "-journal"))}
-    if resolved.is_relative_to(settings.home.resolve()) or resolved in binder_files:
+    inside = (settings.home.resolve(), settings.store_dir.resolve())
+    if any(resolved.is_relative_to(folder) for folder in inside) or resolved in binder_files:
         raise InvalidInput(
             "Write the backup outside the binder's folder, best on another disk"
             f" (e.g. -o ~/Backups/{target.name})."
@@ -633,6 +637,12 @@ def _list_blobs(store_dir: Path) -> list[Entry]:
     return entries
 
 
+def _in_store(store_dir: Path, entry: Entry) -> Path:
+    """Where the blob a backup names `files/ab/cdef…` is in the store (which may be any
+    folder, given with --store)."""
+    return store_dir.joinpath(*entry.path.split("/")[1:])
+
+
 def _hash_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -678,7 +688,7 @@ def _write_archive(
         body = manifest.encode()
         tar.addfile(info(MANIFEST_NAME, len(body)), io.BytesIO(body))
         for entry in manifest.entries:
-            source = snapshot if entry.path == DATABASE_NAME else store_dir.parent / entry.path
+            source = snapshot if entry.path == DATABASE_NAME else _in_store(store_dir, entry)
             try:
                 fd = os.open(source, os.O_RDONLY | NOFOLLOW)
             except FileNotFoundError:
@@ -758,6 +768,12 @@ def check_restore_target(settings: config.Settings) -> Path:
             " (and CAREBINDER_DATABASE_URL) and choose the folder with --home."
         )
     home = settings.home
+    if settings.store is not None:
+        raise InvalidInput(
+            "Restore rebuilds the whole binder in an empty home, its files in files/ there:"
+            " leave out --store (and CAREBINDER_STORE). Afterwards, move that files/ folder"
+            " where you want it and give it with --store."
+        )
     if not settings.uses_default_database:
         raise InvalidInput(
             "Restore puts the database in the home folder as binder.db: leave out --db"

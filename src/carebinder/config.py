@@ -2,6 +2,7 @@
 
 Order for the home: `--home`, then `CAREBINDER_HOME`, then the platform's user data dir.
 Order for the database: `--db`, then `CAREBINDER_DATABASE_URL`, then `binder.db` in the home.
+Order for the file store: `--store`, then `CAREBINDER_STORE`, then `files/` in the home.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pathlib import Path
 
 HOME_ENV = "CAREBINDER_HOME"
 DATABASE_ENV = "CAREBINDER_DATABASE_URL"
+STORE_ENV = "CAREBINDER_STORE"
 PATIENT_ENV = "CAREBINDER_PATIENT"
+# Every variable carebinder reads to find the binder.
+ENVIRONMENT = (HOME_ENV, DATABASE_ENV, STORE_ENV, PATIENT_ENV)
 DATABASE_FILE = "binder.db"
 STORE_DIR = "files"
 STATE_FILE = "state.json"
@@ -27,10 +31,20 @@ PRIVATE_FILE = 0o600
 class Settings:
     home: Path
     database_url: str
+    # The store chosen with --store or CAREBINDER_STORE; None: `files/` in the home.
+    store: Path | None = None
 
     @property
     def store_dir(self) -> Path:
-        return self.home / STORE_DIR
+        return self.home / STORE_DIR if self.store is None else self.store
+
+    @property
+    def store_is_own(self) -> bool:
+        """True when the store is the `files/` folder of a SQLite binder in its home: part
+        of that binder, made again if it goes missing. Any other store (chosen, or beside a
+        server database) is used only where it is, so an unmounted share is never replaced
+        by an empty local folder."""
+        return self.store is None and self.uses_default_database
 
     @property
     def state_file(self) -> Path:
@@ -57,6 +71,7 @@ def resolve(
     home: Path | None = None,
     database_url: str | None = None,
     environ: Mapping[str, str] | None = None,
+    store: Path | None = None,
 ) -> Settings:
     """Settings from explicit options, then the environment, then the defaults."""
     env = os.environ if environ is None else environ
@@ -64,7 +79,11 @@ def resolve(
         home = Path(env[HOME_ENV]) if env.get(HOME_ENV) else default_home()
     home = home.expanduser().absolute()
     url = database_url or env.get(DATABASE_ENV) or f"sqlite:///{home / DATABASE_FILE}"
-    return Settings(home=home, database_url=url)
+    if store is None and env.get(STORE_ENV):
+        store = Path(env[STORE_ENV])
+    if store is not None:
+        store = store.expanduser().absolute()
+    return Settings(home=home, database_url=url, store=store)
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from carebinder import audit, config
 from carebinder import provenance as _provenance  # noqa: F401 - its listener keeps source keys true
-from carebinder.errors import BinderMissing, DatabaseUnreachable, InvalidInput, SchemaTooNew
+from carebinder.errors import (
+    BinderMissing,
+    DatabaseUnreachable,
+    InvalidInput,
+    SchemaTooNew,
+    StoreUnavailable,
+)
 from carebinder.faults import checkpoint
 
 # The newest Alembic revision this program knows. A test checks it against migrations/.
@@ -146,6 +152,26 @@ def prepare_sqlite_file(settings: config.Settings) -> None:
             extra.chmod(config.PRIVATE_FILE)
 
 
+def make_store(settings: config.Settings) -> None:
+    """The store folder for `init`: made owner-only when missing (its parent must exist
+    unless it is the home's own `files/`), then checked like every command checks it. An
+    existing store folder keeps its permissions: a team's shared folder is its owners'."""
+    from carebinder.store import Store, shown_path
+
+    folder = settings.store_dir
+    if settings.store is None:
+        config.make_private_dir(folder)
+    elif not folder.exists() and not folder.is_symlink():
+        if not folder.parent.is_dir():
+            raise StoreUnavailable(
+                f"The folder {shown_path(folder.parent)} that should hold the file store does"
+                " not exist. If it is a shared folder, check that it is reachable (mounted);"
+                " or create it first."
+            )
+        folder.mkdir(mode=config.PRIVATE_DIR)
+    Store(folder).check(write=True)
+
+
 def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
     """The engine of an existing binder, upgraded to `SCHEMA_HEAD` if it is older.
 
@@ -163,7 +189,10 @@ def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
             f"No binder in {sqlite_file}. Create one with `carebinder init`, or check --db."
         )
     config.make_private_dir(settings.home)
-    config.make_private_dir(settings.store_dir)
+    if create:
+        make_store(settings)
+    elif settings.store_is_own:
+        config.make_private_dir(settings.store_dir)
     prepare_sqlite_file(settings)
     engine = make_engine(settings.database_url)
     try:

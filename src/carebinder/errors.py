@@ -69,6 +69,10 @@ class StoreError(CarebinderError):
         super().__init__(message)
 
 
+class StoreUnavailable(CarebinderError):
+    """The file store folder is missing, not a folder, or not open to this user."""
+
+
 class BinderMissing(CarebinderError):
     """There is no binder yet at the chosen home or database."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from carebinder import config
-from carebinder.errors import FileRefused, StoreError
+from carebinder.errors import FileRefused, StoreError, StoreUnavailable
 from carebinder.faults import checkpoint
 from carebinder.media import HEADER_SIZE, sniff
 
@@ -40,6 +40,34 @@ class Store:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def check(self, *, write: bool) -> Store:
+        """This store, if its folder exists and this user can read it (and, with `write`,
+        add and remove files in it); refused otherwise, before anything is changed."""
+        where = shown_path(self.root)
+        fix = "give the right folder with --store (or CAREBINDER_STORE)"
+        try:
+            info = self.root.stat()
+        except FileNotFoundError:
+            raise StoreUnavailable(
+                f"The file store folder {where} does not exist. If it is a shared folder,"
+                f" check that it is reachable (mounted); or {fix}."
+            ) from None
+        except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            raise StoreUnavailable(
+                f"The file store folder {where} cannot be opened ({reason}): {fix}."
+            ) from None
+        if not stat.S_ISDIR(info.st_mode):
+            raise StoreUnavailable(f"The file store {where} is not a folder: {fix}.")
+        wanted = os.R_OK | os.X_OK | (os.W_OK if write else 0)
+        if not os.access(self.root, wanted):
+            verb = "write in" if write else "read"
+            raise StoreUnavailable(
+                f"You may not {verb} the file store folder {where}. Ask whoever manages it"
+                f" for access; or {fix}."
+            )
+        return self
+
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:]
 
@@ -55,7 +83,8 @@ class Store:
         fd = _open_source(source)
         started = os.fstat(fd)
         with os.fdopen(fd, "rb") as src:
-            config.make_private_dir(self.root)
+            if not self.root.is_dir():
+                config.make_private_dir(self.root)  # an existing (shared) store keeps its mode
             tmp = _temp_path(self.root)
             digest = hashlib.sha256()
             size = 0
@@ -109,6 +138,12 @@ class Store:
             path.unlink()
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only succeeds when the shard is empty
+
+
+def shown_path(path: Path, limit: int = 200) -> str:
+    """A path for a one-line message: a very long one keeps its start and its end."""
+    text = os.fsdecode(path)
+    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 3 :]}"
 
 
 def _changed(src: BinaryIO, size: int, started: os.stat_result) -> bool:

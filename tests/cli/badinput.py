@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -23,10 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import typer.main
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from carebinder import config
 from carebinder.cli import app
+from tests.conftest import on_postgres
 
 ROOT = typer.main.get_command(app)
 
@@ -51,6 +53,7 @@ WORD_OPTIONS = {"paper": "letter"}  # free text that must be one of a few words
 URL_OPTIONS = {"db_url"}
 OUTPUT_PATHS = {"out_file"}
 HOME_PATHS = {"home"}
+STORE_OPTIONS = {"store"}  # a folder, given as text ("" means "not given")
 # Ints that are not ids of the patient's things (so "another patient's id" does not apply).
 COUNT_OPTIONS = {"limit"}
 UNSCOPED_IDS = {"patient"}  # patients are not owned by a patient
@@ -115,6 +118,11 @@ SMALL_BUNDLE = {
 GLOBAL_ARGS: dict[tuple[str, ...], str] = {
     ("restore",): "restore_home",
 }
+# Global options tried with commands of their own instead of GLOBAL_HOSTS: only commands
+# that touch files use the store.
+GLOBAL_HOSTS_OF: dict[str, tuple[tuple[str, ...], ...]] = {
+    "store": (("record", "attach"), ("packet",)),
+}
 # Commands whose last argument is any number of words (`search sentinel node`): one more
 # word is part of it, not a mistake.
 TAKES_WORDS = {("search",)}
@@ -154,6 +162,8 @@ def kind_of(param: Any) -> str:
             return "output"
         return "home" if name in HOME_PATHS else "input"
     if type_name == "str":
+        if name in STORE_OPTIONS:
+            return "store"
         if name in DATE_OPTIONS:
             return "date"
         if name in DATETIME_OPTIONS:
@@ -253,7 +263,7 @@ def valid_value(command: tuple[str, ...], param: Any, patient: int, ws: Workspac
         "datetime": "2026-12-03 09:30",
         "zone": "UTC",
         "word": WORD_OPTIONS.get(param.name, ""),
-        "url": f"sqlite:///{ws.home / config.DATABASE_FILE}",
+        "url": database_url(ws.home),
         "text": "Plain words",
     }
     return values[kind]
@@ -454,13 +464,37 @@ def bad_values(command: tuple[str, ...], param: Any, ws: Workspace) -> list[Valu
                     child=True,
                 ),
             ]
+        # On PostgreSQL the binder is in the database, not the home: another home is only
+        # another user's folder (remembered patient), made when missing. Legitimate there.
+        # (Their own missing paths: a home made there must not turn another case's missing
+        # path into a folder.)
+        elsewhere = TOLERATED if on_postgres() else REFUSED
         return [  # --home
-            *common,
-            Value("missing folder", str(ws.root / "no-such-home")),
-            Value("empty folder", str(ws.folder)),
+            Value("symlink loop", str(ws.loop)),
+            Value("empty string", "", elsewhere),
+            Value("in a missing folder", str(ws.root / "no-such-parent" / "home"), elsewhere),
+            Value("100 KB name", str(ws.too_long)),
+            Value("FIFO", str(ws.fifo), child=True),
+            Value("missing folder", str(ws.root / "no-such-home"), elsewhere),
+            Value("empty folder", str(ws.folder), elsewhere),
             Value("a file", str(ws.empty)),
             Value("/dev/zero", "/dev/zero", child=True),
+            Value(
+                "non-UTF-8 name, missing", str(ws.root / f"home-{NON_UTF8}"), elsewhere, child=True
+            ),
+        ]
+    if kind == "store":
+        return [
+            Value("symlink loop", str(ws.loop)),
+            Value("in a missing folder", str(ws.in_missing_folder)),
+            Value("100 KB name", str(ws.too_long)),
+            Value("missing folder", str(ws.root / "no-such-store")),
+            Value("a file", str(ws.empty)),
+            Value("FIFO", str(ws.fifo)),
+            Value("/dev/zero", "/dev/zero"),
             Value("non-UTF-8 name, missing", str(ws.root / NON_UTF8), child=True),
+            # "" means "not given": the home's own files/. Legitimate.
+            Value("empty", "", TOLERATED),
         ]
     if kind == "flag":
         return [Value("flag given a value", "nope")]
@@ -537,7 +571,7 @@ def global_cases(ws: Workspace) -> list[Case]:
     cases = []
     for param in ROOT.params:
         kind = kind_of(param)
-        for host in GLOBAL_HOSTS:
+        for host in GLOBAL_HOSTS_OF.get(param.name, GLOBAL_HOSTS):
             for value in bad_values((), param, ws):
                 if value.patient != 1:
                     continue
@@ -596,6 +630,8 @@ def run_child(argv: Sequence[str], home: Path, cwd: Path, timeout: float = CALL_
     """Run `python -m carebinder ARGV` with stdin from /dev/null, killed after `timeout`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREBINDER_")}
     env.update({config.HOME_ENV: str(home), "TZ": "UTC", "TMPDIR": str(cwd)})
+    if on_postgres():  # the test's schema (tests/conftest.py)
+        env[config.DATABASE_ENV] = os.environ[config.DATABASE_ENV]
     try:
         done = subprocess.run(
             [sys.executable, "-m", "carebinder", *argv],  # str with surrogates: the same bytes
@@ -624,12 +660,7 @@ State = tuple[list[str], list[tuple[str, int]], bytes | None, list[str]]
 def binder_state(home: Path, ws: Workspace | None = None) -> State:
     """The database dump (audit trail included), the store's files, the remembered patient,
     and what is in the folder a refused `restore` must leave alone."""
-    database = home / config.DATABASE_FILE
-    connection = sqlite3.connect(database)
-    try:
-        dump = list(connection.iterdump())
-    finally:
-        connection.close()
+    dump = database_dump(database_url(home))
     store = home / config.STORE_DIR
     files = sorted(
         (str(p.relative_to(store)), p.lstat().st_size) for p in store.rglob("*") if not p.is_dir()
@@ -640,6 +671,31 @@ def binder_state(home: Path, ws: Workspace | None = None) -> State:
     if ws is not None and ws.restore_home.exists():
         restored = sorted(str(p) for p in ws.restore_home.rglob("*")) or ["(an empty folder)"]
     return dump, files, state, restored
+
+
+def database_url(home: Path) -> str:
+    """The binder's database: binder.db in `home`, or on PostgreSQL the test's schema."""
+    if on_postgres():
+        return os.environ[config.DATABASE_ENV]
+    return f"sqlite:///{home / config.DATABASE_FILE}"
+
+
+def database_dump(url: str) -> list[str]:
+    """Every table's columns and rows (the audit trail, and on SQLite the search index,
+    included), one line each, sorted: equal dumps mean nothing in the database changed.
+    The same on SQLite and PostgreSQL, read through SQLAlchemy."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            lines = []
+            for table in sorted(inspect(conn).get_table_names()):
+                columns = [c["name"] for c in inspect(conn).get_columns(table)]
+                lines.append(f"table {table} {columns}")
+                rows = conn.execute(text(f'SELECT * FROM "{table}"'))
+                lines += sorted(f"{table} {tuple(row)!r}" for row in rows)
+    finally:
+        engine.dispose()
+    return lines
 
 
 def differences(before: State, after: State) -> list[str]:

@@ -81,7 +81,7 @@ CHECKLIST_KEYS = {"appointment", "ready", "applicable", "items"}
 CHECKLIST_ITEM_KEYS = {"key", "label", "ready", "detail", "fix"}
 COMPARE_KEYS = {"opinions", "differing_fields", "notes"}
 BRING_KEYS = {"appointment", "all_records", "records"}
-DB_STATUS_KEYS = {"current", "head", "up_to_date"}
+DB_STATUS_KEYS = {"current", "head", "up_to_date", "home", "database", "store", "store_problem"}
 
 NOUNS = ("doctor", "record", "opinion", "appointment", "question", "material")
 

@@ -205,10 +205,12 @@ def test_db_status_after_init(binder: Cli, home: Path) -> None:
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0] == f"Binder:  {home}"
-    assert lines[1].startswith("Current: ")
-    assert lines[2].startswith("Head:    ")
-    assert lines[1].split()[1] == lines[2].split()[1]
-    assert lines[3] == "Up to date."
+    assert lines[1].startswith("Database: ")
+    assert lines[2] == f"Store:   {home / 'files'}"
+    assert lines[3].startswith("Current: ")
+    assert lines[4].startswith("Head:    ")
+    assert lines[3].split()[1] == lines[4].split()[1]
+    assert lines[5] == "Up to date."
     data = as_json(binder.ok("db", "status", "--json"))
     assert_keys(data, DB_STATUS_KEYS)
     assert data["current"] == data["head"]

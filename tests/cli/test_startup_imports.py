@@ -145,6 +145,7 @@ def test_garbage_collection_resumes_once_a_command_has_started(
         (["doctor", "list"], "doctor"),
         (["--home", "/x", "--patient", "2", "record", "list"], "record"),
         (["--db=sqlite:///x.db", "packet", "1"], "packet"),
+        (["--store", "/mnt/team/files", "record", "add"], "record"),
         (["--help"], None),
         (["--version"], None),
         ([], None),

@@ -12,13 +12,21 @@ import pytest
 from carebinder.store import Store
 from carebinder.verify import report as verify_report
 from tests.cli.cliutil import as_json, assert_refused, no_traceback
-from tests.conftest import VERIFY_TODO, Cli, blob_files, mode
+from tests.conftest import Cli, blob_files, mode, on_postgres
 
 PROBLEM_KEYS = {
     *("kind", "message", "fixable", "path"),
     *("patient", "record", "file", "table", "row", "detail"),
 }
 CHECKED_KEYS = {"records", "files", "blobs", "bytes", "in_progress"}
+# What verify says on PostgreSQL about SQLite's own checks, before its summary.
+SKIPPED = (
+    "Skipped SQLite's integrity and foreign-key checks, which do not apply: the database"
+    " server checks its own data and enforces foreign keys (checked: that every foreign key"
+    " is there and in force).\n"
+    if on_postgres()
+    else ""
+)
 
 
 @pytest.fixture
@@ -60,7 +68,7 @@ def corrupt(home: Path) -> dict[str, Path]:
 def test_a_healthy_binder(filled: Cli) -> None:
     result = filled.ok("verify")
     assert result.stdout == ""
-    assert result.stderr == "Binder OK: 2 records, 3 files checked.\n"
+    assert result.stderr == SKIPPED + "Binder OK: 2 records, 3 files checked.\n"
 
 
 def test_problems_exit_1_one_line_each_on_stdout(filled: Cli, home: Path, no_grace: None) -> None:
@@ -79,7 +87,7 @@ def test_problems_exit_1_one_line_each_on_stdout(filled: Cli, home: Path, no_gra
     assert any("is missing from the file store" in line for line in lines)
     assert any(line.startswith("files/stray.txt does not belong") for line in lines)
     assert any(line.startswith("files/.tmp-7-0123456789ab is a temporary file") for line in lines)
-    assert result.stderr == (
+    assert result.stderr == SKIPPED + (
         "Found 4 problems (2 records, 3 files checked)."
         " `carebinder verify --repair` can fix 1 of them.\n"
     )
@@ -98,6 +106,7 @@ def test_json_document(filled: Cli, home: Path, no_grace: None) -> None:
             "bytes": clean["checked"]["bytes"],
             "in_progress": 0,
         },
+        "skipped": ["integrity_check", "foreign_key_check"] if on_postgres() else [],
         "problems": [],
         "repaired": None,
     }
@@ -106,7 +115,7 @@ def test_json_document(filled: Cli, home: Path, no_grace: None) -> None:
     assert result.exit_code == 1
     assert result.stderr == ""
     document = json.loads(result.stdout)
-    assert set(document) == {"ok", "checked", "problems", "repaired"}
+    assert set(document) == {"ok", "checked", "skipped", "problems", "repaired"}
     assert document["ok"] is False
     assert set(document["checked"]) == CHECKED_KEYS
     assert all(set(p) == PROBLEM_KEYS for p in document["problems"])
@@ -156,7 +165,7 @@ def test_repair_to_a_clean_binder_exits_0(filled: Cli, home: Path, no_grace: Non
     assert result.stdout == ""
     assert result.stderr == (
         "Repaired: removed 1 leftover file, made 1 item private.\n"
-        "Binder OK: 2 records, 3 files checked.\n"
+        f"{SKIPPED}Binder OK: 2 records, 3 files checked.\n"
     )
     if os.name == "posix":
         assert mode(home) == 0o700
@@ -203,10 +212,31 @@ def test_a_damaged_database_is_a_problem_not_a_crash(filled: Cli, home: Path) ->
     assert document["problems"][0]["kind"] == "database_unreadable"
 
 
-@pytest.mark.postgres_todo(VERIFY_TODO)
 def test_no_binder_is_refused(cli: Cli, home: Path) -> None:
-    assert_refused(cli("verify"), 1, "No binder", "carebinder init")
+    """No binder.db on SQLite, an empty schema on PostgreSQL: the same refusal as other
+    commands give, and nothing is created."""
+    result = cli("verify")
+    assert_refused(result, 1, "carebinder init")
+    assert "No binder at" in result.stderr or "no binder in it yet" in result.stderr
     assert not home.exists()
+
+
+def test_the_skipped_checks_are_said(filled: Cli) -> None:
+    """On PostgreSQL, verify says it skipped SQLite's own checks, and why; on SQLite, the
+    report is as before."""
+    result = filled.ok("verify")
+    document = as_json(filled.ok("verify", "--json"))
+    assert result.stderr == SKIPPED + "Binder OK: 2 records, 3 files checked.\n"
+    assert ("Skipped" in result.stderr) == on_postgres()
+    expected = ["integrity_check", "foreign_key_check"] if on_postgres() else []
+    assert document["skipped"] == expected
+
+
+def test_a_chosen_store_that_is_missing_is_refused(filled: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "share" / "files"
+    result = filled("--store", str(missing), "verify")
+    assert_refused(result, 1, f"The file store folder {missing} does not exist")
+    assert not missing.exists()
 
 
 def test_help_has_an_example(cli: Cli) -> None:

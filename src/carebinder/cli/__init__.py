@@ -48,6 +48,18 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    # Text, not a Path: an empty value means "not given" (as for --db), where a Path would
+    # turn it into the current folder.
+    store: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CAREBINDER_STORE",
+            metavar="DIR",
+            help="Folder that holds the attached files, e.g. a shared folder the whole team"
+            " reaches when the database is on a server (default: files/ in the home).",
+            show_default=False,
+        ),
+    ] = None,
     patient: Annotated[
         int | None,
         typer.Option(
@@ -63,7 +75,8 @@ def main_options(
 ) -> None:
     # Everything this process writes (database, store, packets) is for its owner only.
     os.umask(0o077)
-    ctx.obj = State(home=home, database_url=db_url, patient=patient)
+    chosen_store = Path(store) if store else None
+    ctx.obj = State(home=home, database_url=db_url, store=chosen_store, patient=patient)
 
 
 # Every command: the names it registers and its module in carebinder.cli, in the order
@@ -130,7 +143,7 @@ def __getattr__(name: str) -> Any:
 
 
 # Global options that take a value, so the command name is found after them.
-VALUED_OPTIONS = frozenset({"--home", "--db", "--patient"})
+VALUED_OPTIONS = frozenset({"--home", "--db", "--store", "--patient"})
 
 
 def requested_command(argv: list[str]) -> str | None:

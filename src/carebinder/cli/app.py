@@ -44,13 +44,14 @@ class State:
 
     home: Path | None = None
     database_url: str | None = None
+    store: Path | None = None
     patient: int | None = None
     _settings: config.Settings | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> config.Settings:
         if self._settings is None:
-            self._settings = config.resolve(self.home, self.database_url)
+            self._settings = config.resolve(self.home, self.database_url, store=self.store)
         return self._settings
 
 
@@ -214,19 +215,24 @@ def preparing(ctx: typer.Context, paths: Sequence[Path]) -> Iterator[list[Prepar
     engine = open_engine(ctx)  # refuses before anything is stored when there is no binder
     created: list[str] = []
     try:
-        yield prepare(store(ctx), paths, created.append)
+        target = store(ctx, check=bool(paths))
+        yield prepare(target, paths, created.append)
     except BaseException:
         if created:
-            discard(engine, store(ctx), created)
+            discard(engine, target, created)
         raise
     finally:
         engine.dispose()
 
 
-def store(ctx: typer.Context) -> Store:
+def store(ctx: typer.Context, *, write: bool = True, check: bool = True) -> Store:
+    """The binder's file store, refused (one line, nothing changed) when its folder is
+    missing or this user may not use it: reading (`write=False`) or adding and removing.
+    `check=False` when the command will not touch it (no files given)."""
     from carebinder.store import Store
 
-    return Store(state(ctx).settings.store_dir)
+    found = Store(state(ctx).settings.store_dir)
+    return found.check(write=write) if check else found
 
 
 # --- the patient chosen with `patient use` (kept per user, per database) ----------------------

@@ -172,7 +172,7 @@ def export_fhir(
     from carebinder.fhir.exporter import export_patients
 
     with chosen(ctx, all_patients) as (s, patients):
-        bundle, missing = export_patients(s, store(ctx), patients, data=data)
+        bundle, missing = export_patients(s, store(ctx, write=False), patients, data=data)
     entries = bundle["entry"]
     for name in missing:
         note(

@@ -74,7 +74,7 @@ def packet(
     secret = new_password(PASSWORD_ENV, "packet") if password else None
     with patient_session(ctx) as (s, patient):
         row = get_appointment(s, patient.id, appointment)
-        data = gather(s, store(ctx), row)
+        data = gather(s, store(ctx, write=False), row)
     default = Path.cwd() / default_name(data.patient.name, data.visit.start.date().isoformat())
     target = check_file(out_file or default, force=force, example="packet.pdf")
     loud = len(data.records) >= PROGRESS_RECORDS and not no_records

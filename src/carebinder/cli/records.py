@@ -87,7 +87,7 @@ def add(
     with preparing(ctx, file or []) as prepared, patient_session(ctx, write=True) as (s, patient):
         record = records.add_record(
             s,
-            store(ctx),
+            store(ctx, check=bool(file)),
             patient.id,
             kind=kind,
             title=title,
@@ -293,7 +293,7 @@ def read_text(ctx: typer.Context, as_json: Json = False) -> None:
     with patient_session(ctx) as (s, patient):
         pending = files.unread_pdfs(s, patient.id)
     saved: dict[int, dict[str, Any]] = {}
-    found = files.read_words(store(ctx), pending)
+    found = files.read_words(store(ctx, write=False), pending)
     if pending:
         with patient_session(ctx, write=True) as (s, patient):
             saved = {f.id: files.to_json(f) for f in files.save_words(s, patient.id, found)}

@@ -65,6 +65,12 @@ def _print(report: Report, repaired: Repaired | None) -> None:
     )
     for problem in report.problems:
         out(problem.message)
+    if report.skipped:
+        note(
+            "Skipped SQLite's integrity and foreign-key checks, which do not apply: the"
+            " database server checks its own data and enforces foreign keys (checked: that"
+            " every foreign key is there and in force)."
+        )
     if checked.in_progress:
         note(
             f"Left alone {checked.in_progress} new file(s) that another carebinder command"

@@ -50,4 +50,4 @@ def check(engine: Engine, settings: config.Settings, *, min_age: float | None = 
         bytes=store.bytes,
         in_progress=store.in_progress,
     )
-    return Report(checked, tuple(problems))
+    return Report(checked, tuple(problems), db.skipped)

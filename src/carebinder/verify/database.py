@@ -10,19 +10,45 @@ from sqlalchemy.exc import SQLAlchemyError
 from carebinder import config
 from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, make_engine
 from carebinder.errors import BinderMissing
-from carebinder.models import File, Record
+from carebinder.models import Base, File, Record
+from carebinder.store import Store
 from carebinder.verify.report import Problem, _printable, _relative
 
 
 def open_for_check(settings: config.Settings) -> Engine:
-    """An engine on the binder as it is: no migration, no new files, no chmod."""
+    """An engine on the binder as it is: no migration, no new files, no chmod.
+
+    Refuses no binder at all: a missing binder.db, or a server database with no tables
+    (an empty schema), as every other command does; and a chosen store folder that is
+    missing or unreadable (the home's own `files/` is checked blob by blob instead)."""
     path = settings.sqlite_path
     if path is not None and not path.is_file():
         raise BinderMissing(
             f"No binder at {settings.home}. Create one with `carebinder init`"
             " (or pick another with --home)."
         )
-    return make_engine(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        if path is None and _is_empty(engine):
+            raise BinderMissing(
+                "The database has no binder in it yet. Create one with `carebinder init`."
+            )
+        if not settings.store_is_own:
+            Store(settings.store_dir).check(write=False)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _is_empty(engine: Engine) -> bool:
+    """True for a server database (schema) without a single table. One that cannot be
+    reached is left to the check, which reports it as unreadable."""
+    try:
+        with engine.connect() as conn:
+            return not inspect(conn).get_table_names()
+    except SQLAlchemyError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -39,6 +65,12 @@ class _Database:
     problems: list[Problem] = field(default_factory=list)
     rows: list[_Row] | None = None  # None: the file list could not be read
     records: int = 0
+    # Checks that do not apply to this database (SQLite's own, on a server).
+    skipped: tuple[str, ...] = ()
+
+
+# SQLite's checks of its own file, which a database server does for itself.
+SQLITE_CHECKS = ("integrity_check", "foreign_key_check")
 
 
 def _without_removed_rows(engine: Engine, problems: list[Problem]) -> list[Problem]:
@@ -89,6 +121,11 @@ def _check_database(engine: Engine, settings: config.Settings) -> _Database:
         return db
     if sqlite:
         db.problems.extend(_sqlite_checks(engine, settings, restore))
+    else:
+        # The server checks its own pages and enforces foreign keys on every write; what is
+        # left to check is that those rules are all there and in force.
+        db.skipped = SQLITE_CHECKS
+        db.problems.extend(_server_constraints(engine, settings, restore))
     try:
         with engine.connect() as conn:
             revision = (
@@ -186,6 +223,45 @@ def _sqlite_checks(engine: Engine, settings: config.Settings, restore: str) -> l
                 table=str(table),
                 row=rowid,
                 detail=f"refers to {parent}",
+            )
+        )
+    return problems
+
+
+def _server_constraints(engine: Engine, settings: config.Settings, restore: str) -> list[Problem]:
+    """On PostgreSQL: every foreign key the models declare exists and holds for every row
+    (a constraint added NOT VALID, or dropped, would let rows point at nothing)."""
+    expected = {
+        str(fk.name): table.name
+        for table in Base.metadata.tables.values()
+        for fk in table.foreign_key_constraints
+    }
+    query = text(
+        "SELECT conname, convalidated FROM pg_constraint"
+        " WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+    )
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return []  # no binder schema: reported as schema_missing
+            present: dict[str, bool] = {name: ok for name, ok in conn.execute(query)}
+    except SQLAlchemyError as error:
+        return [_unreadable(settings, error, restore)]
+    problems: list[Problem] = []
+    for name, table in sorted(expected.items()):
+        if name not in present:
+            what = "is missing"
+        elif not present[name]:
+            what = "was never checked against the rows already there (NOT VALID)"
+        else:
+            continue
+        problems.append(
+            Problem(
+                "foreign_key_unenforced",
+                f"The {table} table's rule {name} {what}, so its rows may refer to things"
+                f" that do not exist. {restore}",
+                table=table,
+                detail=name,
             )
         )
     return problems

@@ -27,6 +27,7 @@ DATABASE_KINDS = frozenset(
         "database_unreadable",
         "database_damaged",
         "foreign_key_violation",
+        "foreign_key_unenforced",
         "schema_missing",
         "schema_outdated",
         "schema_unknown",
@@ -65,6 +66,8 @@ class Checked:
 class Report:
     checked: Checked
     problems: tuple[Problem, ...]
+    # Checks that do not apply to this binder's database (SQLite's own, on PostgreSQL).
+    skipped: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -117,6 +120,7 @@ def to_json(report: Report, repaired: Repaired | None = None) -> dict[str, Any]:
             "bytes": report.checked.bytes,
             "in_progress": report.checked.in_progress,
         },
+        "skipped": list(report.skipped),
         "problems": [
             {
                 "kind": p.kind,
