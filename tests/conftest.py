@@ -43,7 +43,6 @@ FILE_BACKUP = (
     "backup and restore copy the SQLite file; a PostgreSQL binder is refused, with a message"
     " the SQLite run checks"
 )
-SEARCH_TODO = "search (its PostgreSQL backend, full-text search, is a later slice)"
 VERIFY_TODO = (
     "verify checks the database with SQLite's PRAGMAs; an empty PostgreSQL schema is not"
     " yet refused as 'no binder'"
@@ -66,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "postgres_todo(reason): a feature not built for PostgreSQL yet (e.g. search); an"
+        "postgres_todo(reason): a feature not built for PostgreSQL yet (e.g. verify); an"
         " expected failure there, strict, so the marker must go when the feature comes.",
     )
 
