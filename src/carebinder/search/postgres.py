@@ -32,10 +32,13 @@ MARKS = f"StartSel={OPEN}, StopSel={CLOSE}"
 TITLE_OPTIONS = f"{MARKS}, HighlightAll=true"
 BODY_OPTIONS = f"{MARKS}, MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}"
 
-# `shown`: the title or the body; `words`: it as the index reads it; `at`, `size`: where
-# the snippet is in `words` (0: not found, when the two differ in length, which NFC text
-# never does); `head`/`tail`: the text before/after the snippet when it holds no word
-# (shown in full), NULL when it does (shown as `…`).
+# After the `limit` best rows (`hit`), each step is MATERIALIZED so that each value is
+# computed once per row (inlined, ts_headline would run once for every use of its result).
+# `picked` gives `shown`, the title or the body; `words` is it as the index reads it;
+# `marked` the snippet in `words`, `plain` without its marks; `at` where that is in `words`
+# (0: not found, when the two differ in length, which NFC text never does); `head`/`tail`
+# the text before and after it when that holds no word (shown in full), NULL when it does
+# (shown as `…`).
 FIND = text(
     f"""
     WITH term AS (
@@ -53,32 +56,33 @@ FIND = text(
         WHERE i.patient_id = :patient AND i.document @@ wanted.query
         ORDER BY score DESC, i.item_id, array_position(CAST(:kinds AS text[]), i.kind)
         LIMIT :limit
+    ), picked AS MATERIALIZED (
+        SELECT hit.*, i.title, in_title,
+            CASE WHEN in_title THEN i.title ELSE i.body END AS shown
+        FROM hit
+        JOIN search_index AS i USING (kind, item_id)
+        CROSS JOIN wanted
+        CROSS JOIN LATERAL (
+            SELECT i.body = '' OR ts_filter(i.document, '{{a}}') @@ wanted.query AS in_title
+        ) AS t
+    ), read AS MATERIALIZED (
+        SELECT picked.*, search_index_words(shown) AS words FROM picked
+    ), marked AS MATERIALIZED (
+        SELECT read.*, ts_headline('{CONFIG}', words, wanted.query,
+            CASE WHEN in_title THEN :title_options ELSE :body_options END) AS marked
+        FROM read, wanted
+    ), placed AS MATERIALIZED (
+        SELECT marked.*, length(plain) AS size,
+            CASE WHEN length(words) = length(shown) THEN strpos(words, plain) ELSE 0 END AS at
+        FROM marked, LATERAL (SELECT translate(marked, :marks, '') AS plain) AS p
     )
-    SELECT hit.kind, hit.item_id, i.title, hit.score, h.marked,
-        CASE WHEN p.at > 0 AND left(w.words, p.at - 1) !~ '\\S'
-            THEN left(s.shown, p.at - 1) END AS head,
-        CASE WHEN p.at > 0 THEN substr(s.shown, p.at, p.size) END AS core,
-        CASE WHEN p.at > 0 AND substr(w.words, p.at + p.size) !~ '\\S'
-            THEN substr(s.shown, p.at + p.size) END AS tail
-    FROM hit
-    JOIN search_index AS i USING (kind, item_id)
-    CROSS JOIN wanted
-    CROSS JOIN LATERAL (
-        SELECT i.body = '' OR ts_filter(i.document, '{{a}}') @@ wanted.query AS in_title
-    ) AS t
-    CROSS JOIN LATERAL (SELECT CASE WHEN t.in_title THEN i.title ELSE i.body END AS shown) AS s
-    CROSS JOIN LATERAL (SELECT search_index_words(s.shown) AS words) AS w
-    CROSS JOIN LATERAL (
-        SELECT ts_headline('{CONFIG}', w.words, wanted.query,
-            CASE WHEN t.in_title THEN :title_options ELSE :body_options END) AS marked
-    ) AS h
-    CROSS JOIN LATERAL (SELECT translate(h.marked, :marks, '') AS plain) AS m
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN length(w.words) = length(s.shown) THEN strpos(w.words, m.plain)
-            ELSE 0 END AS at,
-            length(m.plain) AS size
-    ) AS p
-    ORDER BY hit.score DESC, hit.item_id, array_position(CAST(:kinds AS text[]), hit.kind)
+    SELECT kind, item_id, title, score, marked,
+        CASE WHEN at > 0 AND left(words, at - 1) !~ '\\S' THEN left(shown, at - 1) END AS head,
+        CASE WHEN at > 0 THEN substr(shown, at, size) END AS core,
+        CASE WHEN at > 0 AND substr(words, at + size) !~ '\\S'
+            THEN substr(shown, at + size) END AS tail
+    FROM placed
+    ORDER BY score DESC, item_id, array_position(CAST(:kinds AS text[]), kind)
     """  # noqa: S608 - constants; the person's words are parameters
 )
 # Merges the GIN index's pending list (recent writes, which every query otherwise scans),
