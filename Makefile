@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-patients bench-patients-postgres bench-all clean
+.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-search-postgres bench-patients bench-patients-postgres bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench-export: $(VENV)/.installed-dev
 # A 10,000-record binder: query time in-process, and the whole command's wall time.
 bench-search: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/search.py
+
+# The same on a throwaway PostgreSQL server (or: benchmarks/search.py --db URL).
+bench-search-postgres: $(VENV)/.installed-dev
+	.ci/postgres.sh $(BIN)/python benchmarks/search.py
 
 # 500 patients x 50 records against one patient: time and SQL statements per command.
 bench-patients: $(VENV)/.installed-dev

@@ -1,6 +1,11 @@
 """How fast `carebinder search` answers on a binder of 10,000 records.
 
 Run: make bench-search   (or .venv/bin/python benchmarks/search.py [--records N] [--runs N])
+On PostgreSQL: make bench-search-postgres (a throwaway server from .ci/postgres.sh), or
+`--db postgresql+psycopg://…` for a server of your own. It works in a schema of its own
+(`bench_search_<pid>`), dropped at the end: no binder in that database is touched.
+Without --db it also takes CAREBINDER_TEST_DATABASE_URL (what .ci/postgres.sh sets), but
+never CAREBINDER_DATABASE_URL, which names a real binder.
 Goal: under 100 ms per query, in-process.
 
 Builds, through the real migrations (so the index is filled by its triggers), a binder whose
@@ -9,11 +14,12 @@ text of 2 to 12 pages each (and a few scans), 40 doctors, 60 opinions and 300 qu
 a second patient with 1,000 records of the same words, whom no search must show. Then it
 measures, for common words, rare words, prefixes and phrases:
 - in-process: the whole service call (`services.search.search`: query, snippets, titles,
-  the scans and unread PDFs) and the FTS5 query alone, as medians of many runs;
+  the scans and unread PDFs) and the backend's query alone (FTS5 or PostgreSQL's), as
+  medians of many runs;
 - the whole command, `carebinder search WORDS`, as wall time from a shell, with
   `python -c pass` and `carebinder --help` measured in the same run as yardsticks;
-- the tokenizer: the same queries and the index size with Porter stemming (what migration
-  0004 uses) and without it.
+- on SQLite, the tokenizer: the same queries and the index size with Porter stemming (what
+  migration 0004 uses) and without it.
 """
 
 from __future__ import annotations
@@ -27,19 +33,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, make_url, text
 from sqlalchemy.orm import Session
 
 from carebinder import config
 from carebinder.choices import RecordKind
 from carebinder.db import open_binder, session_scope
 from carebinder.models import Doctor, File, Opinion, Question, Record
-from carebinder.search import parse_query
-from carebinder.search.fts5 import Fts5Search, match_expression
+from carebinder.search import backend_for, parse_query
+from carebinder.search.fts5 import match_expression
 from carebinder.services import patients
 from carebinder.services import search as service
 
@@ -244,9 +251,9 @@ def median_ms(action: Callable[[], object], runs: int) -> float:
 
 
 def in_process(engine: Engine, runs: int) -> None:
-    backend = Fts5Search()
+    backend = backend_for(engine.dialect.name)
     print(f"In-process, medians of {runs} runs (ms):")
-    print(f"  {'query':<24} {'service':>8} {'FTS5 only':>10} {'results':>8}")
+    print(f"  {'query':<24} {'service':>8} {'index only':>10} {'results':>8}")
     overall = []
     with Session(engine) as s:
         for label, query in QUERIES.items():
@@ -260,10 +267,12 @@ def in_process(engine: Engine, runs: int) -> None:
     print(f"  slowest query: {max(overall):.1f} ms (goal: under 100 ms)")
 
 
-def whole_command(home: Path, runs: int) -> None:
+def whole_command(home: Path, url: str | None, runs: int) -> None:
     program = str(Path(sys.executable).with_name("carebinder"))
     env = {**os.environ, config.HOME_ENV: str(home)}
     env.pop(config.DATABASE_ENV, None)
+    if url is not None:
+        env[config.DATABASE_ENV] = url
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # what a user sees: compiled modules cached
 
     def wall(command: list[str]) -> float:
@@ -340,40 +349,92 @@ def tokenizers(engine: Engine, runs: int) -> None:
         s.commit()
 
 
+@contextmanager
+def bench_schema(server: str) -> Iterator[str]:
+    """A URL for an empty schema of its own in the PostgreSQL database `server`, dropped
+    afterwards (the benchmark has closed its connections by then)."""
+    schema = f"bench_search_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def database_size(engine: Engine, home: Path) -> float:
+    """The binder's database in MB: the SQLite file, or the PostgreSQL schema's relations."""
+    if engine.dialect.name == "sqlite":
+        return (home / config.DATABASE_FILE).stat().st_size / 1e6
+    with engine.connect() as conn:
+        size = conn.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(oid)) FROM pg_class"
+                " WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'"
+            )
+        ).scalar_one()
+    return float(size) / 1e6
+
+
+def run(home: Path, url: str | None, args: argparse.Namespace) -> None:
+    settings = config.resolve(home=home, database_url=url, environ={})
+    engine = open_binder(settings, create=True)
+    version = ".".join(map(str, engine.dialect.server_version_info or ()))
+    print(f"Database: {engine.dialect.name} {version}")
+    start = time.perf_counter()
+    counts = build_binder(engine, args.records)
+    built = time.perf_counter() - start
+    with Session(engine) as s:
+        characters = s.execute(text("SELECT sum(length(text)) FROM file")).scalar_one()
+        entries = s.execute(text("SELECT count(*) FROM search_index")).scalar_one()
+        if engine.dialect.name == "postgresql":
+            s.execute(text("ANALYZE"))  # as autovacuum soon would: the planner's statistics
+            s.commit()
+    print(
+        "Binder: "
+        + ", ".join(f"{n:,} {what}" for what, n in counts.items())
+        + f" for the patient searched (and a tenth as much for another);"
+        f" {characters / 1e6:.1f} million characters of PDF text; {entries:,} index"
+        f" entries; built with its index in {built:.1f} s;"
+        f" database {database_size(engine, home):.0f} MB"
+    )
+    in_process(engine, args.runs)
+    with Session(engine) as s:
+        start = time.perf_counter()
+        backend_for(engine.dialect.name).optimize(s)
+        s.commit()
+        print(f"  (optimize: {time.perf_counter() - start:.1f} s; after it:)")
+    in_process(engine, args.runs)
+    whole_command(home, url, args.command_runs)
+    if engine.dialect.name == "sqlite":
+        tokenizers(engine, args.runs)
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--command-runs", type=int, default=11)
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=os.environ.get("CAREBINDER_TEST_DATABASE_URL"),
+        help="a PostgreSQL database to run in (a schema of its own there); default: SQLite",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        engine = open_binder(config.resolve(home=home, environ={}), create=True)
-        start = time.perf_counter()
-        counts = build_binder(engine, args.records)
-        built = time.perf_counter() - start
-        with Session(engine) as s:
-            characters = s.execute(text("SELECT sum(length(text)) FROM file")).scalar_one()
-            entries = s.execute(text("SELECT count(*) FROM search_index")).scalar_one()
-        database = (home / config.DATABASE_FILE).stat().st_size / 1e6
-        print(
-            "Binder: "
-            + ", ".join(f"{n:,} {what}" for what, n in counts.items())
-            + f" for the patient searched (and a tenth as much for another);"
-            f" {characters / 1e6:.1f} million characters of PDF text; {entries:,} index"
-            f" entries; built with its index in {built:.1f} s; database {database:.0f} MB"
-        )
-        in_process(engine, args.runs)
-        with Session(engine) as s:
-            start = time.perf_counter()
-            Fts5Search().optimize(s)
-            s.commit()
-            print(f"  (optimize: {time.perf_counter() - start:.1f} s; after it:)")
-        in_process(engine, args.runs)
-        whole_command(home, args.command_runs)
-        tokenizers(engine, args.runs)
-        engine.dispose()
+        if args.db is None:
+            run(home, None, args)
+        else:
+            with bench_schema(args.db) as url:
+                run(home, url, args)
 
 
 if __name__ == "__main__":

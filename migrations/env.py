@@ -24,8 +24,9 @@ target_metadata = Base.metadata
 
 
 def include_name(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
-    """Leave the search index (an FTS5 table and its shadow tables, made by SQL in 0004)
-    out of the comparison with the models, which do not declare it."""
+    """Leave the search index (on SQLite an FTS5 table and its shadow tables, made by SQL in
+    0004; on PostgreSQL a table made by SQL in 0005) out of the comparison with the models,
+    which do not declare it."""
     return not (type_ == "table" and name is not None and is_index_table(name))
 
 

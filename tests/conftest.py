@@ -44,7 +44,6 @@ FILE_BACKUP = (
     "backup and restore copy the SQLite file; a PostgreSQL binder is refused, with a message"
     " the SQLite run checks"
 )
-SEARCH_TODO = "search (its PostgreSQL backend, full-text search, is a later slice)"
 NO_BINDER_FILE = (
     "the refusal names the home whose binder.db is missing; on PostgreSQL an empty schema"
     " is refused as 'no binder in it yet' (tests/test_postgres.py)"
@@ -63,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "postgres_todo(reason): a feature not built for PostgreSQL yet (e.g. search); an"
+        "postgres_todo(reason): a feature not built for PostgreSQL yet (none left today); an"
         " expected failure there, strict, so the marker must go when the feature comes.",
     )
 

@@ -39,7 +39,6 @@ from tests.cli.badinput import REFUSED, TOLERATED, Case, Outcome
 from tests.conftest import (
     FILE_BACKUP,
     SCHEMA_PREFIX,
-    SEARCH_TODO,
     postgres_schema,
     write_pdf,
 )
@@ -47,9 +46,8 @@ from tests.conftest import (
 # On PostgreSQL the whole sweep runs too, each test on a schema of its own filled from a
 # template schema (a copy of its rows, a few milliseconds); the cases that run in child
 # processes run one at a time there, on the test's schema, instead of each on a copy.
-# `backup` and `restore` work on SQLite only (FILE_BACKUP), and search is not built there yet.
+# `backup` and `restore` work on SQLite only (FILE_BACKUP).
 SQLITE_ONLY_COMMANDS = {("backup",): FILE_BACKUP, ("restore",): FILE_BACKUP}
-POSTGRES_TODO_COMMANDS = {("search",): SEARCH_TODO}
 
 # The cases that might block (FIFOs, /dev/zero) or need real argv bytes run in child
 # processes, this many at a time. They are the slowest part of the sweep: with
@@ -324,8 +322,6 @@ def _marked(command: tuple[str, ...]) -> Any:
     marks = []
     if command in SQLITE_ONLY_COMMANDS:
         marks.append(pytest.mark.sqlite_only(SQLITE_ONLY_COMMANDS[command]))
-    if command in POSTGRES_TODO_COMMANDS:
-        marks.append(pytest.mark.postgres_todo(POSTGRES_TODO_COMMANDS[command]))
     return pytest.param(command, marks=marks, id=" ".join(command))
 
 

@@ -13,7 +13,7 @@ from typer.testing import Result
 from carebinder import config
 from carebinder.db import open_binder
 from tests.cli.cliutil import as_json, assert_refused, no_traceback, snapshot
-from tests.conftest import NO_BINDER_FILE, SEARCH_TODO, Cli, blob_files
+from tests.conftest import NO_BINDER_FILE, Cli, blob_files
 from tests.fhir.fhirkit import (
     SMALLEST_R4,
     STU3_SAMPLE,
@@ -249,7 +249,6 @@ def test_import_without_a_binder_is_refused(cli: Cli, home: Path) -> None:
     assert blob_files(home) == []
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_words_of_an_imported_pdf_are_found_by_search(binder: Cli, tmp_path: Path) -> None:
     # The file arrives inside the bundle; its words are read when it is stored, so a word
     # that exists only inside the PDF is found.

@@ -4,17 +4,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from carebinder import config
 from carebinder.cli.search import Highlighter
+from carebinder.db import make_engine
 from tests.cli.cliutil import as_json, assert_refused
-from tests.conftest import SEARCH_TODO, Cli
+from tests.conftest import Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
 
 UNIQUE = "Xanthogranulomatous"
@@ -41,7 +42,6 @@ def filled(binder: Cli, tmp_path: Path) -> Cli:
     return binder
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_search_lists_the_best_matches_with_marked_snippets(filled: Cli) -> None:
     result = filled.ok("search", "sentinel", "node")
     lines = result.stdout.splitlines()
@@ -55,7 +55,6 @@ def test_search_lists_the_best_matches_with_marked_snippets(filled: Cli) -> None
     )
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_a_word_only_in_an_attached_pdf_is_found(filled: Cli) -> None:
     result = filled.ok("search", UNIQUE.lower())
     assert result.stdout.splitlines() == [
@@ -65,7 +64,6 @@ def test_a_word_only_in_an_attached_pdf_is_found(filled: Cli) -> None:
     assert "See one with: carebinder record show 1" in result.stderr
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_phrases_prefixes_and_accents(filled: Cli) -> None:
     def kinds(*query: str) -> list[tuple[str, int]]:
         data = as_json(filled.ok("search", *query, "--json"))
@@ -78,7 +76,6 @@ def test_phrases_prefixes_and_accents(filled: Cli) -> None:
     assert kinds("surgeries") == [("doctor", 1)]
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_json_gives_structured_hits(filled: Cli) -> None:
     data = as_json(filled.ok("search", "sentinel", "--json", "--limit", "2"))
     assert data["query"] == "sentinel"
@@ -92,13 +89,11 @@ def test_json_gives_structured_hits(filled: Cli) -> None:
     assert data["scans"] == [] and data["unread"] == []
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_patient_option_scopes_the_search(filled: Cli) -> None:
     data = as_json(filled.ok("--patient", "2", "search", "sentinel", "--json"))
     assert [(h["kind"], h["title"]) for h in data["results"]] == [("record", "Sentinel node (Bob)")]
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_no_results_is_a_note_not_an_error(filled: Cli) -> None:
     result = filled.ok("search", "osteosarcoma")
     assert result.stdout == ""
@@ -140,7 +135,6 @@ def test_search_help_has_an_example(cli: Cli) -> None:
 # --- scans -------------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_a_scan_is_reported_when_attached_shown_and_searched(binder: Cli, tmp_path: Path) -> None:
     scan = scan_pdf(tmp_path / "scan.pdf")
     added = binder.ok("record", "add", "imaging", "Outside CT", "--file", str(scan))
@@ -172,17 +166,21 @@ def test_a_scan_is_reported_when_attached_shown_and_searched(binder: Cli, tmp_pa
 # --- PDFs attached before search ---------------------------------------------------------------
 
 
-def forget_words(home: Path) -> None:
+def forget_words(database_url: str) -> None:
     """Make the binder look like one whose PDFs were attached before carebinder read words."""
-    with sqlite3.connect(home / config.DATABASE_FILE) as db:
-        db.execute("UPDATE file SET text = NULL, has_text = NULL")
-    db.close()
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE file SET text = NULL, has_text = NULL"))
+    finally:
+        engine.dispose()
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
-def test_read_text_makes_old_pdfs_searchable(filled: Cli, home: Path, tmp_path: Path) -> None:
+def test_read_text_makes_old_pdfs_searchable(
+    filled: Cli, database_url: str, tmp_path: Path
+) -> None:
     filled.ok("record", "attach", "1", str(scan_pdf(tmp_path / "old-scan.pdf")))
-    forget_words(home)
+    forget_words(database_url)
 
     before = filled.ok("search", UNIQUE)
     assert before.stdout == ""
@@ -208,11 +206,10 @@ def test_read_text_makes_old_pdfs_searchable(filled: Cli, home: Path, tmp_path: 
     assert again.stderr == "Every PDF's words are already read: search sees them all.\n"
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
-def test_read_text_json_and_other_patients(filled: Cli, home: Path, tmp_path: Path) -> None:
+def test_read_text_json_and_other_patients(filled: Cli, database_url: str, tmp_path: Path) -> None:
     pdf = text_pdf(tmp_path / "bob.pdf", ["Bob's report"])
     filled.ok("--patient", "2", "record", "attach", "2", str(pdf))
-    forget_words(home)
+    forget_words(database_url)
     data = as_json(filled.ok("record", "read-text", "--json"))
     assert [(f["id"], f["name"], f["has_text"]) for f in data["read"]] == [
         (1, "pathology.pdf", True)
@@ -223,9 +220,10 @@ def test_read_text_json_and_other_patients(filled: Cli, home: Path, tmp_path: Pa
     assert [u["name"] for u in bob["unread"]] == ["bob.pdf"]
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
-def test_read_text_reports_a_pdf_missing_from_the_store(filled: Cli, home: Path) -> None:
-    forget_words(home)
+def test_read_text_reports_a_pdf_missing_from_the_store(
+    filled: Cli, home: Path, database_url: str
+) -> None:
+    forget_words(database_url)
     for blob in (home / config.STORE_DIR).rglob("*"):
         if blob.is_file():
             blob.unlink()

@@ -6,7 +6,8 @@ import pytest
 
 from carebinder.errors import InvalidInput
 from carebinder.search import Term, parse_query
-from carebinder.search.fts5 import match_expression, split_marks
+from carebinder.search.fts5 import match_expression
+from carebinder.search.snippet import split_marks
 
 
 @pytest.mark.parametrize(

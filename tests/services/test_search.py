@@ -15,7 +15,7 @@ from carebinder.models import File, Patient, Record
 from carebinder.sandbox import MAX_TEXT_CHARS
 from carebinder.services import files, records, search
 from carebinder.store import Store
-from tests.conftest import SEARCH_TODO, write_pdf
+from tests.conftest import write_pdf
 from tests.packet.pdfutil import png, scan_pdf, text_pdf
 
 UNIQUE = "Xanthogranulomatous"  # in the PDF only: no title, note or name holds it
@@ -28,7 +28,6 @@ def filed(session: Session, store: Store, owner: Patient, title: str, *paths: Pa
     )
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_a_word_only_inside_an_attached_pdf_is_found(
     session: Session, store: Store, patient: Patient, tmp_path: Path
 ) -> None:
@@ -55,7 +54,6 @@ def test_a_word_only_inside_an_attached_pdf_is_found(
     assert results.scans == [] and results.unread == []
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_a_scanned_pdf_is_reported_as_a_scan(
     session: Session, store: Store, patient: Patient, tmp_path: Path
 ) -> None:
@@ -71,7 +69,6 @@ def test_a_scanned_pdf_is_reported_as_a_scan(
     ]
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_blank_pages_and_images_are_not_scans(
     session: Session, store: Store, patient: Patient, tmp_path: Path
 ) -> None:
@@ -104,7 +101,6 @@ def test_the_words_of_a_long_pdf_are_capped(
     assert file.has_text is True
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_pdfs_attached_before_search_are_read_on_request(
     session: Session, store: Store, patient: Patient, other_patient: Patient, tmp_path: Path
 ) -> None:
@@ -176,7 +172,6 @@ def test_queries_without_words_are_refused(
         search.search(session, patient.id, query)
 
 
-@pytest.mark.postgres_todo(SEARCH_TODO)
 def test_results_as_json(session: Session, store: Store, patient: Patient) -> None:
     records.add_record(
         session, store, patient.id, kind=RecordKind.LAB, title="Ki67", notes="Ki67 at 20%"

@@ -3,8 +3,9 @@
 A backend finds, for one patient, the things whose words match a query, best first, each
 with a snippet of where it matched. `backend_for` picks the backend by the database:
 SQLite's FTS5 (`fts5.py`; the index and the triggers that keep it current are created by
-migration 0004). PostgreSQL's own full-text search will be the other backend; until then
-search is refused there with a clear message.
+migration 0004) or PostgreSQL's full-text search (`postgres.py`; its index and triggers
+are migration 0005). Both read words alike (accents and case ignored, English endings
+stemmed, punctuation between words) and both snippets come through `snippet.py`.
 
 Importing this package is cheap (no SQLAlchemy): migrations/env.py uses `is_index_table`.
 """
@@ -35,8 +36,9 @@ __all__ = [
     "parse_query",
 ]
 
-# The FTS5 table of migration 0004. SQLite keeps it in shadow tables named after it
-# (search_index_data, _idx, _content, _docsize, _config), which the models do not declare.
+# The FTS5 table of migration 0004 (SQLite keeps it in shadow tables named after it:
+# search_index_data, _idx, _content, _docsize, _config) or the table of migration 0005
+# (PostgreSQL). The models do not declare them.
 INDEX_TABLE = "search_index"
 
 
@@ -69,7 +71,7 @@ class Match:
 
 
 class SearchUnavailable(CarebinderError):
-    """The binder's database has no search backend yet."""
+    """The binder's database has no search backend."""
 
 
 class SearchBackend(ABC):
@@ -93,8 +95,12 @@ def backend_for(dialect: str) -> SearchBackend:
         from carebinder.search.fts5 import Fts5Search
 
         return Fts5Search()
-    name = {"postgresql": "PostgreSQL", "mysql": "MySQL"}.get(dialect, dialect)
+    if dialect == "postgresql":
+        from carebinder.search.postgres import PostgresSearch
+
+        return PostgresSearch()
+    name = {"mysql": "MySQL"}.get(dialect, dialect)
     raise SearchUnavailable(
-        f"Search is not available yet for a binder kept in {name}; it works in a binder"
-        " kept in SQLite (carebinder's default)."
+        f"Search is not available for a binder kept in {name}; it works in a binder kept"
+        " in SQLite (carebinder's default) or PostgreSQL."
     )

@@ -8,23 +8,16 @@ snippets are made only for the rows returned.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from carebinder.search import Kind, Match, SearchBackend, Term
+from carebinder.search.snippet import CLOSE, ELLIPSIS, OPEN, SNIPPET_TOKENS, split_marks
 
 CODES = {1: Kind.RECORD, 2: Kind.FILE, 3: Kind.OPINION, 4: Kind.QUESTION, 5: Kind.DOCTOR}
 ROWID_SPAN = 8
-
-# Around each matched word in a snippet; the text never holds these (control characters
-# are refused on input and removed from the words of PDFs).
-OPEN, CLOSE = "\x02", "\x03"
-ELLIPSIS = "…"
-SNIPPET_TOKENS = 16
-ONE_LINE = str.maketrans("\n\t", "  ")  # one character for one: offsets stay right
 
 FIND = text(
     "SELECT rowid, title, snippet(search_index, -1, :open, :close, :ellipsis, :tokens), rank"
@@ -42,25 +35,6 @@ def match_expression(terms: Sequence[Term]) -> str:
         escaped = term.text.replace('"', '""')
         quoted.append(f'"{escaped}"' + (" *" if term.prefix else ""))
     return " ".join(quoted)
-
-
-def split_marks(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A snippet without its marks (on one line), and where the marked words are in it."""
-    plain: list[str] = []
-    highlights: list[tuple[int, int]] = []
-    length = 0
-    start: int | None = None
-    for piece in re.split(f"([{OPEN}{CLOSE}])", marked):
-        if piece == OPEN:
-            start = length
-        elif piece == CLOSE:
-            if start is not None:
-                highlights.append((start, length))
-            start = None
-        else:
-            plain.append(piece.translate(ONE_LINE))
-            length += len(piece)
-    return "".join(plain), tuple(highlights)
 
 
 class Fts5Search(SearchBackend):
