@@ -101,8 +101,10 @@ def _functions(unicode: bool) -> list[str]:
         f"CREATE FUNCTION {INDEX}_words(words text) RETURNS text"
         " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
         f" $$ SELECT regexp_replace({unaccented}, '{punctuation}', ' ', 'g') $$",
+        # SET search_path: pg_restore runs with an empty search path, and the functions
+        # and text search configuration named inside must still be found (in this schema).
         f"""CREATE FUNCTION {INDEX}_document(title text, body text) RETURNS tsvector
-        LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+        LANGUAGE plpgsql IMMUTABLE STRICT SET search_path FROM CURRENT AS $$
         DECLARE
             heading tsvector := setweight(to_tsvector('{CONFIG}', {INDEX}_words(title)), 'A');
             size integer := length(body);
@@ -134,7 +136,8 @@ def _trigger(source: tuple[str, str, tuple[str, ...], str, str]) -> list[str]:
     function = f"{INDEX}_{table}"
     watched = ", ".join((title, *body, owner))
     return [
-        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
         BEGIN
             IF TG_OP <> 'INSERT' THEN
                 DELETE FROM {INDEX} WHERE kind = '{table}' AND item_id = OLD.id;

@@ -146,3 +146,27 @@ def test_a_text_too_large_for_one_tsvector_is_indexed_from_its_start(
     )
     assert found(session, patient, "opening") == [("file", record.files[0].id)]
     assert found(session, patient, "w10") == [("file", record.files[0].id)]
+
+
+def test_the_index_is_kept_with_an_empty_search_path_as_pg_restore_runs(
+    engine: Engine,
+) -> None:
+    """pg_restore loads a dump with search_path set to ''; the index's functions must
+    still find each other and their text search configuration (a real dump failed so)."""
+    with engine.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    with engine.begin() as conn:
+        conn.execute(text("SELECT set_config('search_path', '', true)"))
+        conn.exec_driver_sql(
+            f'INSERT INTO "{schema}".search_index (kind, item_id, patient_id, title, body)'
+            " VALUES ('record', 1, 1, 'Pathology', 'Invasive ductal carcinoma')"
+        )
+        conn.exec_driver_sql(
+            f'INSERT INTO "{schema}".patient (name, born, created_at)'
+            " VALUES ('Ana Souza', '1964-04-12', now())"
+        )
+    with engine.connect() as conn:
+        hits = conn.execute(
+            text("SELECT title FROM search_index WHERE document @@ to_tsquery('simple', 'ductal')")
+        ).scalars()
+        assert list(hits) == ["Pathology"]
