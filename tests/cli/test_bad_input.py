@@ -34,6 +34,7 @@ from carebinder import config
 from carebinder.cli import app
 from carebinder.db import open_binder
 from carebinder.models import Base
+from carebinder.search import INDEX_TABLE
 from tests.cli import badinput as bi
 from tests.cli.badinput import REFUSED, TOLERATED, Case, Outcome
 from tests.conftest import (
@@ -158,12 +159,13 @@ def template(
 
 def copy_rows(url: str, schema: str) -> None:
     """Make the (migrated) PostgreSQL database at `url` hold exactly the rows of `schema`,
-    its ids counting on from the same place."""
+    its ids counting on from the same place. The search index is emptied too: the rows'
+    triggers index them again as they are copied."""
     engine = create_engine(url, poolclass=NullPool)
     tables = Base.metadata.sorted_tables
     try:
         with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in tables)
+            names = ", ".join([*(f'"{t.name}"' for t in tables), INDEX_TABLE])
             conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
             for table in tables:
                 conn.exec_driver_sql(
