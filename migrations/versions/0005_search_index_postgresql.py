@@ -35,7 +35,7 @@ On SQLite this revision does nothing (0004 made the FTS5 index there).
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-27
+Create Date: 2026-11-24
 """
 
 from collections.abc import Sequence
