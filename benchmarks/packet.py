@@ -1,13 +1,18 @@
-"""How long a big packet takes, and how much memory, next to qpdf merging the same files.
+"""How long a big packet takes, how much memory and how many bytes, next to qpdf merging the
+same files, on two kinds of binder measured in one run:
 
-A binder with 300 records, each with a PDF of about 10 pages (about 3,000 pages in all),
-and one second-opinion appointment. The packet is built by the real command
-(`carebinder packet`) in a child process; qpdf merges the same stored files with
-`qpdf --keep-files-open=y --empty --pages … -- out.pdf`. Each is run several times,
-alternating, and the medians are reported with the peak memory (max RSS) of the child.
+- images: 300 records, each with one PDF of about 10 pages whose every page carries an
+  image that does not compress (as scanners and hospital systems write them);
+- text: 10 records, each with 30 text-only PDFs of 10 pages (plain ReportLab text pages).
+
+The packet is built by the real command (`carebinder packet`) in a child process; qpdf
+merges the same stored files with `qpdf --keep-files-open=y --empty --pages … -- out.pdf`.
+Each is run several times, alternating, and the medians are reported with the peak memory
+(max RSS) of the child and the size of what it wrote.
 
 Run: make bench-packet   (needs qpdf: apt-get install qpdf)
-Goals: packet time at most 1.3x qpdf's, peak memory under 300 MB.
+Goals, on both binders: packet time at most 1.3x qpdf's, peak memory under 300 MB, packet
+size at most 1.2x qpdf's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,9 +38,28 @@ from carebinder.services import appointments, doctors, patients, records
 from carebinder.store import Store
 
 
-def make_pdf(path: Path, pages: int, seed: int) -> None:
-    """A report-like PDF as hospitals send them: compressed text, and on every page an
-    image (a scanned stamp or figure) that does not compress."""
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    records: int
+    files_per_record: int
+    pages: int  # about this many pages per file
+    images: bool
+
+    @property
+    def files(self) -> int:
+        return self.records * self.files_per_record
+
+
+CORPORA = (
+    Corpus("images", records=300, files_per_record=1, pages=10, images=True),
+    Corpus("text", records=10, files_per_record=30, pages=10, images=False),
+)
+
+
+def make_pdf(path: Path, pages: int, seed: int, images: bool) -> None:
+    """A report-like PDF: compressed text, and (with `images`) on every page an image (a
+    scanned stamp or figure) that does not compress."""
     from PIL import Image
     from reportlab import rl_config
     from reportlab.lib.pagesizes import letter
@@ -51,8 +76,9 @@ def make_pdf(path: Path, pages: int, seed: int) -> None:
         for line in range(40):
             words = " ".join(rng.choice(WORDS) for _ in range(14))
             pdf.drawString(72, 690 - line * 14, words)
-        noise = Image.frombytes("L", (200, 200), rng.randbytes(200 * 200))
-        pdf.drawImage(ImageReader(noise), 380, 60, 160, 160)
+        if images:
+            noise = Image.frombytes("L", (200, 200), rng.randbytes(200 * 200))
+            pdf.drawImage(ImageReader(noise), 380, 60, 160, 160)
         pdf.showPage()
     pdf.save()
 
@@ -82,13 +108,14 @@ WORDS = [
 ]
 
 
-def build_binder(home: Path, sources: Path, count: int, pages: int) -> list[Path]:
+def build_binder(home: Path, sources: Path, corpus: Corpus) -> list[Path]:
+    """The corpus's binder in `home`; returns its stored files in packet order."""
     sources.mkdir(parents=True, exist_ok=True)
     files = []
-    for i in range(count):
-        path = sources / f"record-{i:03}.pdf"
+    for i in range(corpus.files):
+        path = sources / f"file-{i:03}.pdf"
         if not path.exists():
-            make_pdf(path, pages + (i % 5) - 2, i)
+            make_pdf(path, corpus.pages + (i % 5) - 2, i, corpus.images)
         files.append(path)
     settings = config.resolve(home=home, environ={})
     engine = open_binder(settings, create=True)
@@ -98,7 +125,8 @@ def build_binder(home: Path, sources: Path, count: int, pages: int) -> list[Path
         patient = patients.add_patient(s, name="Nguyễn Thị Ánh", born=date(1958, 3, 9))
         doctor = doctors.add_doctor(s, patient.id, name="Dr. Øyvind Berg", specialty="Oncology")
         kinds = list(RecordKind)
-        for i, path in enumerate(files):
+        per = corpus.files_per_record
+        for i in range(corpus.records):
             record = records.add_record(
                 s,
                 store,
@@ -107,9 +135,9 @@ def build_binder(home: Path, sources: Path, count: int, pages: int) -> list[Path
                 title=f"Report {i}",
                 date=date(2024, 1, 1) + timedelta(days=i),
                 doctor=doctor.id,
-                files=[path],
+                files=files[i * per : (i + 1) * per],
             )
-            stored.append(store.path_for(record.files[0].sha256))
+            stored += [store.path_for(f.sha256) for f in record.files]
         appointments.add_appointment(
             s,
             patient.id,
@@ -134,11 +162,45 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+@dataclass
+class Setup:
+    corpus: Corpus
+    env: dict[str, str]
+    commands: dict[str, list[str]]
+    outputs: dict[str, Path]
+    source_mib: float
+
+
+def prepare(corpus: Corpus, tmp: Path, cache: Path, program: str, qpdf: str) -> Setup:
+    home = tmp / corpus.name / "home"
+    stored = build_binder(home, cache / f"{corpus.name}-{corpus.files}x{corpus.pages}", corpus)
+    env = {**os.environ, config.HOME_ENV: str(home)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    outputs = {
+        name: tmp / corpus.name / f"{name}.pdf" for name in ("packet", "qpdf", "passthrough")
+    }
+    qpdf_cmd = [qpdf, "--keep-files-open=y", "--empty", "--pages", *map(str, stored), "--"]
+    commands = {
+        "qpdf": [*qpdf_cmd, str(outputs["qpdf"])],
+        # For an honest second look: qpdf told to pass streams through untouched, as the
+        # packet does.
+        "passthrough": [
+            qpdf,
+            "--compress-streams=n",
+            "--decode-level=none",
+            *qpdf_cmd[1:],
+            str(outputs["passthrough"]),
+        ],
+        "packet": [program, "packet", "1", "-o", str(outputs["packet"]), "--force"],
+    }
+    size = sum(p.stat().st_size for p in stored) / 2**20
+    return Setup(corpus, env, commands, outputs, size)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=300)
-    parser.add_argument("--pages", type=int, default=10, help="average pages per record")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=[c.name for c in CORPORA], help="one corpus only")
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "carebinder-bench-pdfs"
     )
@@ -147,53 +209,47 @@ def main() -> None:
     if qpdf is None:
         raise SystemExit("qpdf is needed as the yardstick: apt-get install qpdf")
 
+    import pikepdf
+
     program = str(Path(sys.executable).with_name("carebinder"))
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        stored = build_binder(
-            home, args.cache / f"{args.records}x{args.pages}", args.records, args.pages
-        )
-        size = sum(p.stat().st_size for p in stored) / 2**20
-        env = {**os.environ, config.HOME_ENV: str(home)}
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        packet_cmd = [program, "packet", "1", "-o", f"{tmp}/packet.pdf", "--force"]
-        qpdf_cmd = [
-            qpdf,
-            "--keep-files-open=y",
-            "--empty",
-            "--pages",
-            *map(str, stored),
-            "--",
-            f"{tmp}/qpdf.pdf",
-        ]
-        run(packet_cmd, env)  # warm caches (and compile bytecode) once
-        # qpdf as the goal states it, and (for an honest second look) qpdf told to pass
-        # streams through untouched, as the packet does.
-        passthrough_cmd = [qpdf, "--compress-streams=n", "--decode-level=none", *qpdf_cmd[1:]]
-        commands = {"qpdf": qpdf_cmd, "qpdf-passthrough": passthrough_cmd, "packet": packet_cmd}
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    corpora = [c for c in CORPORA if args.only in (None, c.name)]
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        setups = [prepare(c, tmp, args.cache, program, qpdf) for c in corpora]
+        for setup in setups:
+            run(setup.commands["packet"], setup.env)  # warm caches (and bytecode) once
+        results = {(s.corpus.name, name): [] for s in setups for name in s.commands}
         for _ in range(args.runs):
-            for name, command in commands.items():
-                results[name].append(run(command, env))
-
-        import pikepdf
-
-        with pikepdf.open(f"{tmp}/qpdf.pdf") as merged, pikepdf.open(f"{tmp}/packet.pdf") as packet:
-            source_pages, packet_pages = len(merged.pages), len(packet.pages)
-    print(
-        f"{args.records} records, {source_pages} pages of attachments ({size:.0f} MiB);"
-        f" packet: {packet_pages} pages; median of {args.runs} runs"
-    )
-    medians = {}
-    for name, rows in results.items():
-        wall = statistics.median(r[0] for r in rows)
-        peak = max(r[1] for r in rows)
-        medians[name] = wall
-        print(f"  {name:<17} {wall:6.2f} s   peak {peak:5.0f} MiB")
-    print(f"  packet / qpdf time: {medians['packet'] / medians['qpdf']:.2f}x (goal: at most 1.3x)")
-    print(
-        f"  packet / qpdf-passthrough time: {medians['packet'] / medians['qpdf-passthrough']:.2f}x"
-    )
+            for setup in setups:
+                for name, command in setup.commands.items():
+                    results[setup.corpus.name, name].append(run(command, setup.env))
+        for setup in setups:
+            c = setup.corpus
+            with pikepdf.open(setup.outputs["qpdf"]) as merged:
+                source_pages = len(merged.pages)
+            with pikepdf.open(setup.outputs["packet"]) as packet:
+                packet_pages = len(packet.pages)
+            print(
+                f"{c.name}: {c.records} records x {c.files_per_record} files,"
+                f" {source_pages} pages of attachments ({setup.source_mib:.0f} MiB);"
+                f" packet {packet_pages} pages; median of {args.runs} runs"
+            )
+            medians, sizes = {}, {}
+            for name in setup.commands:
+                rows = results[c.name, name]
+                medians[name] = statistics.median(r[0] for r in rows)
+                sizes[name] = setup.outputs[name].stat().st_size / 2**20
+                peak = max(r[1] for r in rows)
+                print(
+                    f"  {name:<12} {medians[name]:6.2f} s   peak {peak:5.0f} MiB"
+                    f"   wrote {sizes[name]:7.2f} MiB"
+                )
+            print(
+                f"  packet / qpdf: time {medians['packet'] / medians['qpdf']:.2f}x"
+                f" (goal at most 1.3x), size {sizes['packet'] / sizes['qpdf']:.2f}x"
+                f" (goal at most 1.2x); time against passthrough"
+                f" {medians['packet'] / medians['passthrough']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

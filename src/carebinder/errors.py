@@ -69,6 +69,11 @@ class StoreError(CarebinderError):
         super().__init__(message)
 
 
+class Unprintable(CarebinderError):
+    """A file (or one of its pages) the packet cannot print; the message says why, as a
+    phrase that follows the file's name ("page 3 is too small to print (0.01 × 0.01 in)")."""
+
+
 class StoreUnavailable(CarebinderError):
     """The file store folder is missing, not a folder, or not open to this user."""
 

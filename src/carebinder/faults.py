@@ -41,6 +41,8 @@ RESTORE_POINTS = (
 SANDBOX_POINT = "sandbox.inspect"
 # Reached by that child before it reads the words of a PDF, once per PDF asked for text.
 SANDBOX_TEXT_POINT = "sandbox.text"
+# Reached by `carebinder packet` as it starts copying each file's pages into the packet.
+PACKET_POINT = "packet.place"
 
 
 def _parse(spec: str | None) -> tuple[str, str, int] | None:

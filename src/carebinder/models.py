@@ -138,6 +138,10 @@ class File(Timestamped, Base):
     # True: the PDF has a text layer; False: it has none (a scan); None: not read for text
     # (not a PDF, unreadable, or attached before carebinder read text).
     has_text: Mapped[bool | None]
+    # Why the packet cannot print a readable file (e.g. a page of no size), or None.
+    unprintable: Mapped[LongText]
+    # What a reader should know of the file (e.g. it was damaged and repaired), or None.
+    notice: Mapped[LongText]
 
     record: Mapped[Record] = relationship(back_populates="files")
 

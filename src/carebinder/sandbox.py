@@ -7,25 +7,34 @@ makes it die, overrun the deadline or run out of memory is reported "could not b
 with the reason, and the child is restarted for the files after it. Only files that
 passed are then opened by the command itself.
 
+The child also checks every page of a PDF as the packet will print it (carebinder.pdfpages:
+its size, its content and resources): a file that cannot be printed is still readable, and
+says why (`unprintable`), so the patient hears of it when attaching it rather than the night
+before the visit. What the PDF library said while reading (pages repaired, form fields
+dropped) becomes a one-line `notice`.
+
 When asked (`read_text`), the child also reads the words of each PDF (with PDFium), for
 search. That is a second, separate answer: a PDF whose text makes the reader die or overrun
 the deadline keeps its pages and is only left without text.
 
 Protocol: the parent writes one JSON line per file (`path`, `media_type`, `text`) to the
-child's stdin; the child answers one JSON line per file (`pages`, `error`) as soon as it is
-done, then, for a readable PDF whose text was asked for, a second line (`text`, `has_text`).
+child's stdin, a few files ahead, so the child is never idle while the parent works; the
+child answers one JSON line per file (`pages`, `error`, `unprintable`, `notice`) as soon as
+it is done, then, for a readable PDF whose text was asked for, a second line (`text`,
+`has_text`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +51,11 @@ MAX_IMAGE_PIXELS = 120_000_000
 MAX_TEXT_CHARS = 2_000_000
 # Reading text stops after this long (pages read so far are kept), well inside the deadline.
 TEXT_SECONDS = 10.0
+# Requests written ahead of the answers read: the child reads the next file while the
+# parent is busy with the last one (the packet copies pages meanwhile).
+AHEAD = 8
+# A page whose content decodes to more than this is not printed (a decompression bomb).
+MAX_CONTENT_BYTES = 64 << 20
 
 IMAGE_TYPES = frozenset(
     {"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp", "image/webp"}
@@ -62,6 +76,15 @@ class Finding:
     text: str | None = None
     # True: a text layer; False: pages that are pictures without one (a scan); None: not read.
     has_text: bool | None = None
+    # Why the packet cannot print a readable file (e.g. "page 3 is too small to print").
+    unprintable: str | None = None
+    # What a reader should know of a readable file (e.g. it was damaged and repaired).
+    notice: str | None = None
+
+
+def readable(media_type: str) -> bool:
+    """Whether the child reads files of this type (PDFs and images)."""
+    return media_type == "application/pdf" or media_type in IMAGE_TYPES
 
 
 def inspect_files(
@@ -72,23 +95,42 @@ def inspect_files(
 ) -> list[Finding]:
     """Findings for `files` ((path, media type) pairs), in order. Never raises for content.
     With `read_text`, PDFs are also read for their words."""
-    findings: list[Finding] = []
-    pending = [(Path(p), t) for p, t in files if t == "application/pdf" or t in IMAGE_TYPES]
-    wanted = {i for i, (_, t) in enumerate(files) if t == "application/pdf" or t in IMAGE_TYPES}
-    results: list[Finding] = []
-    while pending:
-        done = _run_child(pending, deadline, read_text)
-        results += done
-        pending = pending[len(done) :]
-    answers = iter(results)
-    for index in range(len(files)):
-        findings.append(next(answers) if index in wanted else Finding(None, None))
-    return findings
+    return list(iter_findings(files, deadline=deadline, read_text=read_text))
 
 
-def _run_child(files: list[tuple[Path, str]], deadline: float, read_text: bool) -> list[Finding]:
+def iter_findings(
+    files: Sequence[tuple[Path, str]],
+    *,
+    deadline: float = DEADLINE_SECONDS,
+    read_text: bool = False,
+) -> Generator[Finding, None, None]:
+    """The findings of `inspect_files`, each as soon as the child has it, while it goes on
+    with the next files. Closing the iterator stops the child."""
+    wanted = [(Path(p), t) for p, t in files if readable(t)]
+    answers = _answers(wanted, deadline, read_text)
+    try:
+        for _, media_type in files:
+            yield next(answers) if readable(media_type) else Finding(None, None)
+    finally:
+        answers.close()
+
+
+def _answers(
+    files: list[tuple[Path, str]], deadline: float, read_text: bool
+) -> Generator[Finding, None, None]:
+    """One finding per file; a child that fails on a file is replaced for the next ones."""
+    done = 0
+    while done < len(files):
+        for finding in _run_child(files[done:], deadline, read_text):
+            done += 1
+            yield finding
+
+
+def _run_child(
+    files: list[tuple[Path, str]], deadline: float, read_text: bool
+) -> Generator[Finding, None, None]:
     """Inspect `files` in one child until it finishes them or fails on one (whose finding,
-    the failure, is the last one returned)."""
+    the failure, is the last one yielded)."""
     child = subprocess.Popen(
         [sys.executable, "-m", "carebinder.sandbox"],
         stdin=subprocess.PIPE,
@@ -97,37 +139,48 @@ def _run_child(files: list[tuple[Path, str]], deadline: float, read_text: bool) 
         env={**os.environ, MEMORY_ENV: str(MEMORY_LIMIT)},
     )
     assert child.stdin is not None and child.stdout is not None
-    done: list[Finding] = []
     answers = _Lines(child.stdout.fileno())
+    sent = 0
     try:
-        for path, media_type in files:
+        for index, (_, media_type) in enumerate(files):
+            while sent < min(len(files), index + AHEAD):
+                path, kind = files[sent]
+                wants = read_text and kind == "application/pdf"
+                request = {"path": os.fsdecode(path), "media_type": kind, "text": wants}
+                try:
+                    child.stdin.write(json.dumps(request).encode() + b"\n")
+                    child.stdin.flush()
+                except BrokenPipeError:
+                    break  # the child is gone: its answers so far are still to be read
+                sent += 1
             wants_text = read_text and media_type == "application/pdf"
-            request = {"path": os.fsdecode(path), "media_type": media_type, "text": wants_text}
-            try:
-                child.stdin.write(json.dumps(request).encode() + b"\n")
-                child.stdin.flush()
-            except BrokenPipeError:
-                return [*done, Finding(None, STOPPED)]
             line = answers.next(time.monotonic() + deadline)
             if not line:
-                return [*done, Finding(None, STOPPED if line is not None else LATE)]
+                yield Finding(None, STOPPED if line is not None else LATE)
+                return
             answer = json.loads(line)
-            finding = Finding(answer.get("pages"), answer.get("error"))
+            finding = Finding(
+                answer.get("pages"),
+                answer.get("error"),
+                unprintable=answer.get("unprintable"),
+                notice=answer.get("notice"),
+            )
             if not wants_text or finding.error is not None:
-                done.append(finding)
+                yield finding
                 continue
             line = answers.next(time.monotonic() + deadline)
             if not line:  # the words could not be read: the pages still count
-                return [*done, finding]
+                yield finding
+                return
             words = json.loads(line)
-            done.append(Finding(finding.pages, None, words.get("text"), words.get("has_text")))
-        return done
+            yield replace(finding, text=words.get("text"), has_text=words.get("has_text"))
     finally:
         answers.close()
         if child.poll() is None:
             child.kill()
         child.wait()
-        child.stdin.close()
+        with contextlib.suppress(BrokenPipeError):  # requests it never read
+            child.stdin.close()
         child.stdout.close()
 
 
@@ -181,18 +234,41 @@ def _limit_memory() -> None:
 def _inspect_pdf(path: Path) -> dict[str, Any]:
     import pikepdf
 
-    try:
-        with pikepdf.open(path) as pdf:
-            pages = len(pdf.pages)
-    except FileNotFoundError:
-        raise
-    except pikepdf.PasswordError:
-        return {"pages": None, "error": "the PDF is password-protected"}
-    except (pikepdf.PdfError, ValueError, RecursionError, OSError) as error:
-        return {"pages": None, "error": f"the PDF is damaged ({type(error).__name__})"}
+    from carebinder.pdfpages import flatten_annotations, notice, quiet_libraries
+
+    with quiet_libraries() as said:
+        try:
+            with pikepdf.open(path) as pdf:
+                pages = len(pdf.pages)
+                unprintable = _unprintable(pdf) if pages else None
+                if unprintable is None:
+                    flatten_annotations(pdf)
+                    said += [str(warning) for warning in pdf.get_warnings()]
+        except FileNotFoundError:
+            raise
+        except pikepdf.PasswordError:
+            return {"pages": None, "error": "the PDF is password-protected"}
+        except (pikepdf.PdfError, ValueError, RecursionError, OSError) as error:
+            return {"pages": None, "error": f"the PDF is damaged ({type(error).__name__})"}
     if pages == 0:
         return {"pages": None, "error": "the PDF has no pages"}
-    return {"pages": pages, "error": None}
+    return {"pages": pages, "error": None, "unprintable": unprintable, "notice": notice(said)}
+
+
+def _unprintable(pdf: Any) -> str | None:
+    """Why the packet cannot print this PDF's pages (the first bad page), or None."""
+    from carebinder.errors import Unprintable
+    from carebinder.pdfpages import check_content, check_structure, page_box, said_by
+
+    try:
+        said_by(pdf)
+        for number, page in enumerate(pdf.pages, 1):
+            page_box(page.obj, number)
+            streams = check_structure(page.obj, number)
+            check_content(streams, number, MAX_CONTENT_BYTES)
+    except Unprintable as error:
+        return error.message
+    return None
 
 
 def _read_words(path: Path) -> dict[str, Any]:
@@ -251,20 +327,24 @@ def _plain(text: str) -> str:
 def _inspect_image(path: Path, media_type: str) -> dict[str, Any]:
     from PIL import Image, UnidentifiedImageError
 
+    from carebinder.pdfpages import image_unprintable
+
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(path) as image:
             frames = getattr(image, "n_frames", 1) if media_type == "image/tiff" else 1
+            unprintable = None
             for frame in range(frames):  # decode everything: a photo cut short shows here
                 image.seek(frame)
                 image.load()
+                unprintable = unprintable or image_unprintable(image.size)
     except FileNotFoundError:
         raise
     except Image.DecompressionBombError:
         return {"pages": None, "error": "the image is too large to print"}
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         return {"pages": None, "error": f"the image cannot be read ({type(error).__name__})"}
-    return {"pages": frames, "error": None}
+    return {"pages": frames, "error": None, "unprintable": unprintable}
 
 
 def _serve() -> None:

@@ -233,7 +233,8 @@ def written(result: Result, out: Path) -> Packet:
     return read(out)
 
 
-def separator(packet: Packet, number: int, total: int = 3) -> int:
+def start(packet: Packet, number: int, total: int = 3) -> int:
+    """0-based page where the `number`-th record starts (its band names it)."""
     (page,) = packet.find(f"Record {number} of {total}")
     return page
 
@@ -244,7 +245,7 @@ def separator(packet: Packet, number: int, total: int = 3) -> int:
 def test_packet_has_every_section_with_the_binders_data(case: Cli, tmp_path: Path) -> None:
     out = tmp_path / "packet.pdf"
     packet = written(case("packet", "1", "-o", str(out)), out)
-    front = separator(packet, 1)
+    front = start(packet, 1)
     cover = flat(packet.texts[0])
     for expected in (
         "Second-opinion visit",
@@ -306,7 +307,7 @@ def test_packet_pages_stamps_outline_and_index(case: Cli, tmp_path: Path) -> Non
     out = tmp_path / "packet.pdf"
     result = case("packet", "1", "-o", str(out))
     packet = written(result, out)
-    front = separator(packet, 1)
+    front = start(packet, 1)
     outline = packet.outline()
     sections = [title for title, depth, _ in outline if depth == 0]
     assert sections == [
@@ -322,13 +323,14 @@ def test_packet_pages_stamps_outline_and_index(case: Cli, tmp_path: Path) -> Non
     index_page = next(page for title, _, page in outline if title == "Records index")
     assert front == index_page + 1
 
-    # The packet's own pages, then each record's separator, merged pages and image pages.
-    assert packet.pages == front + len(TITLES) + MERGED + IMAGES
+    # The packet's own pages, then the records' merged pages and image pages; the mammogram,
+    # with nothing printable, has a page of its own.
+    assert packet.pages == front + 1 + MERGED + IMAGES
     assert f"Wrote {packet.pages} pages (3 records)." in result.stderr
     assert_stamped(packet, "Ana Souza", BORN)
 
     records = [(title, page) for title, depth, page in outline if depth == 1]
-    assert records == [(title, separator(packet, n)) for n, title in enumerate(TITLES, 1)]
+    assert records == [(title, start(packet, n)) for n, title in enumerate(TITLES, 1)]
     for number, (title, page) in enumerate(records, 1):
         assert title in packet.texts[page]
         assert f"Record {number} of 3" in packet.texts[page]
@@ -339,12 +341,12 @@ def test_packet_pages_stamps_outline_and_index(case: Cli, tmp_path: Path) -> Non
         shown = next(line for line in index[at:] if re.fullmatch(r"\d+", line.strip()))
         assert int(shown) == page + 1, title
 
-    biopsy = separator(packet, 2)
-    assert "BIOPSY page 1" in packet.texts[biopsy + 1]
-    assert "BIOPSY page 2" in packet.texts[biopsy + 2]
-    assert "PLAN page 1" in packet.texts[separator(packet, 3) + 1]
+    biopsy = start(packet, 2)
+    assert "BIOPSY page 1" in packet.texts[biopsy]
+    assert "BIOPSY page 2" in packet.texts[biopsy + 1]
+    assert "PLAN page 1" in packet.texts[start(packet, 3)]
     with packet.pdf() as pdf:
-        (photo,) = page_images(pdf.pages[biopsy + 3]).values()
+        (photo,) = page_images(pdf.pages[biopsy + 2]).values()
         assert int(photo.Height) > int(photo.Width)  # turned upright per its EXIF
         assert pdf.check_pdf_syntax() == []
         assert any(font.endswith("DejaVuSans") for font in font_files(pdf))
@@ -378,13 +380,13 @@ def test_files_that_cannot_be_printed_are_listed_to_bring_separately(
     )
     assert len(notes) == 3
 
-    page = flat(packet.texts[separator(packet, 1)])
+    page = flat(packet.texts[start(packet, 1)])
     assert "Bring separately" in page
     assert "☐ scan.dcm: DICOM medical image: bring the imaging disc" in page
     assert "☐ locked.pdf: the PDF is password-protected" in page
     assert "☐ broken.pdf: the PDF is damaged (" in page
     # Nothing of the record is printable: the next record follows at once.
-    assert separator(packet, 2) == separator(packet, 1) + 1
+    assert start(packet, 2) == start(packet, 1) + 1
     assert_stamped(packet, "Ana Souza", BORN)
 
 
@@ -602,7 +604,7 @@ def test_progress_is_reported_for_long_packets_only(
     result = visit("packet", "1", "-o", str(out), "--force")
     packet = written(result, out)
     assert result.stderr.splitlines() == [
-        "20 records; merging 20 pages of their files.",
+        "20 records, 20 files: putting their pages together.",
         f"Saving {packet.pages} pages.",
         f"Wrote {packet.pages} pages (20 records).",
     ]

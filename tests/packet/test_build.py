@@ -37,6 +37,7 @@ from tests.packet.pdfutil import (
     rotated_jpeg,
     sample_data,
     text_pdf,
+    text_pdf_bytes,
 )
 
 PDF = "application/pdf"
@@ -100,10 +101,12 @@ def records(folder: Path) -> tuple[RecordInfo, ...]:
     )
 
 
-# Each record's own pages: separator, then PDF pages and images in the order of its files.
+# Each record's pages: its PDF pages and images in the order of its files; record 3, with
+# nothing to print, has a page of its own instead.
 MERGED_PAGES = 2 + 1 + 1
 IMAGE_PAGES = 1 + 3 + 1
-RECORD_PAGES = len(TITLES) + MERGED_PAGES + IMAGE_PAGES
+OWN_PAGES = 1
+RECORD_PAGES = OWN_PAGES + MERGED_PAGES + IMAGE_PAGES
 
 
 @dataclass
@@ -113,8 +116,8 @@ class Built:
     packet: Packet
     front_pages: int
 
-    def separator(self, number: int) -> int:
-        """0-based page of the `number`-th record's separator."""
+    def start(self, number: int) -> int:
+        """0-based page where the `number`-th record starts (its band names it)."""
         (page,) = self.packet.find(f"Record {number} of {len(self.data.records)}")
         return page
 
@@ -127,7 +130,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     progress: list[str] = []
     result = build_packet(data, folder / "packet.pdf", Options(), progress=progress.append)
     assert progress == [
-        f"4 records; merging {MERGED_PAGES} pages of their files.",
+        "4 records, 9 files: putting their pages together.",
         f"Saving {result.pages} pages.",
     ]
     front = render_front(data, "letter", None).page_count
@@ -180,7 +183,7 @@ def test_every_section_is_in_the_packet(built: Built) -> None:
         assert expected in text, expected
 
 
-def test_outline_has_the_sections_and_each_record_at_its_separator(built: Built) -> None:
+def test_outline_has_the_sections_each_record_and_its_files(built: Built) -> None:
     outline = built.packet.outline()
     sections = [(title, depth) for title, depth, _ in outline[: len(SECTIONS)]]
     assert sections == SECTIONS
@@ -189,12 +192,21 @@ def test_outline_has_the_sections_and_each_record_at_its_separator(built: Built)
         assert heading in built.packet.texts[page], title
     assert outline[len(SECTIONS)] == ("Records", 0, built.front_pages)
     entries = outline[len(SECTIONS) + 1 :]
-    assert [(title, depth) for title, depth, _ in entries] == [(t, 1) for t in TITLES]
-    for number, (title, _, page) in enumerate(entries, 1):
-        assert page == built.separator(number)
-        text = built.packet.texts[page]
-        assert f"Record {number} of 4" in text
-        assert title in text
+    start = built.start
+    # A record of several files has a bookmark for each, at its first page.
+    assert entries == [
+        (TITLES[0], 1, start(1)),
+        ("pathology.pdf", 2, start(1)),
+        ("photo.jpg", 2, start(1) + 2),
+        ("addendum-a4.pdf", 2, start(1) + 3),
+        (TITLES[1], 1, start(2)),
+        ("fax.tiff", 2, start(2)),
+        ("chart.png", 2, start(2) + 3),
+        (TITLES[2], 1, start(3)),
+        (TITLES[3], 1, start(4)),
+    ]
+    for number, title in enumerate(TITLES, 1):
+        assert title in built.packet.texts[start(number)]
 
 
 def test_records_index_gives_the_page_each_record_starts_on(built: Built) -> None:
@@ -203,20 +215,34 @@ def test_records_index_gives_the_page_each_record_starts_on(built: Built) -> Non
     for number, title in enumerate(TITLES, 1):
         at = next(i for i, line in enumerate(lines) if title in line)
         shown = next(line for line in lines[at:] if re.fullmatch(r"\d+", line.strip()))
-        assert int(shown) == built.separator(number) + 1, title
+        assert int(shown) == built.start(number) + 1, title
 
 
-def test_record_pages_follow_their_separator_in_file_order(built: Built) -> None:
-    first = built.separator(1)
+def test_a_record_starts_on_its_first_file_with_its_identity_above(built: Built) -> None:
     texts = built.packet.texts
-    assert "PATHOLOGY page 1" in texts[first + 1]
-    assert "PATHOLOGY page 2" in texts[first + 2]
-    assert "ADDENDUM on A4" in texts[first + 4]  # after the photo, as the files are listed
-    assert built.separator(2) == first + 5
-    assert built.separator(3) == built.separator(2) + 5  # three TIFF frames and the PNG
-    assert built.separator(4) == built.separator(3) + 1  # nothing printable in record 3
-    assert "SURGERY page 1" in texts[built.separator(4) + 1]
-    assert len(texts) == built.separator(4) + 2
+    first = built.start(1)
+    assert first == built.front_pages  # no page of its own: straight to its first file
+    band = flat(texts[first])
+    assert (
+        "Record 1 of 4 Core biopsy pathology report · pathology · 21 Oct 2026"
+        " · Dr. Marcus Bell, Mercy General Hospital"
+    ) in band
+    assert "PATHOLOGY page 1" in band
+    # Only the first page of a record carries its band.
+    assert [n for n, t in enumerate(texts) if "Record 1 of 4" in t] == [first]
+
+
+def test_record_pages_come_in_file_order(built: Built) -> None:
+    first = built.start(1)
+    texts = built.packet.texts
+    assert "PATHOLOGY page 1" in texts[first]
+    assert "PATHOLOGY page 2" in texts[first + 1]
+    assert "ADDENDUM on A4" in texts[first + 3]  # after the photo, as the files are listed
+    assert built.start(2) == first + 4
+    assert built.start(3) == built.start(2) + 4  # three TIFF frames and the PNG
+    assert built.start(4) == built.start(3) + 1  # nothing printable: a page of its own
+    assert "SURGERY page 1" in texts[built.start(4)]
+    assert len(texts) == built.start(4) + 1
 
 
 def test_metadata_names_the_visit_and_the_patient(built: Built) -> None:
@@ -231,21 +257,24 @@ def test_metadata_names_the_visit_and_the_patient(built: Built) -> None:
 
 def test_bad_files_are_listed_to_bring_separately(built: Built) -> None:
     assert built.result.separately == tuple((TITLES[2], n, r) for n, r in BAD_FILES)
-    page = flat(built.packet.texts[built.separator(3)])
+    page = flat(built.packet.texts[built.start(3)])
     assert "Bring separately" in page
     assert "In this packet" not in page
     for name, reason in BAD_FILES:
         assert f"☐ {name}: {reason}" in page
+    (index,) = [flat(t) for t in built.packet.texts if t.startswith("Records index")]
+    for name, reason in BAD_FILES:
+        assert f"Bring separately: {name}: {reason}" in index
 
 
 def test_images_are_upright_and_one_page_per_frame(built: Built) -> None:
     with built.packet.pdf() as pdf:
-        (photo,) = page_images(pdf.pages[built.separator(1) + 3]).values()
+        (photo,) = page_images(pdf.pages[built.start(1) + 2]).values()
         assert (int(photo.Width), int(photo.Height)) == (60, 120)  # stored 120×60, EXIF 6
-        tiff = built.separator(2)
-        for page in range(tiff + 1, tiff + 5):  # three frames, then the PNG
+        tiff = built.start(2)
+        for page in range(tiff, tiff + 4):  # three frames, then the PNG
             assert len(page_images(pdf.pages[page])) == 1, page
-        assert page_images(pdf.pages[tiff]) == {}
+        assert page_images(pdf.pages[built.start(3)]) == {}
 
 
 def opening(page: pikepdf.Page) -> list[float]:
@@ -272,13 +301,13 @@ def assert_fitted(page: pikepdf.Page, source: tuple[float, float], paper: tuple[
 
 
 def test_merged_pages_are_shrunk_between_the_header_and_footer(built: Built) -> None:
-    first = built.separator(1)
+    first = built.start(1)
     with built.packet.pdf() as pdf:
-        for page in (first + 1, first + 2, built.separator(4) + 1):
+        for page in (first, first + 1, built.start(4)):
             assert_fitted(pdf.pages[page], LETTER, LETTER)
-        assert_fitted(pdf.pages[first + 4], A4, LETTER)
+        assert_fitted(pdf.pages[first + 3], A4, LETTER)
         # Rendered pages keep their size and are not moved.
-        for page in (0, built.separator(2), built.separator(2) + 1):
+        for page in (0, built.start(2), built.start(3)):
             assert [float(v) for v in pdf.pages[page].obj.MediaBox] == pytest.approx(
                 [0, 0, *LETTER], abs=1
             )
@@ -293,7 +322,7 @@ def test_fonts_are_embedded(built: Built) -> None:
 
 def test_user_text_with_markup_characters_appears_literally(built: Built) -> None:
     pages = built.packet.find("Outside records ER <5% & PR+")
-    assert built.separator(3) in pages
+    assert built.start(3) in pages
     assert any(built.packet.texts[p].startswith("Records index") for p in pages)
     assert "&amp;" not in built.packet.all_text()
 
@@ -345,7 +374,12 @@ def test_password_is_required_and_encryption_is_aes_256(small: PacketData, tmp_p
     packet = read(result.path, password=password)
     assert_stamped(packet, "Ana Souza", "12 Apr 1964")
     assert packet.find("REPORT page 1")
-    assert [title for title, _, _ in packet.outline()][-2:] == ["Records", "Report"]
+    assert [title for title, _, _ in packet.outline()][-4:] == [
+        "Records",
+        "Report",
+        "report.pdf",
+        "chart.png",
+    ]
 
 
 def test_without_records_only_the_summary_pages_are_made(tmp_path: Path) -> None:
@@ -406,9 +440,9 @@ def test_the_same_file_in_two_records_is_printed_in_both(tmp_path: Path) -> None
     result = build_packet(data, tmp_path / "shared-packet.pdf", Options())
     packet = read(result.path)
     front = render_front(data, "letter", None).page_count
-    assert result.pages == packet.pages == front + 2 + 2 * 2
-    assert packet.find("SHARED 1") == [front + 1, front + 4]
-    assert packet.find("SHARED 2") == [front + 2, front + 5]
+    assert result.pages == packet.pages == front + 2 * 2
+    assert packet.find("SHARED 1") == [front, front + 2]
+    assert packet.find("SHARED 2") == [front + 1, front + 3]
     assert_stamped(packet, "Ana Souza", "12 Apr 1964")
 
 
@@ -463,12 +497,11 @@ def test_a_bad_file_never_fails_the_packet(
     assert (record, file) == ("Mixed", name)
     assert why.startswith(reason)
     packet = read(result.path)
-    assert result.pages == packet.pages == 6 + 1 + 1
-    separator = flat(packet.texts[6])
-    assert "Bring separately" in separator
-    assert f"{name}: {reason}" in separator
-    assert "good.pdf (1 page)" in separator
-    assert "GOOD page" in packet.texts[7]
+    assert result.pages == packet.pages == 6 + 1
+    (index,) = [flat(t) for t in packet.texts if t.startswith("Records index")]
+    assert f"Mixed Bring separately: {name}: {reason}" in index
+    assert "GOOD page" in packet.texts[6]
+    assert "Record 1 of 1 Mixed" in flat(packet.texts[6])
     assert_stamped(packet, "Ana Souza", "12 Apr 1964")
 
 
@@ -504,17 +537,65 @@ def test_a_long_packet_keeps_its_index_and_outline_right(many: PacketData, tmp_p
     result = build_packet(many, tmp_path / "long.pdf", Options())
     packet = read(result.path)
     front = render_front(many, "letter", None).page_count
-    assert result.pages == packet.pages == front + 25 * 2
+    assert result.pages == packet.pages == front + 25
     assert_stamped(packet, "Ana Souza", "12 Apr 1964")
     outline = packet.outline()
     records = [(title, page) for title, depth, page in outline if depth == 1]
-    assert records == [(f"Lab result {i:02}", front + 2 * (i - 1)) for i in range(1, 26)]
+    assert records == [(f"Lab result {i:02}", front + i - 1) for i in range(1, 26)]
     (start,) = [page for title, _, page in outline if title == "Records index"]
     assert front - start == 2  # the index runs onto a second page
     index = flat(" ".join(packet.texts[start:front]))
     for i in range(1, 26):
-        row = f"Lab result {i:02} Dr. Marcus Bell, Mercy General Hospital {front + 2 * i - 1}"
+        row = f"Lab result {i:02} Dr. Marcus Bell, Mercy General Hospital {front + i}"
         assert row in index, i
+
+
+def needs_appearances_form(path: Path) -> Path:
+    """A filled-in form as many hospital systems write it: the value in the field, no
+    appearance stream, and /NeedAppearances asking the reader to draw one."""
+    from pikepdf import Array, Dictionary, Name, String
+
+    pdf = pikepdf.open(io.BytesIO(text_pdf_bytes(["FORM page"])))
+    page = pdf.pages[0].obj
+    font = pdf.make_indirect(
+        Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
+    )
+    field = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            FT=Name.Tx,
+            T=String("mrn"),
+            V=String("FIELD VALUE"),
+            DA=String("/Helv 12 Tf 0 g"),
+            Rect=Array([72, 600, 272, 620]),
+            F=4,
+            P=page,
+        )
+    )
+    page.Annots = Array([field])
+    pdf.Root.AcroForm = Dictionary(
+        Fields=Array([field]),
+        NeedAppearances=True,
+        DA=String("/Helv 12 Tf 0 g"),
+        DR=Dictionary(Font=Dictionary(Helv=font)),
+    )
+    pdf.save(path)
+    return path
+
+
+def test_form_fields_without_appearance_streams_print_their_values(tmp_path: Path) -> None:
+    path = needs_appearances_form(tmp_path / "form.pdf")
+    with pikepdf.open(path) as source:
+        assert "/AP" not in source.pages[0].obj.Annots[0]
+    data = sample_data([record_info(1, "Referral form", file_info(path, PDF))])
+    result = build_packet(data, tmp_path / "packet.pdf", Options())
+    assert result.notices == ()
+    packet = read(result.path)
+    (page,) = packet.find("FORM page")
+    assert "FIELD VALUE" in packet.texts[page]
+    with packet.pdf() as pdf:
+        assert "/Annots" not in pdf.pages[page].obj
 
 
 def test_filled_in_form_fields_print_as_part_of_the_page(tmp_path: Path) -> None:
@@ -526,6 +607,8 @@ def test_filled_in_form_fields_print_as_part_of_the_page(tmp_path: Path) -> None
     canvas.acroForm.textfield(name="mrn", value="FIELD VALUE", x=72, y=600, width=200, height=20)
     canvas.showPage()
     canvas.save()
+    with pikepdf.open(path) as source:  # ReportLab draws the field's appearance itself
+        assert "/AP" in source.pages[0].obj.Annots[0]
     data = sample_data([record_info(1, "Referral form", file_info(path, PDF))])
     result = build_packet(data, tmp_path / "packet.pdf", Options())
     packet = read(result.path)

@@ -22,11 +22,11 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carebinder.choices import Purpose
 from carebinder.packet.gather import DOCTORS_NOTE, CheckInfo, Event, QuestionInfo
-from carebinder.packet.record_pages import LABEL_WIDTH, Separator, render_records
+from carebinder.packet.record_pages import LABEL_WIDTH, RecordPage, render_bands, render_records
 from carebinder.packet.render import ANSWER_LINES, render_front, render_stamp
-from carebinder.packet.styles import FONT, geometry, register_fonts
+from carebinder.packet.styles import BAND_TOP, FONT, geometry, register_fonts
 from carebinder.packet.timeline import drawing
-from carebinder.packet.triage import ImagePart, PdfPart, RecordPlan
+from carebinder.packet.triage import PdfPart, RecordPlan
 from tests.packet.pdfutil import (
     A4,
     LETTER,
@@ -34,13 +34,9 @@ from tests.packet.pdfutil import (
     file_info,
     flat,
     font_files,
-    multi_tiff,
-    page_images,
     person,
-    png,
     read,
     record_info,
-    rotated_jpeg,
     sample_data,
 )
 
@@ -447,27 +443,30 @@ def test_stamp_header_keeps_a_long_name_whole_and_apart_from_the_visit(name: str
 # --- record pages -------------------------------------------------------------------------------
 
 
-def test_separators_show_each_record_and_what_happens_to_its_files(tmp_path: Path) -> None:
+def test_a_record_with_notes_or_nothing_to_print_has_a_page_of_its_own(tmp_path: Path) -> None:
     pdf = file_info(tmp_path / "pathology.pdf", "application/pdf")
     scan = file_info(tmp_path / "scan.dcm", "application/dicom")
+    plain = file_info(tmp_path / "plain.pdf", "application/pdf")
     plans = [
         RecordPlan(
             record_info(1, "Core biopsy pathology report", pdf, scan, notes="Slides at Mercy"),
             parts=[PdfPart(pdf, 2)],
             separately=[("scan.dcm", "DICOM medical image: bring the imaging disc")],
+            notices=[("pathology.pdf", "the file was damaged and has been repaired")],
         ),
-        RecordPlan(record_info(2, "Phone call notes", on=None, kind="other", source=None)),
+        RecordPlan(record_info(2, "Lab panel", plain), parts=[PdfPart(plain, 1)]),
+        RecordPlan(record_info(3, "Phone call notes", on=None, kind="other", source=None)),
     ]
     rendered = render_records(plans, "letter")
+    assert rendered is not None
     packet = read(rendered.pdf)
-    assert rendered.page_count == packet.pages == 2
+    assert rendered.page_count == packet.pages == 2  # the lab panel needs no page of its own
     assert [(m.title, m.page, m.key) for m in rendered.marks] == [
         ("Core biopsy pathology report", 0, ("record", 1)),
-        ("Phone call notes", 1, ("record", 2)),
+        ("Phone call notes", 1, ("record", 3)),
     ]
     first, second = (flat(t) for t in packet.texts)
     for expected in (
-        "Record 1 of 2",
         "Core biopsy pathology report",
         "Date 01 Oct 2026",
         "Kind pathology",
@@ -475,107 +474,78 @@ def test_separators_show_each_record_and_what_happens_to_its_files(tmp_path: Pat
         "Notes Slides at Mercy",
         "In this packet",
         "pathology.pdf (2 pages)",
+        "Before reading",
+        "pathology.pdf: the file was damaged and has been repaired",
         "Bring separately",
         "scan.dcm: DICOM medical image: bring the imaging disc",
     ):
         assert expected in first, expected
-    assert "Record 2 of 2" in second
     assert "No file is attached to this record." in second
     assert "Date — Kind other" in second
 
 
-def test_separator_prints_markup_and_unicode_literally() -> None:
+def test_no_page_of_its_own_when_every_record_has_files_to_print(tmp_path: Path) -> None:
+    plain = file_info(tmp_path / "plain.pdf", "application/pdf")
+    assert (
+        render_records([RecordPlan(record_info(1, "Lab", plain), [PdfPart(plain, 1)])], "a4")
+        is None
+    )
+
+
+def test_a_record_page_prints_markup_and_unicode_literally() -> None:
     plan = RecordPlan(record_info(1, f"Nguyễn: {MARKUP}", source="Øyvind & <Co>"))
-    text = flat(read(render_records([plan], "a4").pdf).texts[0])
+    rendered = render_records([plan], "a4")
+    assert rendered is not None
+    text = flat(read(rendered.pdf).texts[0])
     assert f"Nguyễn: {MARKUP}" in text
     assert "Øyvind & <Co>" in text
 
 
-def image_plan(tmp_path: Path) -> RecordPlan:
-    jpeg = file_info(rotated_jpeg(tmp_path / "photo.jpg"), "image/jpeg")
-    tiff = file_info(multi_tiff(tmp_path / "fax.tiff", 3), "image/tiff")
-    image = file_info(png(tmp_path / "chart.png"), "image/png")
-    pdf = file_info(tmp_path / "report.pdf", "application/pdf")
-    return RecordPlan(
-        record_info(5, "Photos", jpeg, pdf, tiff, image, kind="imaging"),
-        parts=[ImagePart(jpeg, 1), PdfPart(pdf, 4), ImagePart(tiff, 3), ImagePart(image, 1)],
-    )
-
-
-def test_images_get_pages_of_their_own_one_per_frame(tmp_path: Path) -> None:
-    rendered = render_records([image_plan(tmp_path)], "letter")
-    packet = read(rendered.pdf)
-    # The separator, the JPEG, the three TIFF frames and the PNG; the PDF is merged later.
-    assert rendered.page_count == packet.pages == 1 + 1 + 3 + 1
-    assert [(m.page, m.key) for m in rendered.marks] == [
-        (0, ("record", 5)),
-        (1, ("image", 5, 0)),
-        (2, ("image", 5, 2)),
-        (5, ("image", 5, 3)),
+def test_each_record_has_a_band_naming_it(tmp_path: Path) -> None:
+    plain = file_info(tmp_path / "plain.pdf", "application/pdf")
+    plans = [
+        RecordPlan(record_info(1, f"Nguyễn: {MARKUP}", plain, source="Øyvind & <Co>")),
+        RecordPlan(record_info(2, "Phone call", on=None, kind="treatment-plan", source=None)),
     ]
-    assert "photo.jpg (image, 1 page)" in flat(packet.texts[0])
-    assert "report.pdf (4 pages)" in flat(packet.texts[0])
-    assert "fax.tiff (image, 3 pages)" in flat(packet.texts[0])
-    assert "chart.png (image, 1 page)" in flat(packet.texts[0])
-    with packet.pdf() as pdf:
-        assert page_images(pdf.pages[0]) == {}
-        for index in range(1, 6):
-            assert len(page_images(pdf.pages[index])) == 1, index
+    bands = read(render_bands(plans, "letter"))
+    assert bands.pages == 2
+    first, second = (flat(t) for t in bands.texts)
+    assert first == f"Record 1 of 2 Nguyễn: {MARKUP} · pathology · 01 Oct 2026 · Øyvind & <Co>"
+    assert second == "Record 2 of 2 Phone call · treatment plan"
 
 
-def drawn_image(page: pikepdf.Page) -> tuple[tuple[int, int], tuple[float, float]]:
-    """The one image on `page`: its pixel size, and the size it is drawn at (points)."""
-    (name, image), *rest = page_images(page).items()
-    assert not rest
-    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if str(operator) == "cm":
-            a, b, c, d, e, f = (float(v) for v in operands)
-            p = ctm
-            ctm = [
-                a * p[0] + b * p[2],
-                a * p[1] + b * p[3],
-                c * p[0] + d * p[2],
-                c * p[1] + d * p[3],
-                e * p[0] + f * p[2] + p[4],
-                e * p[1] + f * p[3] + p[5],
-            ]
-        elif str(operator) == "Do" and str(operands[0]) == name:
-            return (int(image.Width), int(image.Height)), (ctm[0], ctm[3])
-        elif str(operator) == "Q":
-            ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-    raise AssertionError("the image is never drawn")
+def band_runs(data: bytes) -> list[tuple[str, float, float]]:
+    """(text, x, y) of each string drawn on the first page of `data`."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        runs, x, y = [], 0.0, 0.0
+        for operands, operator in pikepdf.parse_content_stream(pdf.pages[0]):
+            if str(operator) == "Td":
+                x, y = float(operands[0]), float(operands[1])
+            elif str(operator) == "Tm":
+                x, y = float(operands[4]), float(operands[5])
+            elif str(operator) == "Tj":
+                runs.append((bytes(operands[0]).decode("latin-1"), x, y))
+        return runs
 
 
-def test_a_jpeg_is_turned_upright_per_its_exif_orientation(tmp_path: Path) -> None:
-    rendered = render_records([image_plan(tmp_path)], "letter")
-    with read(rendered.pdf).pdf() as pdf:
-        (width, height), (drawn_w, drawn_h) = drawn_image(pdf.pages[1])
-    # Stored 120×60 with orientation 6: upright it is 60 wide and 120 tall.
-    assert (width, height) == (60, 120)
-    assert drawn_h == pytest.approx(2 * drawn_w, rel=0.02)
-    _, _, frame_w, frame_h = geometry("letter").frame
-    assert drawn_w <= frame_w + 0.5
-    assert drawn_h <= frame_h + 0.5
+def test_a_long_band_is_cut_to_the_line_and_sits_in_the_header_band() -> None:
+    title = "CT_chest_abdomen_pelvis_with_contrast_2026-10-02_final_report_signed" * 2
+    source = "Dr. Marcus Bell, Mercy General Hospital, Department of Diagnostic Radiology"
+    plan = RecordPlan(record_info(1, title, source=source))
+    bands = read(render_bands([plan], "letter"))
+    text = flat(bands.texts[0])
+    assert text.startswith("Record 1 of 1 CT_chest_abdomen")
+    assert "…" in text
+    page_h = LETTER[1]
+    runs = band_runs(render_bands([plan], "letter"))
+    assert len(runs) == 3  # "Record 1 of 1", the title, then kind, date and source
+    for _, x, y in runs:
+        # Below the header's rule, above the area the record's own page is shrunk into.
+        assert page_h - BAND_TOP < y < page_h - BAND_TOP / 2 - 2.2 * mm, y
+        assert x >= 18 * mm - 0.5
 
 
-def test_an_upright_jpeg_is_embedded_as_it_is(tmp_path: Path) -> None:
-    from PIL import Image
-
-    path = tmp_path / "upright.jpg"
-    Image.new("RGB", (80, 40), (10, 200, 10)).save(path, format="JPEG")
-    jpeg = file_info(path, "image/jpeg")
-    plan = RecordPlan(record_info(1, "Photo", jpeg), parts=[ImagePart(jpeg, 1)])
-    with read(render_records([plan], "letter").pdf).pdf() as pdf:
-        (image,) = page_images(pdf.pages[1]).values()
-        assert list(image.Filter) == [pikepdf.Name.DCTDecode]
-        assert image.read_raw_bytes() == path.read_bytes()
-        (width, height), (drawn_w, drawn_h) = drawn_image(pdf.pages[1])
-    assert (width, height) == (80, 40)
-    assert drawn_w == pytest.approx(2 * drawn_h, rel=0.02)
-
-
-def test_separator_lines_fit_the_page_width(tmp_path: Path) -> None:
+def test_record_page_lines_fit_the_page_width(tmp_path: Path) -> None:
     register_fonts()
     # Names as hospital portals hand them out.
     stem = "2026-10-21_Surgical_Pathology_Report_Core_Needle_Biopsy_Left_Breast_MercyGeneral"
@@ -583,14 +553,14 @@ def test_separator_lines_fit_the_page_width(tmp_path: Path) -> None:
     long_scan = file_info(tmp_path / f"{stem}.dcm", "application/dicom")
     title = "CT_chest_abdomen_pelvis_with_contrast_2026-10-02_final_report_signed"
     plan = RecordPlan(
-        record_info(1, title, long_file, long_scan),
+        record_info(1, title, long_file, long_scan, notes="See the addendum"),
         parts=[PdfPart(long_file, 1)],
         separately=[(long_scan.name, "DICOM medical image: bring the imaging disc")],
     )
     width = geometry("letter").frame[2]
-    separator = Separator(plan, 1, 1, width, 600)
+    page = RecordPage(plan, width, 600)
     too_wide = []
-    for font, size, _, line in separator.lines:
+    for font, size, _, line in page.lines:
         _, tab, value = line.partition("\t")
         if tab:
             right = LABEL_WIDTH + stringWidth(value, font, size)

@@ -91,6 +91,8 @@ def packet(
         ) from None
     for record, name, reason in result.separately:
         note(f"Bring separately: {name} (record '{record}'): {reason}.")
+    for record, name, notice in result.notices:
+        note(f"Note: {name} (record '{record}'): {notice}.")
     records = f"{result.records} record{'s' if result.records != 1 else ''}"
     note(f"Wrote {result.pages} pages ({records}{', encrypted' if secret else ''}).")
     out(str(result.path))

@@ -46,19 +46,32 @@ def _warn_unreadable(files: list[dict[str, Any]]) -> None:
                 f"Warning: {file['name']} was stored but is unreadable: {file['unreadable']}."
                 " It will be listed as 'bring separately' in the packet."
             )
-        elif file["has_text"] is False:
+            continue
+        if file["unprintable"]:
+            note(
+                f"Warning: {file['name']} was stored, but the packet cannot print it:"
+                f" {file['unprintable']}. It will be listed as 'bring separately' in the packet."
+            )
+        if file["notice"]:
+            note(f"Note: {file['name']}: {file['notice']}.")
+        if file["has_text"] is False:
             note(SCAN_NOTE.format(name=file["name"]))
 
 
 def _status(file: dict[str, Any]) -> str:
-    """A file's line in `record show`: readable, and searchable or a scan."""
+    """A file's line in `record show`: readable, and searchable or a scan; then what a
+    reader should know of it (the packet cannot print it, it was repaired)."""
     if file["unreadable"]:
         return f"unreadable: {file['unreadable']}"
-    if file["has_text"] is False:
-        return "scan: no text layer, search cannot see its words"
-    if file["has_text"] is None and file["media_type"] == "application/pdf":
-        return "ok; words not read yet (carebinder record read-text)"
-    return "ok"
+    if file["unprintable"]:
+        status = f"cannot be printed in the packet: {file['unprintable']}"
+    elif file["has_text"] is False:
+        status = "scan: no text layer, search cannot see its words"
+    elif file["has_text"] is None and file["media_type"] == "application/pdf":
+        status = "ok; words not read yet (carebinder record read-text)"
+    else:
+        status = "ok"
+    return f"{status}; {file['notice']}" if file["notice"] else status
 
 
 @app.command("add")

@@ -1,35 +1,59 @@
-"""Putting the packet together with pikepdf: rendered pages and the records' own PDF pages,
-a header and "Page X of Y" on every page, bookmarks, metadata and optional encryption.
+"""Putting the packet together with pikepdf: the records' own pages, one file at a time,
+then the rendered pages around them, a header and "Page X of Y" on every page, each
+record's identity on its first page, bookmarks, metadata and optional encryption.
 
 Record pages are not re-rendered. Each is copied as it is, then its content is shrunk
 (one `cm` before it, clipped to its own box) into the area between the header and footer
 bands of a page of the packet's paper size, so the stamp never covers what the hospital
-printed. Doing this in place, rather than wrapping each page in a form XObject, keeps
-qpdf from holding a second copy of every page's content: about 45 MB less on a
-3,000-page packet. The streams themselves are written as they came (no re-compression).
+printed. The streams themselves are written as they came (no re-compression).
+
+A file is placed whole or not at all: every page is checked (carebinder.pdfpages) before
+any is copied, and whatever goes wrong with one file is the caller's to report; nothing
+of that file reaches the packet, because pages join the packet's page tree only at the
+end, in one move (`finish`). That one move is also what keeps a 3,000-page packet fast:
+inserting pages one at a time makes qpdf do work that grows with the pages already there.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, OutlineItem, Rectangle
+from pikepdf import Array, Dictionary, Name, OutlineItem
 
+from carebinder.errors import Unprintable
+from carebinder.faults import PACKET_POINT, checkpoint
 from carebinder.outfile import publish
-from carebinder.packet.layout import Placed, Rendered
 from carebinder.packet.styles import BAND_BOTTOM, BAND_TOP, MARGIN_SIDE, geometry
-from carebinder.packet.triage import ImagePart, OpenPdfs, PdfPart, RecordPlan
+from carebinder.pdfpages import Box, check_structure, flatten_annotations, page_box, said_by
 
 PAGE_NUMBER_SIZE = 8
 STAMP_FONT = Name("/CbPageFont")
 STAMP_FORM = Name("/CbStamp")
+BAND_FORM = Name("/CbBand")
+# Names made once: `Name.MediaBox` builds a new object at each use, on thousands of pages.
+MEDIA_BOX, RESOURCES, CONTENTS, PARENT = (
+    Name("/MediaBox"),
+    Name("/Resources"),
+    Name("/Contents"),
+    Name("/Parent"),
+)
+XOBJECT, FONT, ANNOTS = Name("/XObject"), Name("/Font"), Name("/Annots")
+# What a fitted page no longer needs: its own boxes and turn are in the fitting matrix.
+DROPPED = tuple(Name(n) for n in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate"))
 # Helvetica's advance widths (per 1,000) for the characters of "Page 12 of 340".
 HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278}
+STAMP_OPS = b"q " + str(STAMP_FORM).encode() + b" Do Q\n"
+BAND_OPS = b"q " + str(BAND_FORM).encode() + b" Do Q\n"
+# One file may take this long to copy into the packet; past it, it is brought separately.
+FILE_SECONDS = 60.0
+LATE = "it took too long to put into the packet"
 
 
 @dataclass(frozen=True)
@@ -39,40 +63,17 @@ class Metadata:
     subject: str
 
 
-def segments(marks: Sequence[Placed], total: int) -> dict[object, range]:
-    """The pages of a rendered document between consecutive marks, by mark key."""
-    result: dict[object, range] = {}
-    for i, mark in enumerate(marks):
-        end = marks[i + 1].page if i + 1 < len(marks) else total
-        result[mark.key] = range(mark.page, end)
-    return result
+@dataclass
+class Sheet:
+    """One page of the packet: its dictionary, and the content streams it will show."""
 
+    page: Any  # a pikepdf page dictionary
+    contents: list[Any]
+    band: Any = None  # the record's identity, on a record's first page
 
-def rendered_pages(pieces: dict[object, range], plan: RecordPlan) -> list[range]:
-    """The rendered page ranges of a record, in order: its separator, then each image."""
-    rid = plan.record.id
-    ranges = [pieces[("record", rid)]]
-    ranges += [
-        pieces[("image", rid, index)]
-        for index, part in enumerate(plan.parts)
-        if isinstance(part, ImagePart)
-    ]
-    return ranges
-
-
-def record_start_pages(
-    front_pages: int, records: Rendered | None, plans: Sequence[RecordPlan]
-) -> dict[int, int]:
-    """Packet page (1-based) where each record's separator falls."""
-    if records is None:
-        return {}
-    pieces = segments(records.marks, records.page_count)
-    starts: dict[int, int] = {}
-    page = front_pages
-    for plan in plans:
-        starts[plan.record.id] = page + 1
-        page += sum(len(r) for r in rendered_pages(pieces, plan)) + plan.merged_pages
-    return starts
+    def again(self, pdf: pikepdf.Pdf) -> Sheet:
+        """A page of its own showing the same (a page appears in the page tree once)."""
+        return Sheet(pdf.make_indirect(Dictionary(self.page)), list(self.contents))
 
 
 def _page_number_ops(text: str, x_right: float, y: float) -> bytes:
@@ -84,138 +85,156 @@ def _page_number_ops(text: str, x_right: float, y: float) -> bytes:
     ).encode("ascii")
 
 
+def _nums(*values: float) -> str:
+    return " ".join(f"{v:.5f}".rstrip("0").rstrip(".") for v in values)
+
+
 class Assembler:
-    """Builds the packet in two moves: first the records' own PDF pages (while the other
-    pages are still being laid out elsewhere), then the rendered pages slotted in."""
+    """Builds the packet: `place_pdf` and `place_image` make a file's pages, `rendered`
+    takes ReportLab's, and `finish` puts them in order, stamped, with bookmarks."""
 
     def __init__(self, paper: str) -> None:
         self.geo = geometry(paper)
         self.pdf = pikepdf.new()
         self._sources: list[pikepdf.Pdf] = []
         # Where a record's own page may go: between the header and footer bands.
-        self.content_box = Rectangle(
-            MARGIN_SIDE, BAND_BOTTOM, self.geo.width - MARGIN_SIDE, self.geo.height - BAND_TOP
+        self.area = (
+            MARGIN_SIDE,
+            BAND_BOTTOM,
+            self.geo.width - MARGIN_SIDE,
+            self.geo.height - BAND_TOP,
         )
-        # Index in self.pdf.pages where each record's merged pages begin.
-        self.merged_at: dict[int, int] = {}
         self._media_box = Array([0, 0, self.geo.width, self.geo.height])
         self._closing = self.pdf.make_indirect(self.pdf.make_stream(b"\nQ\n"))
-        self._openings: dict[tuple[float, ...], pikepdf.Stream] = {}
+        self._openings: dict[Box, pikepdf.Stream] = {}
+        self._placed: dict[Path, list[Sheet]] = {}
 
-    def add_record_pdfs(self, plans: Sequence[RecordPlan], opened: OpenPdfs) -> None:
-        """Append every record's PDF pages, fitted, in packet order."""
-        used: set[Path] = set()
-        for plan in plans:
-            self.merged_at[plan.record.id] = len(self.pdf.pages)
-            for part in plan.parts:
-                if not isinstance(part, PdfPart):
-                    continue
-                source = opened[part.file.path]
-                if part.file.path in used:
-                    # The same file in two records: qpdf would hand back the pages it
-                    # already copied (and fitted); a second handle gives fresh copies.
-                    source = pikepdf.open(part.file.path)
-                    self._sources.append(source)
-                used.add(part.file.path)
-                self._add_pdf(source)
+    @property
+    def area_size(self) -> tuple[float, float]:
+        x0, y0, x1, y1 = self.area
+        return x1 - x0, y1 - y0
 
-    def _add_pdf(self, source: pikepdf.Pdf) -> None:
-        start = len(self.pdf.pages)
-        self.pdf.pages.extend(source.pages)
-        for index in range(start, len(self.pdf.pages)):
-            self._fit(self.pdf.pages[index].obj)
+    # --- a record's files ---------------------------------------------------------------
 
-    def _fit(self, page: Dictionary) -> None:
-        """Shrink a copied record page into the content box of a packet-sized page."""
-        box = page.get(Name.CropBox) or page.get(Name.MediaBox)
-        x0, y0, x1, y1 = (float(v) for v in box) if box is not None else (0, 0, 612, 792)
-        x0, x1 = sorted((x0, x1))
-        y0, y1 = sorted((y0, y1))
-        rotate = int(page.get(Name.Rotate, 0)) % 360
-        key = (x0, y0, x1, y1, rotate)
-        opening = self._openings.get(key)
+    def place_pdf(self, path: Path) -> list[Sheet]:
+        """The pages of the PDF at `path`, fitted. Raises Unprintable (or anything the PDF
+        library raises) when the file cannot be printed; then nothing of it is kept."""
+        if path in self._placed:  # the same file in an earlier record: its pages again
+            return [sheet.again(self.pdf) for sheet in self._placed[path]]
+        checkpoint(PACKET_POINT)
+        started = time.monotonic()
+        with pikepdf.open(path) as source:
+            pages = [page.obj for page in source.pages]
+            said_by(source)
+            flatten_annotations(source)
+            said_by(source)
+            if not pages:
+                raise Unprintable("the PDF has no pages")
+            boxes = [page_box(page, n, self.area_size) for n, page in enumerate(pages, 1)]
+            for number, page in enumerate(pages, 1):
+                check_structure(page, number)
+            sheets = []
+            for page, box in zip(pages, boxes, strict=True):
+                if time.monotonic() - started > FILE_SECONDS:
+                    raise Unprintable(LATE)
+                # qpdf reads a page's streams as it copies them (pikepdf opens files so), so
+                # a stream that cannot be read fails here, and the source can close after.
+                sheets.append(self._fit(self.pdf.copy_foreign(page), box))
+        self._placed[path] = sheets
+        return sheets
+
+    def place_image(self, path: Path, frames: int) -> list[Sheet]:
+        """One page per frame of the image at `path`, upright, fitted to the page."""
+        from carebinder.packet.images import image_xobject
+
+        checkpoint(PACKET_POINT)
+        started = time.monotonic()
+        x0, y0, x1, y1 = self.area
+        sheets = []
+        for frame in range(frames):
+            if time.monotonic() - started > FILE_SECONDS:
+                raise Unprintable(LATE)
+            image, (w, h) = image_xobject(self.pdf, path, frame, frames)
+            scale = min((x1 - x0) / w, (y1 - y0) / h)
+            dw, dh = w * scale, h * scale
+            ops = f"q {_nums(dw, 0, 0, dh, x0 + (x1 - x0 - dw) / 2, y1 - dh)} cm /CbImage Do Q\n"
+            page = self.pdf.make_indirect(
+                Dictionary(
+                    Type=Name.Page,
+                    MediaBox=self._media_box,
+                    Resources=Dictionary(XObject=Dictionary(CbImage=image)),
+                )
+            )
+            sheets.append(Sheet(page, [self.pdf.make_stream(ops.encode("ascii"))]))
+        return sheets
+
+    def _fit(self, page: Any, box: Box) -> Sheet:
+        """Shrink a copied record page into the content area of a packet-sized page."""
+        opening = self._openings.get(box)
         if opening is None:
-            opening = self.pdf.make_indirect(self.pdf.make_stream(self._opening(*key)))
-            self._openings[key] = opening
-        contents = page.get(Name.Contents)
+            opening = self.pdf.make_indirect(self.pdf.make_stream(self._opening(box)))
+            self._openings[box] = opening
+        contents = page.get(CONTENTS)
         inner = list(contents) if isinstance(contents, Array) else [contents] if contents else []
-        page.Contents = Array([opening, *inner, self._closing])
-        page.MediaBox = self._media_box
-        for name in (Name.CropBox, Name.TrimBox, Name.BleedBox, Name.ArtBox, Name.Rotate):
+        page[MEDIA_BOX] = self._media_box
+        for name in DROPPED:
             if name in page:
                 del page[name]
-        if Name.Annots in page:  # printable ones were flattened into the content already
-            del page[Name.Annots]
+        if ANNOTS in page:  # printable ones were flattened into the content already
+            del page[ANNOTS]
+        return Sheet(page, [opening, *inner, self._closing])
 
-    def _opening(self, x0: float, y0: float, x1: float, y1: float, rotate: int) -> bytes:
+    def _opening(self, box: Box) -> bytes:
         """`q`, the matrix that maps the page's visible box (turned upright per /Rotate)
-        into the content box, top-aligned and never enlarged, and a clip to that box."""
-        w, h = x1 - x0, y1 - y0
+        into the content area, top-aligned and never enlarged, and a clip to that box."""
+        x0, y0 = box.x0, box.y0
+        w, h = box.x1 - box.x0, box.y1 - box.y0
         # Bake /Rotate into the content: (x, y) in the box -> upright display coordinates.
-        turn, shown_w, shown_h = {
-            90: ((0, -1, 1, 0, 0, w), h, w),
-            180: ((-1, 0, 0, -1, w, h), w, h),
-            270: ((0, 1, -1, 0, h, 0), h, w),
-        }.get(rotate, ((1, 0, 0, 1, 0, 0), w, h))
-        box = self.content_box
-        scale = min(box.width / shown_w, box.height / shown_h, 1.0)
-        tx = box.llx + (box.width - shown_w * scale) / 2
-        ty = box.ury - shown_h * scale
-
-        def nums(*values: float) -> str:
-            return " ".join(f"{v:.5f}".rstrip("0").rstrip(".") for v in values)
-
+        turn = {
+            90: (0, -1, 1, 0, 0, w),
+            180: (-1, 0, 0, -1, w, h),
+            270: (0, 1, -1, 0, h, 0),
+        }.get(box.rotate, (1, 0, 0, 1, 0, 0))
+        shown_w, shown_h = box.shown
+        ax0, _, ax1, ay1 = self.area
+        scale = box.scale_into(*self.area_size)
+        tx = ax0 + (ax1 - ax0 - shown_w * scale) / 2
+        ty = ay1 - shown_h * scale
         return (
-            f"q {nums(1, 0, 0, 1, tx, ty)} cm {nums(scale, 0, 0, scale, 0, 0)} cm "
-            f"{nums(*turn)} cm {nums(1, 0, 0, 1, -x0, -y0)} cm "
-            f"{nums(x0, y0, w, h)} re W n\n"
+            f"q {_nums(1, 0, 0, 1, tx, ty)} cm {_nums(scale, 0, 0, scale, 0, 0)} cm "
+            f"{_nums(*turn)} cm {_nums(1, 0, 0, 1, -x0, -y0)} cm "
+            f"{_nums(x0, y0, w, h)} re W n\n"
         ).encode("ascii")
 
-    def insert_rendered(
-        self, front: Rendered, records: Rendered | None, plans: Sequence[RecordPlan]
-    ) -> list[tuple[str, int, int]]:
-        """Slot the rendered pages in around the merged ones; returns the outline entries
-        (title, level, 0-based page)."""
-        if records is not None:
-            source = self._open(records.pdf)
-            pieces = segments(records.marks, records.page_count)
-            # Last record first, so the positions of earlier ones do not move.
-            for plan in reversed(plans):
-                at = self.merged_at[plan.record.id]
-                ranges = rendered_pages(pieces, plan)
-                # Image pages sit after the PDF parts that precede them in the record.
-                offsets, merged = [], 0
-                image_ranges = iter(ranges[1:])
-                for part in plan.parts:
-                    if isinstance(part, PdfPart):
-                        merged += part.pages
-                    else:
-                        offsets.append((merged, next(image_ranges)))
-                for offset, pages in reversed(offsets):
-                    self._insert(source, pages, at + offset)
-                self._insert(source, ranges[0], at)
-        front_source = self._open(front.pdf)
-        self._insert(front_source, range(front.page_count), 0)
+    # --- the packet's own pages -----------------------------------------------------------
 
-        outline = [(m.title, m.level, m.page) for m in front.marks]
-        if plans:
-            starts = record_start_pages(front.page_count, records, plans)
-            outline.append(("Records", 0, starts[plans[0].record.id] - 1))
-            outline += [(plan.record.title, 1, starts[plan.record.id] - 1) for plan in plans]
-        return outline
+    def rendered(self, data: bytes) -> list[Sheet]:
+        """The pages of a PDF ReportLab made, as sheets."""
+        source = self._open(data)
+        sheets = []
+        for page in source.pages:
+            copy = self.pdf.copy_foreign(page.obj)
+            contents = copy.get(CONTENTS)
+            inner = list(contents) if isinstance(contents, Array) else [contents]
+            sheets.append(Sheet(copy, inner))
+        return sheets
+
+    def forms(self, data: bytes) -> list[Any]:
+        """Each page of a PDF ReportLab made, as a form to draw on other pages."""
+        source = self._open(data)
+        return [self.pdf.copy_foreign(page.as_form_xobject()) for page in source.pages]
 
     def _open(self, data: bytes) -> pikepdf.Pdf:
         source = pikepdf.open(io.BytesIO(data))
-        self._sources.append(source)  # open until saved: qpdf copies lazily
+        self._sources.append(source)
         return source
 
-    def _insert(self, source: pikepdf.Pdf, pages: range, at: int) -> None:
-        for offset, index in enumerate(pages):
-            self.pdf.pages.insert(at + offset, source.pages[index])
+    # --- all together -------------------------------------------------------------------
 
-    def stamp_pages(self, stamp_pdf: bytes) -> None:
-        """Header and footer on every page: the shared stamp, then "Page X of Y"."""
-        stamp = self.pdf.copy_foreign(self._open(stamp_pdf).pages[0].as_form_xobject())
+    def finish(self, sheets: Sequence[Sheet], stamp_pdf: bytes) -> None:
+        """Make `sheets` the packet's pages, in this order, each with the header and footer
+        (the shared stamp, then "Page X of Y"), and a record's identity where it has one."""
+        (stamp,) = self.forms(stamp_pdf)
         font = self.pdf.make_indirect(
             Dictionary(
                 Type=Name.Font,
@@ -224,27 +243,45 @@ class Assembler:
                 Encoding=Name.WinAnsiEncoding,
             )
         )
-        total = len(self.pdf.pages)
+        total = len(sheets)
         x_right = self.geo.width - MARGIN_SIDE
         y = BAND_BOTTOM / 2 - PAGE_NUMBER_SIZE / 2
-        for number, page in enumerate(self.pdf.pages, 1):
-            page.add_resource(stamp, Name.XObject, STAMP_FORM)
-            page.add_resource(font, Name.Font, STAMP_FONT)
-            ops = b"q " + str(STAMP_FORM).encode() + b" Do Q\n"
+        tree = self.pdf.Root.Pages
+        for number, sheet in enumerate(sheets, 1):
+            page = sheet.page
+            resources = page.get(RESOURCES)
+            if not isinstance(resources, Dictionary):
+                resources = page[RESOURCES] = Dictionary()
+            forms = resources.get(XOBJECT)
+            if forms is None:
+                forms = resources[XOBJECT] = Dictionary()
+            forms[STAMP_FORM] = stamp
+            fonts = resources.get(FONT)
+            if fonts is None:
+                fonts = resources[FONT] = Dictionary()
+            fonts[STAMP_FONT] = font
+            ops = STAMP_OPS
+            if sheet.band is not None:
+                forms[BAND_FORM] = sheet.band
+                ops += BAND_OPS
             ops += _page_number_ops(f"Page {number} of {total}", x_right, y)
-            page.contents_add(self.pdf.make_stream(ops))
+            page[CONTENTS] = Array([*sheet.contents, self.pdf.make_stream(ops)])
+            page[PARENT] = tree
+        tree.Kids = Array([sheet.page for sheet in sheets])
+        tree.Count = total
 
     def outline(self, entries: Sequence[tuple[str, int, int]]) -> None:
         """`entries`: (title, level, 0-based page) in page order; level > 0 nests."""
         with self.pdf.open_outline() as outline:
-            parent: OutlineItem | None = None
+            parents: list[OutlineItem] = []
             for title, level, page in entries:
                 item = OutlineItem(title, page)
-                if level == 0 or parent is None:
-                    outline.root.append(item)
-                    parent = item
+                del parents[level:]
+                if parents:
+                    parents[-1].children.append(item)
                 else:
-                    parent.children.append(item)
+                    outline.root.append(item)
+                parents.append(item)
 
     def save(self, out: Path, meta: Metadata, password: str | None, *, force: bool) -> None:
         self.pdf.docinfo[Name.Title] = meta.title

@@ -1,15 +1,17 @@
-"""From gathered data to the packet file: triage, render, assemble. No database here."""
+"""From gathered data to the packet file: place the records' files, render, assemble.
+No database here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from carebinder.packet.assemble import Assembler, Metadata, record_start_pages
+from carebinder.packet.assemble import Assembler, Metadata, Sheet
 from carebinder.packet.gather import PacketData
-from carebinder.packet.triage import RecordPlan, planned
+from carebinder.packet.triage import RecordPlan, plan_records
+from carebinder.pdfpages import quiet_libraries
 
 if TYPE_CHECKING:
     from carebinder.packet.layout import Rendered
@@ -32,6 +34,8 @@ class Result:
     records: int
     # (record title, file name, reason) for every file to bring separately
     separately: tuple[tuple[str, str, str], ...]
+    # (record title, file name, notice) for printed files a reader should know about
+    notices: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,27 +43,92 @@ class Pages:
     """Everything ReportLab makes for one packet."""
 
     front: Rendered
-    records: Rendered | None
+    records: Rendered | None  # the records' own pages, for those that have one
+    bands: bytes | None  # one page per record: its identity, for its first page
     stamp: bytes
+
+
+def index_notes(plans: Sequence[RecordPlan]) -> dict[int, list[str]]:
+    """What the records index says under each record: notices, then files left out."""
+    return {
+        plan.record.id: [f"Note: {name}: {note}" for name, note in plan.notices]
+        + [f"Bring separately: {name}: {reason}" for name, reason in plan.separately]
+        for plan in plans
+    }
+
+
+def record_starts(
+    front_pages: int, records: Rendered | None, plans: Sequence[RecordPlan]
+) -> dict[int, int]:
+    """Packet page (1-based) where each record starts."""
+    own = _own_pages(records)
+    starts: dict[int, int] = {}
+    page = front_pages
+    for plan in plans:
+        starts[plan.record.id] = page + 1
+        page += len(own.get(plan.record.id, ())) + plan.printed_pages
+    return starts
+
+
+def _own_pages(records: Rendered | None) -> dict[int, range]:
+    if records is None:
+        return {}
+    marks = records.marks
+    return {
+        mark.key[1]: range(
+            mark.page, marks[i + 1].page if i + 1 < len(marks) else records.page_count
+        )
+        for i, mark in enumerate(marks)
+    }
 
 
 def render_pages(data: PacketData, plans: Sequence[RecordPlan], paper: str) -> Pages:
     """Lay out the packet's own pages with ReportLab."""
-    from carebinder.packet.record_pages import render_records
+    from carebinder.packet.record_pages import render_bands, render_records
     from carebinder.packet.render import render_front, render_stamp
 
-    records = render_records(plans, paper) if plans else None
+    records = render_records(plans, paper)
+    notes: Mapping[int, list[str]] = index_notes(plans)
     # The index's page numbers change only digits; lay out again until the count settles.
-    front = render_front(data, paper, {p.record.id: 99999 for p in plans} or None)
+    front = render_front(data, paper, {p.record.id: 99999 for p in plans} or None, notes)
     for _ in range(3):
-        again = render_front(
-            data, paper, record_start_pages(front.page_count, records, plans) or None
-        )
+        starts = record_starts(front.page_count, records, plans)
+        again = render_front(data, paper, starts or None, notes)
         settled = again.page_count == front.page_count
         front = again
         if settled:
             break
-    return Pages(front, records, render_stamp(data, paper))
+    bands = render_bands(plans, paper) if plans else None
+    return Pages(front, records, bands, render_stamp(data, paper))
+
+
+def _order(
+    assembler: Assembler,
+    pages: Pages,
+    plans: Sequence[RecordPlan],
+    sheets: Mapping[int, list[Sheet]],
+) -> tuple[list[Sheet], list[tuple[str, int, int]]]:
+    """Every page of the packet in order, and its bookmarks (title, level, 0-based page)."""
+    ordered = assembler.rendered(pages.front.pdf)
+    outline = [(m.title, m.level, m.page) for m in pages.front.marks]
+    own_sheets = assembler.rendered(pages.records.pdf) if pages.records else []
+    own = _own_pages(pages.records)
+    bands = assembler.forms(pages.bands) if pages.bands else []
+    for index, plan in enumerate(plans):
+        start = len(ordered)
+        if index == 0:
+            outline.append(("Records", 0, start))
+        outline.append((plan.record.title, 1, start))
+        ordered += [own_sheets[i] for i in own.get(plan.record.id, ())]
+        page = len(ordered)
+        for part in plan.parts:
+            if len(plan.parts) > 1:
+                outline.append((part.file.name, 2, page))
+            page += part.pages
+        ordered += sheets[plan.record.id]
+        if len(ordered) > start:
+            ordered[start].band = bands[index]
+    return ordered, outline
 
 
 def _quiet(_: str) -> None:
@@ -69,21 +138,22 @@ def _quiet(_: str) -> None:
 def build_packet(
     data: PacketData, out: Path, options: Options, progress: Callable[[str], None] = _quiet
 ) -> Result:
-    """Write the packet for `data` to `out`. Bad record files are listed, never fatal."""
+    """Write the packet for `data` to `out`. A file that cannot be printed is listed to
+    bring separately, never fatal: only the packet's own pages and its file can fail."""
     records = data.records if options.include_records else ()
-    with planned(records) as (plans, opened):
-        merged = sum(plan.merged_pages for plan in plans)
-        if plans:
-            progress(f"{len(plans)} records; merging {merged} pages of their files.")
-        assembler = Assembler(options.paper)
-        try:
+    assembler = Assembler(options.paper)
+    try:
+        with quiet_libraries() as said:
+            if records:
+                files = sum(len(r.files) for r in records)
+                progress(f"{len(records)} records, {files} files: putting their pages together.")
+            planned = plan_records(records, assembler, said)
+            plans = planned.plans
             pages = render_pages(data, plans, options.paper)
-            assembler.add_record_pdfs(plans, opened)
-            outline = assembler.insert_rendered(pages.front, pages.records, plans)
-            assembler.stamp_pages(pages.stamp)
+            ordered, outline = _order(assembler, pages, plans, planned.sheets)
+            assembler.finish(ordered, pages.stamp)
             assembler.outline(outline)
-            total = len(assembler.pdf.pages)
-            progress(f"Saving {total} pages.")
+            progress(f"Saving {len(ordered)} pages.")
             visit, patient = data.visit, data.patient
             assembler.save(
                 out,
@@ -96,9 +166,12 @@ def build_packet(
                 options.password,
                 force=options.force,
             )
-        finally:
-            assembler.close()
-        separately = tuple(
-            (plan.record.title, name, reason) for plan in plans for name, reason in plan.separately
-        )
-    return Result(out, total, len(plans), separately)
+    finally:
+        assembler.close()
+    return Result(
+        out,
+        len(ordered),
+        len(plans),
+        tuple((p.record.title, name, reason) for p in plans for name, reason in p.separately),
+        tuple((p.record.title, name, note) for p in plans for name, note in p.notices),
+    )

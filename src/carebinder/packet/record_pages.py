@@ -1,7 +1,11 @@
-"""The packet's record pages: a separator per record, then its images placed on pages.
+"""The packet's pages about its records: the band that names a record at the top of its
+first page, and the page of its own that a record gets when it has notes or nothing to
+print.
 
-Separators are drawn straight on the canvas rather than built from Paragraphs and
-Tables: a packet of 300 records has 300 of them, and this is several times faster.
+Paper matters: doctors print packets. A record whose files print starts on its first
+file's first page, named by the band ("Record 3 of 12", title, kind, date, source), while
+the records index and the bookmarks carry the rest. Both are drawn straight on the canvas
+rather than built from Paragraphs and Tables: a packet may hold 300 records.
 """
 
 from __future__ import annotations
@@ -11,43 +15,50 @@ from collections.abc import Sequence
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, PageBreak
 
-from carebinder.packet.layout import Mark, Rendered, build, fmt_date, wrap_text
+from carebinder.packet.layout import Mark, Rendered, build, fmt_date, shorten, wrap_text
 from carebinder.packet.styles import (
     ACCENT,
+    BAND_TOP,
     FONT,
     FONT_BOLD,
     INK,
+    MARGIN_SIDE,
     MUTED,
     OPEN,
     RULE,
     geometry,
     register_fonts,
 )
-from carebinder.packet.triage import ImagePart, PdfPart, RecordPlan
+from carebinder.packet.triage import PdfPart, RecordPlan
 
-# Photos are scaled down to this many pixels on their long side before embedding.
-MAX_IMAGE_SIDE = 3000
 LABEL_WIDTH = 32 * mm
 INDENT = 6 * mm  # room for the bullet or box before a list line
+BAND_SIZE = 8
+# The band's baseline, below the header's rule and above the record's own content.
+BAND_DROP = BAND_TOP - 3.2 * mm
+
+Line = tuple[str, float, Any, str]  # font, size, colour, text ("label\tvalue" for pairs)
 
 
-class Separator(Flowable):
-    """The page that opens a record: title, date, kind, source, notes, and its files."""
+def _entry(lines: list[Line], mark: str, text: str, width: float) -> None:
+    for i, line in enumerate(wrap_text(text, FONT, 10, width - INDENT)):
+        lines.append((FONT, 10, INK, f"{mark}  {line}" if i == 0 else f"    {line}"))
 
-    def __init__(self, plan: RecordPlan, number: int, total: int, width: float, height: float):
+
+class RecordPage(Flowable):
+    """A record's page of its own: title, date, kind, source, notes, and its files."""
+
+    def __init__(self, plan: RecordPlan, width: float, height: float):
         super().__init__()
         self.width, self.height = width, height
-        self.lines = self._lines(plan, number, total)
+        self.lines = self._fit(self._lines(plan))
 
-    def _lines(
-        self, plan: RecordPlan, number: int, total: int
-    ) -> list[tuple[str, float, Any, str]]:
-        """(font, size, colour, text) per line, cut to what fits on one page."""
+    def _lines(self, plan: RecordPlan) -> list[Line]:
         r = plan.record
-        out: list[tuple[str, float, Any, str]] = [(FONT, 8.5, MUTED, f"Record {number} of {total}")]
+        out: list[Line] = [(FONT, 4, INK, "")]
         for line in wrap_text(r.title, FONT_BOLD, 18, self.width):
             out.append((FONT_BOLD, 18, ACCENT, line))
         out.append((FONT, 4, INK, ""))
@@ -64,23 +75,22 @@ class Separator(Flowable):
         if plan.parts:
             out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "In this packet")]
             for part in plan.parts:
-                count = part.pages if isinstance(part, PdfPart) else part.frames
                 kind = "" if isinstance(part, PdfPart) else "image, "
-                noun = "page" if count == 1 else "pages"
-                entry = f"{part.file.name} ({kind}{count} {noun})"
-                for i, line in enumerate(wrap_text(entry, FONT, 10, self.width - INDENT)):
-                    out.append((FONT, 10, INK, f"•  {line}" if i == 0 else f"    {line}"))
+                noun = "page" if part.pages == 1 else "pages"
+                _entry(out, "•", f"{part.file.name} ({kind}{part.pages} {noun})", self.width)
+        if plan.notices:
+            out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "Before reading")]
+            for name, note in plan.notices:
+                _entry(out, "!", f"{name}: {note}", self.width)
         if plan.separately:
             out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "Bring separately")]
             for name, reason in plan.separately:
-                entry = f"{name}: {reason}"
-                for i, line in enumerate(wrap_text(entry, FONT, 10, self.width - INDENT)):
-                    out.append((FONT, 10, INK, f"{OPEN}  {line}" if i == 0 else f"    {line}"))
+                _entry(out, OPEN, f"{name}: {reason}", self.width)
         if not r.files:
             out.append((FONT, 10, MUTED, "No file is attached to this record."))
-        return self._fit(out)
+        return out
 
-    def _fit(self, lines: list[tuple[str, float, Any, str]]) -> list[tuple[str, float, Any, str]]:
+    def _fit(self, lines: list[Line]) -> list[Line]:
         used = 0.0
         for index, (_, size, _, _) in enumerate(lines):
             used += size * 1.35
@@ -107,61 +117,65 @@ class Separator(Flowable):
                 canvas.drawString(LABEL_WIDTH, y, value)
             else:
                 canvas.drawString(0, y, line)
-        canvas.setStrokeColor(RULE)
 
 
-class ImagePage(Flowable):
-    """One image (or one frame of a TIFF), upright per its EXIF, fitted to the page."""
-
-    def __init__(self, part: ImagePart, frame: int, width: float, height: float) -> None:
-        super().__init__()
-        self.part, self.frame = part, frame
-        self.width, self.height = width, height
-
-    def draw(self) -> None:
-        reader, (w, h) = _image_source(self.part, self.frame)
-        scale = min(self.width / w, self.height / h)
-        dw, dh = w * scale, h * scale
-        self.canv.drawImage(reader, (self.width - dw) / 2, self.height - dh, dw, dh)
-
-
-def _image_source(part: ImagePart, frame: int) -> tuple[Any, tuple[int, int]]:
-    from PIL import Image, ImageOps
-
-    with Image.open(part.file.path) as image:
-        if part.frames > 1:
-            image.seek(frame)
-        orientation = image.getexif().get(0x0112, 1)
-        if image.format == "JPEG" and orientation == 1 and max(image.size) <= MAX_IMAGE_SIDE:
-            # Embed the JPEG's own bytes, untouched.
-            return ImageReader(str(part.file.path)), image.size
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
-        if upright.mode not in ("RGB", "L"):
-            upright = upright.convert("RGB")
-        buffer = io.BytesIO()
-        upright.save(buffer, format="JPEG", quality=90)
-        buffer.seek(0)
-        return ImageReader(buffer), upright.size
-
-
-def render_records(plans: Sequence[RecordPlan], paper: str) -> Rendered:
-    """One document of every record's own pages. Marks carry keys: ("record", id) before a
-    separator, ("image", id, n) before the pages of the record's n-th part."""
+def render_records(plans: Sequence[RecordPlan], paper: str) -> Rendered | None:
+    """One document of the records' own pages, for those that have one (marks keyed
+    ("record", id)); None when no record needs a page of its own."""
+    own = [plan for plan in plans if plan.own_page]
+    if not own:
+        return None
     register_fonts()
     _, _, width, height = geometry(paper).frame
     height -= 1  # a flowable exactly the frame's height does not always fit
     story: list[Flowable] = []
-    for number, plan in enumerate(plans, 1):
+    for plan in own:
         if story:
             story.append(PageBreak())
         story.append(Mark(plan.record.title, 1, ("record", plan.record.id)))
-        story.append(Separator(plan, number, len(plans), width, height))
-        for index, part in enumerate(plan.parts):
-            if isinstance(part, ImagePart):
-                for frame in range(part.frames):
-                    story.append(PageBreak())
-                    if frame == 0:
-                        story.append(Mark(part.file.name, 2, ("image", plan.record.id, index)))
-                    story.append(ImagePage(part, frame, width, height))
+        story.append(RecordPage(plan, width, height))
     return build(story, paper, "records")
+
+
+def band_facts(plan: RecordPlan) -> str:
+    """Kind, date and source of a record, as the band shows them after its title."""
+    r = plan.record
+    return "  ·  ".join(
+        x for x in (r.kind.replace("-", " "), fmt_date(r.date) if r.date else None, r.source) if x
+    )
+
+
+def render_bands(plans: Sequence[RecordPlan], paper: str) -> bytes:
+    """One page per record holding only its band: "Record n of N", its title, kind, date
+    and source, on one line at the top, made into a form for its first page."""
+    register_fonts()
+    geo = geometry(paper)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(geo.width, geo.height), pageCompression=1)
+    left, right = MARGIN_SIDE, geo.width - MARGIN_SIDE
+    y = geo.height - BAND_DROP
+    total = len(plans)
+    for number, plan in enumerate(plans, 1):
+        lead = f"Record {number} of {total}"
+        x = left
+        canvas.setFillColor(ACCENT)
+        canvas.rect(left - 2.2 * mm, y - 1.2, 0.8 * mm, BAND_SIZE + 1, stroke=0, fill=1)
+        canvas.setFont(FONT_BOLD, BAND_SIZE)
+        canvas.drawString(x, y, lead)
+        x += canvas.stringWidth(lead, FONT_BOLD, BAND_SIZE) + 3 * mm
+        room = right - x
+        facts = band_facts(plan)
+        # The title gives way to kind, date and source only down to 60% of the line.
+        tail = canvas.stringWidth("  ·  " + facts, FONT, BAND_SIZE) if facts else 0
+        title = shorten(plan.record.title, FONT_BOLD, BAND_SIZE, max(room * 0.6, room - tail))
+        canvas.setFillColor(INK)
+        canvas.drawString(x, y, title)
+        x += canvas.stringWidth(title, FONT_BOLD, BAND_SIZE)
+        if facts and right - x > 12 * mm:
+            canvas.setFillColor(MUTED)
+            canvas.setFont(FONT, BAND_SIZE)
+            canvas.drawString(x, y, shorten("  ·  " + facts, FONT, BAND_SIZE, right - x))
+        canvas.setStrokeColor(RULE)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

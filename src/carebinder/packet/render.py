@@ -7,7 +7,7 @@ rendered here; assemble.py inserts them as they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
@@ -275,7 +275,12 @@ def _care_team(data: PacketData, width: float) -> list[Flowable]:
     return story
 
 
-def _index(data: PacketData, width: float, pages: Mapping[int, int] | None) -> list[Flowable]:
+def _index(
+    data: PacketData,
+    width: float,
+    pages: Mapping[int, int] | None,
+    notes: Mapping[int, Sequence[str]],
+) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Mark("Records index"), p("Records index", "h1")]
     if not data.records:
         return [*story, p("No records in this packet.", "muted")]
@@ -285,11 +290,23 @@ def _index(data: PacketData, width: float, pages: Mapping[int, int] | None) -> l
     rows: list[list[object]] = [["Date", "Kind", "Title", "Source", "Page"]]
     for r in data.records:
         page = "—" if pages is None else str(pages.get(r.id, "—"))
+        told = notes.get(r.id, ())
+        title = (
+            markup(
+                "<br/>".join(
+                    [text(r.title)]
+                    + [f'<font size="7.5" color="#52606d">{text(line)}</font>' for line in told]
+                ),
+                "cell",
+            )
+            if told
+            else cell(r.title, widths[2])
+        )
         rows.append(
             [
                 fmt_date(r.date),
                 cell(r.kind.replace("-", " "), widths[1]),
-                cell(r.title, widths[2]),
+                title,
                 cell(r.source, widths[3]),
                 page,
             ]
@@ -298,8 +315,14 @@ def _index(data: PacketData, width: float, pages: Mapping[int, int] | None) -> l
     return story
 
 
-def render_front(data: PacketData, paper: str, record_pages: Mapping[int, int] | None) -> Rendered:
-    """Cover to records index. `record_pages` maps record id → packet page (1-based)."""
+def render_front(
+    data: PacketData,
+    paper: str,
+    record_pages: Mapping[int, int] | None,
+    notes: Mapping[int, Sequence[str]] | None = None,
+) -> Rendered:
+    """Cover to records index. `record_pages` maps record id → packet page (1-based);
+    `notes`, record id → what the index says under its title (notices, files left out)."""
     width = geometry(paper).frame[2]
     story = [
         *_cover(data, width),
@@ -308,7 +331,7 @@ def render_front(data: PacketData, paper: str, record_pages: Mapping[int, int] |
         *_questions(data, width),
         *_checklist(data, width),
         *_care_team(data, width),
-        *_index(data, width, record_pages),
+        *_index(data, width, record_pages, notes or {}),
     ]
     return build(story, paper, f"{data.visit.title}: packet")
 

@@ -1,24 +1,30 @@
-"""Which of a record's files can go into the packet, and why the others cannot.
+"""Which of a record's files go into the packet, and why the others cannot.
 
 Every PDF and image is first read in a child process with limits (carebinder.sandbox),
-so a hostile file cannot crash, hang or exhaust the packet; only the files that pass are
-opened here. PDFs stay open until the packet is saved (qpdf copies their pages lazily).
-Anything else, or anything broken, is listed as "bring separately" with the reason. A bad
-file never fails the packet.
+so a hostile file cannot crash, hang or exhaust the packet; the child reads a few files
+ahead while the packet copies the pages of the ones it passed. Then each file is placed
+(copied and fitted) on its own: whatever goes wrong with one file, from a page of no size
+to an exception deep in the PDF library, that file is listed as "bring separately" with
+the reason, and the packet goes on. What the libraries said while placing it (pages
+repaired, form fields dropped) becomes the file's notice.
 
-The plans are plain picklable data; the open PDFs stay behind in `OpenPdfs`.
+The plans are plain data; the placed pages stay with the assembler's sheets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from carebinder.errors import Unprintable
 from carebinder.packet.gather import FileInfo, RecordInfo
-from carebinder.sandbox import IMAGE_TYPES, Finding, inspect_files
+from carebinder.pdfpages import notice
+from carebinder.sandbox import Finding, iter_findings, readable
+
+if TYPE_CHECKING:
+    from carebinder.packet.assemble import Assembler, Sheet
 
 # What a patient can do about a file the packet cannot print.
 SEPARATE_REASONS = {
@@ -29,6 +35,7 @@ SEPARATE_REASONS = {
     "application/x-ole-storage": "Office document: save it as PDF to include it",
     "application/rtf": "RTF document: save it as PDF to include it",
 }
+PDF = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -42,84 +49,119 @@ class ImagePart:
     file: FileInfo
     frames: int
 
+    @property
+    def pages(self) -> int:
+        return self.frames
+
 
 @dataclass
 class RecordPlan:
     record: RecordInfo
     parts: list[PdfPart | ImagePart] = field(default_factory=list)
+    # (file name, reason) for each file to bring separately
     separately: list[tuple[str, str]] = field(default_factory=list)
+    # (file name, what a reader should know) for printed files
+    notices: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def merged_pages(self) -> int:
         return sum(p.pages for p in self.parts if isinstance(p, PdfPart))
 
+    @property
+    def printed_pages(self) -> int:
+        return sum(p.pages for p in self.parts)
 
-OpenPdfs = dict[Path, Any]  # stored file → open pikepdf.Pdf
-
-
-def _pdf(file: FileInfo, opened: OpenPdfs) -> PdfPart | str:
-    import pikepdf
-
-    if file.path not in opened:
-        try:
-            pdf = pikepdf.open(file.path)
-        except (pikepdf.PdfError, OSError, ValueError, RecursionError) as error:
-            return f"the PDF could not be opened ({type(error).__name__})"
-        _flatten_annotations(pdf)
-        opened[file.path] = pdf
-    return PdfPart(file, len(opened[file.path].pages))
+    @property
+    def own_page(self) -> bool:
+        """A record with notes, or with nothing to print, has a page of its own in the
+        packet; any other starts on its first file's first page."""
+        return bool(self.record.notes) or not self.parts
 
 
-def _flatten_annotations(pdf: Any) -> None:
-    """Print filled-in form fields and stamps as part of the page (in memory only)."""
-    import pikepdf
+@dataclass
+class Planned:
+    plans: list[RecordPlan]
+    sheets: dict[int, list[Sheet]]  # record id -> its files' pages, in order
 
-    if not any(pikepdf.Name.Annots in page.obj for page in pdf.pages):
-        return
+
+def plan_records(records: Sequence[RecordInfo], assembler: Assembler, said: list[str]) -> Planned:
+    """Place every record's files with `assembler`, one file at a time. `said` is where
+    the PDF libraries' messages are being collected (pdfpages.quiet_libraries)."""
+    findings = _Findings(records)
     try:
-        if pikepdf.Name.AcroForm in pdf.Root:
-            pdf.generate_appearance_streams()
-        pdf.flatten_annotations("print")
-    except (pikepdf.PdfError, ValueError, KeyError):
-        pass  # the page still prints, without its annotations
-
-
-def plan_record(record: RecordInfo, findings: dict[Path, Finding], opened: OpenPdfs) -> RecordPlan:
-    plan = RecordPlan(record)
-    for file in record.files:
-        outcome: PdfPart | ImagePart | str
-        finding = findings.get(file.path)
-        if file.unreadable:
-            outcome = file.unreadable
-        elif finding is not None and finding.error:
-            outcome = finding.error
-        elif file.media_type == "application/pdf":
-            outcome = _pdf(file, opened)
-        elif file.media_type in IMAGE_TYPES:
-            outcome = ImagePart(file, finding.pages or 1 if finding else 1)
-        else:
-            outcome = SEPARATE_REASONS.get(file.media_type, "a file the packet cannot print")
-        if isinstance(outcome, str):
-            plan.separately.append((file.name, outcome))
-        else:
-            plan.parts.append(outcome)
-    return plan
-
-
-@contextmanager
-def planned(records: Sequence[RecordInfo]) -> Iterator[tuple[list[RecordPlan], OpenPdfs]]:
-    """Plans for `records`, and their PDFs, open until the block ends."""
-    readable = {
-        f.path: f.media_type
-        for r in records
-        for f in r.files
-        if not f.unreadable and (f.media_type == "application/pdf" or f.media_type in IMAGE_TYPES)
-    }
-    found = inspect_files(list(readable.items()))
-    findings = dict(zip(readable, found, strict=True))
-    opened: OpenPdfs = {}
-    try:
-        yield [plan_record(record, findings, opened) for record in records], opened
+        planned = Planned([], {})
+        for record in records:
+            plan = RecordPlan(record)
+            sheets: list[Sheet] = []
+            for file in record.files:
+                outcome = _place(file, findings, assembler, said)
+                if isinstance(outcome, str):
+                    plan.separately.append((file.name, outcome))
+                    continue
+                part, placed, note = outcome
+                plan.parts.append(part)
+                sheets += placed
+                if note:
+                    plan.notices.append((file.name, note))
+            planned.plans.append(plan)
+            planned.sheets[record.id] = sheets
+        return planned
     finally:
-        for pdf in opened.values():
-            pdf.close()
+        findings.close()
+
+
+def _place(
+    file: FileInfo, findings: _Findings, assembler: Assembler, said: list[str]
+) -> str | tuple[PdfPart | ImagePart, list[Sheet], str | None]:
+    """The file's part and pages, and its notice; or why it must be brought separately."""
+    if file.unreadable:
+        return file.unreadable
+    if not readable(file.media_type):
+        return SEPARATE_REASONS.get(file.media_type, "a file the packet cannot print")
+    finding = findings.get(file.path)
+    if finding.error:
+        return finding.error
+    if finding.unprintable:
+        return finding.unprintable
+    mark = len(said)
+    part: PdfPart | ImagePart
+    try:
+        if file.media_type == PDF:
+            sheets = assembler.place_pdf(file.path)
+            part = PdfPart(file, len(sheets))
+        else:
+            sheets = assembler.place_image(file.path, finding.pages or 1)
+            part = ImagePart(file, len(sheets))
+    except Unprintable as error:
+        return error.message
+    except MemoryError:
+        return "the file needs too much memory to print"
+    # One file's failure, whatever it is, must not cost the patient the whole packet: this
+    # is the boundary where it stops. The reason names the error's kind, never its text.
+    except Exception as error:  # noqa: BLE001
+        return f"the file could not be put into the packet ({type(error).__name__})"
+    notes = [n for n in (finding.notice, notice(said[mark:])) if n]
+    return part, sheets, "; ".join(dict.fromkeys(notes)) or None
+
+
+class _Findings:
+    """The child's findings for the records' files, each file read once, in packet order
+    (the order they are asked for), while the child goes on with the next ones."""
+
+    def __init__(self, records: Sequence[RecordInfo]) -> None:
+        wanted: dict[Path, str] = {}
+        for record in records:
+            for file in record.files:
+                if not file.unreadable and readable(file.media_type):
+                    wanted.setdefault(file.path, file.media_type)
+        self._order = iter(wanted)
+        self._answers: Generator[Finding, None, None] = iter_findings(list(wanted.items()))
+        self._known: dict[Path, Finding] = {}
+
+    def get(self, path: Path) -> Finding:
+        while path not in self._known:
+            self._known[next(self._order)] = next(self._answers)
+        return self._known[path]
+
+    def close(self) -> None:
+        self._answers.close()

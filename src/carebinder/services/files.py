@@ -42,6 +42,8 @@ class Prepared:
     unreadable: str | None
     text: str | None = None
     has_text: bool | None = None
+    unprintable: str | None = None
+    notice: str | None = None
 
 
 def prepare(
@@ -68,7 +70,16 @@ def prepare(
     # One reader process for all of them: an import may bring dozens of files.
     findings = inspect_all([blob for _, blob in stored])
     return [
-        Prepared(path, blob, found.pages, found.error, found.text, found.has_text)
+        Prepared(
+            path,
+            blob,
+            found.pages,
+            found.error,
+            found.text,
+            found.has_text,
+            found.unprintable,
+            found.notice,
+        )
         for (path, blob), found in zip(stored, findings, strict=True)
     ]
 
@@ -94,6 +105,8 @@ def attach_prepared(
             unreadable=item.unreadable,
             text=item.text,
             has_text=item.has_text,
+            unprintable=item.unprintable,
+            notice=item.notice,
         )
         record.files.append(file)
         added.append(file)
@@ -183,6 +196,7 @@ def save_words(session: Session, patient_id: int, found: dict[int, Finding]) -> 
         if finding is None or finding.has_text is None:
             continue
         file.text, file.has_text = finding.text, finding.has_text
+        file.unprintable, file.notice = finding.unprintable, finding.notice
         saved.append(file)
     session.flush()
     return saved
@@ -239,4 +253,8 @@ def to_json(file: File) -> dict[str, Any]:
         # True: its words are searchable; False: a scan, without a text layer; None: not a
         # PDF, unreadable, or attached before carebinder read the words of PDFs.
         "has_text": file.has_text,
+        # Why the packet cannot print a file it can read (e.g. a page of no size), or None.
+        "unprintable": file.unprintable,
+        # What a reader should know (e.g. it was damaged and repaired), or None.
+        "notice": file.notice,
     }
