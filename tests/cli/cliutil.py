@@ -36,6 +36,8 @@ FILE_KEYS = {
     "sha256",
     "unreadable",
     "has_text",
+    "unprintable",
+    "notice",
 }
 OPINION_KEYS = {
     "id",

@@ -430,7 +430,14 @@ def test_an_existing_file_is_kept_unless_forced(small: PacketData, tmp_path: Pat
 
 
 def test_the_same_file_in_two_records_is_printed_in_both(tmp_path: Path) -> None:
-    shared = file_info(text_pdf(tmp_path / "shared.pdf", ["SHARED 1", "SHARED 2"]), PDF)
+    path = text_pdf(tmp_path / "shared.pdf", ["SHARED 1", "SHARED 2"])
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        # One resources dictionary for both pages, as many PDF writers make them.
+        resources = pdf.make_indirect(pdf.pages[0].obj.Resources)
+        for page in pdf.pages:
+            page.obj.Resources = resources
+        pdf.save(path)
+    shared = file_info(path, PDF)
     data = sample_data(
         [
             record_info(1, "First", shared),
@@ -443,6 +450,9 @@ def test_the_same_file_in_two_records_is_printed_in_both(tmp_path: Path) -> None
     assert result.pages == packet.pages == front + 2 * 2
     assert packet.find("SHARED 1") == [front, front + 2]
     assert packet.find("SHARED 2") == [front + 1, front + 3]
+    # Each record's first page names its own record.
+    assert packet.find("Record 1 of 2") == [front]
+    assert packet.find("Record 2 of 2") == [front + 2]
     assert_stamped(packet, "Ana Souza", "12 Apr 1964")
 
 

@@ -34,9 +34,9 @@ from carebinder.packet.styles import BAND_BOTTOM, BAND_TOP, MARGIN_SIDE, geometr
 from carebinder.pdfpages import Box, check_structure, flatten_annotations, page_box, said_by
 
 PAGE_NUMBER_SIZE = 8
-STAMP_FONT = Name("/CbPageFont")
-STAMP_FORM = Name("/CbStamp")
-BAND_FORM = Name("/CbBand")
+# Short names: every page of a 3,000-page packet names them in its resources and content.
+STAMP_FONT = Name("/CbF")
+STAMP_FORM = Name("/CbS")
 # Names made once: `Name.MediaBox` builds a new object at each use, on thousands of pages.
 MEDIA_BOX, RESOURCES, CONTENTS, PARENT = (
     Name("/MediaBox"),
@@ -50,7 +50,6 @@ DROPPED = tuple(Name(n) for n in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"
 # Helvetica's advance widths (per 1,000) for the characters of "Page 12 of 340".
 HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278}
 STAMP_OPS = b"q " + str(STAMP_FORM).encode() + b" Do Q\n"
-BAND_OPS = b"q " + str(BAND_FORM).encode() + b" Do Q\n"
 # One file may take this long to copy into the packet; past it, it is brought separately.
 FILE_SECONDS = 60.0
 LATE = "it took too long to put into the packet"
@@ -69,7 +68,8 @@ class Sheet:
 
     page: Any  # a pikepdf page dictionary
     contents: list[Any]
-    band: Any = None  # the record's identity, on a record's first page
+    # The record's identity, on a record's first page: (its form, its number in the packet).
+    band: tuple[Any, int] | None = None
 
     def again(self, pdf: pikepdf.Pdf) -> Sheet:
         """A page of its own showing the same (a page appears in the page tree once)."""
@@ -80,7 +80,7 @@ def _page_number_ops(text: str, x_right: float, y: float) -> bytes:
     width = sum(HELVETICA_WIDTHS.get(char, 556) for char in text) * PAGE_NUMBER_SIZE / 1000
     x = x_right - width
     return (
-        f"q 0.32 0.38 0.43 rg BT {STAMP_FONT} {PAGE_NUMBER_SIZE} Tf {x:.2f} {y:.2f} Td "
+        f"q .32 .38 .43 rg BT {STAMP_FONT} {PAGE_NUMBER_SIZE} Tf {x:.2f} {y:.2f} Td "
         f"({text}) Tj ET Q\n"
     ).encode("ascii")
 
@@ -262,8 +262,12 @@ class Assembler:
             fonts[STAMP_FONT] = font
             ops = STAMP_OPS
             if sheet.band is not None:
-                forms[BAND_FORM] = sheet.band
-                ops += BAND_OPS
+                # A name of its own per record: pages of one file may share one resources
+                # dictionary, and the same file may start two records.
+                form, record = sheet.band
+                name = Name(f"/CbB{record}")
+                forms[name] = form
+                ops += b"q " + str(name).encode() + b" Do Q\n"
             ops += _page_number_ops(f"Page {number} of {total}", x_right, y)
             page[CONTENTS] = Array([*sheet.contents, self.pdf.make_stream(ops)])
             page[PARENT] = tree
@@ -300,7 +304,14 @@ class Assembler:
             passthrough = (
                 {} if password else {"stream_decode_level": pikepdf.StreamDecodeLevel.none}
             )
-            self.pdf.save(tmp, encryption=encryption, compress_streams=False, **passthrough)
+            # Object streams pack the page dictionaries, compressed: 3% smaller, and faster.
+            self.pdf.save(
+                tmp,
+                encryption=encryption,
+                compress_streams=False,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                **passthrough,
+            )
             tmp.chmod(0o600)
             publish(tmp, out, force=force)
         finally:

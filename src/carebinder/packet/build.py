@@ -127,7 +127,7 @@ def _order(
             page += part.pages
         ordered += sheets[plan.record.id]
         if len(ordered) > start:
-            ordered[start].band = bands[index]
+            ordered[start].band = (bands[index], index + 1)
     return ordered, outline
 
 
