@@ -322,6 +322,8 @@ def _file(ident: int, name: str, media_type: str, pages: int | None, bad: str | 
         "sha256": hashlib.sha256(content).hexdigest(),
         "unreadable": bad,
         "has_text": None,  # attached before carebinder read the words of PDFs
+        "unprintable": None,  # read before carebinder checked pages for the packet
+        "notice": None,
     }
 
 

@@ -22,13 +22,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, never a copy of the table: a copy would lose the search index's
+# triggers on `file` (revision 0004). SQLite drops a column in place since 3.35.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("file") as batch:
+    with op.batch_alter_table("file", recreate="never") as batch:
         batch.add_column(sa.Column("unprintable", sa.Text()))
         batch.add_column(sa.Column("notice", sa.Text()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("file") as batch:
+    with op.batch_alter_table("file", recreate="never") as batch:
         batch.drop_column("notice")
         batch.drop_column("unprintable")

@@ -26,6 +26,7 @@ from carebinder.services import (
     records,
 )
 from carebinder.store import Store
+from tests.packet.oddfiles import ODD_PDFS
 
 TODAY = date(2026, 11, 24)
 NEW_YORK = ZoneInfo("America/New_York")
@@ -59,8 +60,16 @@ def rich(
     )
     lab = records.list_records(session, pid, kind=RecordKind.LAB)[0]
     records.edit_record(session, lab, notes=FORMULA_NOTE)
+    # A PDF with a page too small to print, and one whose list of pages is damaged.
+    odd = {o.name: o for o in ODD_PDFS}
+    speck, repaired = make_file("speck.pdf", b""), make_file("odd-kid.pdf", b"")
+    odd["speck.pdf"].make(speck)
+    odd["odd-kid.pdf"].make(repaired)
     files.attach_files(
-        session, store, lab, [make_file("broken.pdf", b"%PDF-1.4\nnot really a PDF")]
+        session,
+        store,
+        lab,
+        [make_file("broken.pdf", b"%PDF-1.4\nnot really a PDF"), speck, repaired],
     )
     first, second = session.scalars(select(File).order_by(File.id).limit(2))
     first.has_text, second.has_text = True, False  # as the search's text reader sets them

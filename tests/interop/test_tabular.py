@@ -228,7 +228,7 @@ def test_csv_tables_hold_what_the_document_holds(document: dict[str, Any]) -> No
     assert patient["address"] == "12 Harbor St, Apt 3\nSalem, MA 01970"  # kept in one cell
     assert patient["born"] == "1964-04-12"
     files_rows = tables["files.csv"]
-    assert len(files_rows) == sum(len(r["files"]) for r in binder["records"]) == 5
+    assert len(files_rows) == sum(len(r["files"]) for r in binder["records"]) == 7
     assert [r["has_text"] for r in files_rows[:2]] == ["true", "false"]
     assert files_rows[2]["has_text"] == ""
     broken = next(r for r in files_rows if r["name"] == "broken.pdf")

@@ -73,6 +73,8 @@ def test_attach_stores_bytes_and_facts(
         "sha256": sha,
         "unreadable": None,
         "has_text": True,  # blank pages: nothing written, nothing a search could miss
+        "unprintable": None,
+        "notice": None,
     }
 
 
