@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from carebinder.db import session_scope
@@ -19,6 +19,7 @@ from carebinder.models import (
     Patient,
     Purpose,
     Question,
+    Record,
     RecordKind,
 )
 from carebinder.services import appointments, doctors, patients, questions, records
@@ -392,3 +393,23 @@ def test_packet_records_are_per_appointment(
     appointments.bring_records(session, a, [dated["feb"]])
     assert _ids(appointments.packet_records(session, a)) == [dated["feb"]]
     assert len(appointments.packet_records(session, b)) == 4
+
+
+def test_packet_records_read_only_the_chosen_rows(
+    session: Session, patient: Patient, doctor: Doctor, dated: dict[str, int]
+) -> None:
+    # The other records are not read, so neither are their file rows: the packet's file
+    # lookup is the size of the packet, not of the patient's binder.
+    a = _add(session, patient, doctor)
+    appointments.bring_records(session, a, [dated["undated"], dated["feb"]])
+    session.expunge_all()
+    a = appointments.get_appointment(session, patient.id, a.id)
+    read: list[int] = []
+
+    @event.listens_for(session, "loaded_as_persistent")
+    def loaded(_: Session, row: object) -> None:
+        if isinstance(row, Record):
+            read.append(row.id)
+
+    assert _ids(appointments.packet_records(session, a)) == [dated["feb"], dated["undated"]]
+    assert sorted(read) == sorted([dated["feb"], dated["undated"]])

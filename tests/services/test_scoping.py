@@ -297,6 +297,8 @@ def test_lists_are_scoped(session: Session, a: World, b: World) -> None:
         pid = world.patient.id
         assert ids(doctors.list_doctors(session, pid)) == [world.doctor.id]
         assert ids(records.list_records(session, pid)) == [world.record.id]
+        both = [a.record.id, b.record.id]
+        assert ids(records.list_records(session, pid, only=both)) == [world.record.id]
         assert ids(opinions.list_opinions(session, pid)) == [world.opinion.id]
         assert ids(appointments.list_appointments(session, pid)) == [world.appointment.id]
         assert ids(questions.list_questions(session, pid)) == [world.question.id]

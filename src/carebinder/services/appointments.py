@@ -136,8 +136,9 @@ def bring_records(
 def packet_records(session: Session, appointment: Appointment) -> list[Record]:
     """The records that go in the visit's packet: those chosen, else all, in date order."""
     if appointment.records:
-        chosen = {r.id for r in appointment.records}
-        return [r for r in list_records(session, appointment.patient_id) if r.id in chosen]
+        # Only the chosen ones from the database: their file rows, not every record's.
+        chosen = [r.id for r in appointment.records]
+        return list_records(session, appointment.patient_id, only=chosen)
     return list_records(session, appointment.patient_id)
 
 
