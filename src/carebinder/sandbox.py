@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,11 @@ class Finding:
     unprintable: str | None = None
     # What a reader should know of a readable file (e.g. it was damaged and repaired).
     notice: str | None = None
+    # A printable PDF's pages as the packet fits them: (x0, y0, x1, y1, rotate) each. Not
+    # part of what a finding is compared by: it follows from the pages.
+    boxes: tuple[tuple[float, float, float, float, int], ...] | None = field(
+        default=None, compare=False
+    )
 
 
 def readable(media_type: str) -> bool:
@@ -159,11 +164,13 @@ def _run_child(
                 yield Finding(None, STOPPED if line is not None else LATE)
                 return
             answer = json.loads(line)
+            boxes = answer.get("boxes")
             finding = Finding(
                 answer.get("pages"),
                 answer.get("error"),
                 unprintable=answer.get("unprintable"),
                 notice=answer.get("notice"),
+                boxes=tuple((*box[:4], int(box[4])) for box in boxes) if boxes else None,
             )
             if not wants_text or finding.error is not None:
                 yield finding
@@ -240,7 +247,8 @@ def _inspect_pdf(path: Path) -> dict[str, Any]:
         try:
             with pikepdf.open(path) as pdf:
                 pages = len(pdf.pages)
-                unprintable = _unprintable(pdf) if pages else None
+                boxes: list[list[float]] = []
+                unprintable = _unprintable(pdf, boxes) if pages else None
                 if unprintable is None:
                     flatten_annotations(pdf)
                     said += [str(warning) for warning in pdf.get_warnings()]
@@ -252,18 +260,26 @@ def _inspect_pdf(path: Path) -> dict[str, Any]:
             return {"pages": None, "error": f"the PDF is damaged ({type(error).__name__})"}
     if pages == 0:
         return {"pages": None, "error": "the PDF has no pages"}
-    return {"pages": pages, "error": None, "unprintable": unprintable, "notice": notice(said)}
+    return {
+        "pages": pages,
+        "error": None,
+        "unprintable": unprintable,
+        "notice": notice(said),
+        "boxes": None if unprintable else boxes,
+    }
 
 
-def _unprintable(pdf: Any) -> str | None:
-    """Why the packet cannot print this PDF's pages (the first bad page), or None."""
+def _unprintable(pdf: Any, boxes: list[list[float]]) -> str | None:
+    """Why the packet cannot print this PDF's pages (the first bad page), or None; each
+    good page's box goes into `boxes`, as [x0, y0, x1, y1, rotate]."""
     from carebinder.errors import Unprintable
     from carebinder.pdfpages import check_content, check_structure, page_box, said_by
 
     try:
         said_by(pdf)
         for number, page in enumerate(pdf.pages, 1):
-            page_box(page.obj, number)
+            box = page_box(page.obj, number)
+            boxes.append([box.x0, box.y0, box.x1, box.y1, box.rotate])
             streams = check_structure(page.obj, number)
             check_content(streams, number, MAX_CONTENT_BYTES)
     except Unprintable as error:

@@ -74,8 +74,9 @@ def test_a_damaged_pdf_never_stops_the_packet(
     result = build_packet(data, tmp_path / "packet.pdf", Options())
     packet = read(result.path)
     assert result.pages == packet.pages
-    assert len(packet.find("GOOD page")) == 1
+    assert len(packet.find("GOOD page")) == 1, result.separately
     assert packet.find("Record 1 of 2")  # printed, or a page of its own saying why not
     left_out = [(name, bool(reason)) for _, name, reason in result.separately]
     # Printed, or left out with a reason; never both, never neither.
-    assert (left_out == [(path.name, True)]) != ("SEED page" in packet.all_text())
+    printed = "SEED page" in packet.all_text()
+    assert (left_out == [(path.name, True)]) != printed, (result.separately, printed)

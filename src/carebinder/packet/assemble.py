@@ -116,9 +116,11 @@ class Assembler:
 
     # --- a record's files ---------------------------------------------------------------
 
-    def place_pdf(self, path: Path) -> list[Sheet]:
+    def place_pdf(self, path: Path, checked: Sequence[Box] | None = None) -> list[Sheet]:
         """The pages of the PDF at `path`, fitted. Raises Unprintable (or anything the PDF
-        library raises) when the file cannot be printed; then nothing of it is kept."""
+        library raises) when the file cannot be printed; then nothing of it is kept.
+        `checked`: the boxes of its pages, when the sandbox has checked them already (the
+        same checks, on the same bytes): they are not read and checked again here."""
         if path in self._placed:  # the same file in an earlier record: its pages again
             return [sheet.again(self.pdf) for sheet in self._placed[path]]
         checkpoint(PACKET_POINT)
@@ -130,9 +132,12 @@ class Assembler:
             said_by(source)
             if not pages:
                 raise Unprintable("the PDF has no pages")
-            boxes = [page_box(page, n, self.area_size) for n, page in enumerate(pages, 1)]
-            for number, page in enumerate(pages, 1):
-                check_structure(page, number)
+            if checked is not None and len(checked) == len(pages):
+                boxes = list(checked)
+            else:
+                boxes = [page_box(page, n, self.area_size) for n, page in enumerate(pages, 1)]
+                for number, page in enumerate(pages, 1):
+                    check_structure(page, number)
             sheets = []
             for page, box in zip(pages, boxes, strict=True):
                 if time.monotonic() - started > FILE_SECONDS:

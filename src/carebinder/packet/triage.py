@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from carebinder.errors import Unprintable
 from carebinder.packet.gather import FileInfo, RecordInfo
-from carebinder.pdfpages import notice
+from carebinder.pdfpages import Box, notice
 from carebinder.sandbox import Finding, iter_findings, readable
 
 if TYPE_CHECKING:
@@ -127,7 +127,8 @@ def _place(
     part: PdfPart | ImagePart
     try:
         if file.media_type == PDF:
-            sheets = assembler.place_pdf(file.path)
+            boxes = [Box(*box) for box in finding.boxes] if finding.boxes else None
+            sheets = assembler.place_pdf(file.path, boxes)
             part = PdfPart(file, len(sheets))
         else:
             sheets = assembler.place_image(file.path, finding.pages or 1)
