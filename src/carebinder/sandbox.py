@@ -33,7 +33,7 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -100,95 +100,135 @@ def inspect_files(
 ) -> list[Finding]:
     """Findings for `files` ((path, media type) pairs), in order. Never raises for content.
     With `read_text`, PDFs are also read for their words."""
-    return list(iter_findings(files, deadline=deadline, read_text=read_text))
+    with Reading(files, deadline=deadline, read_text=read_text) as reading:
+        return list(reading)
 
 
-def iter_findings(
-    files: Sequence[tuple[Path, str]],
-    *,
-    deadline: float = DEADLINE_SECONDS,
-    read_text: bool = False,
-) -> Generator[Finding, None, None]:
-    """The findings of `inspect_files`, each as soon as the child has it, while it goes on
-    with the next files. Closing the iterator stops the child."""
-    wanted = [(Path(p), t) for p, t in files if readable(t)]
-    answers = _answers(wanted, deadline, read_text)
-    try:
-        for _, media_type in files:
-            yield next(answers) if readable(media_type) else Finding(None, None)
-    finally:
-        answers.close()
+class Reading:
+    """The findings of `inspect_files`, one at a time, in order. The child starts at once,
+    so it gets ready (Python, pikepdf) while the caller does other work, and it goes on
+    with the next files while the caller uses a finding. A child that fails on a file is
+    replaced for the files after it. Use it in a `with` block: leaving it stops the child.
+    """
+
+    def __init__(
+        self,
+        files: Sequence[tuple[Path, str]],
+        *,
+        deadline: float = DEADLINE_SECONDS,
+        read_text: bool = False,
+    ) -> None:
+        self.deadline, self.read_text = deadline, read_text
+        self._kinds = [media_type for _, media_type in files]
+        # What the child reads, in order; `_read` of them are answered.
+        self._queue = [(Path(p), t) for p, t in files if readable(t)]
+        self._given = self._read = 0
+        self._child = _Child(self._queue, 0, read_text) if self._queue else None
+
+    def __enter__(self) -> Reading:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Reading:
+        return self
+
+    def __next__(self) -> Finding:
+        if self._given == len(self._kinds):
+            self.close()
+            raise StopIteration
+        media_type = self._kinds[self._given]
+        self._given += 1
+        if not readable(media_type):
+            return Finding(None, None)
+        if self._child is None:
+            self._child = _Child(self._queue, self._read, self.read_text)
+        finding, alive = self._child.answer(self._read, self.deadline)
+        self._read += 1
+        if not alive:
+            self._child.close()
+            self._child = None
+        return finding
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
+            self._child = None
 
 
-def _answers(
-    files: list[tuple[Path, str]], deadline: float, read_text: bool
-) -> Generator[Finding, None, None]:
-    """One finding per file; a child that fails on a file is replaced for the next ones."""
-    done = 0
-    while done < len(files):
-        for finding in _run_child(files[done:], deadline, read_text):
-            done += 1
-            yield finding
+class _Child:
+    """One reader process, given `files[first:]`, a few requests ahead of the answers."""
 
+    def __init__(self, files: list[tuple[Path, str]], first: int, read_text: bool) -> None:
+        self.files, self.read_text = files, read_text
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "carebinder.sandbox"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, MEMORY_ENV: str(MEMORY_LIMIT)},
+        )
+        assert self.process.stdout is not None
+        self.answers = _Lines(self.process.stdout.fileno())
+        self.sent = first
+        self.gone = False
+        self._send_up_to(first + AHEAD)
 
-def _run_child(
-    files: list[tuple[Path, str]], deadline: float, read_text: bool
-) -> Generator[Finding, None, None]:
-    """Inspect `files` in one child until it finishes them or fails on one (whose finding,
-    the failure, is the last one yielded)."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "carebinder.sandbox"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, MEMORY_ENV: str(MEMORY_LIMIT)},
-    )
-    assert child.stdin is not None and child.stdout is not None
-    answers = _Lines(child.stdout.fileno())
-    sent = 0
-    try:
-        for index, (_, media_type) in enumerate(files):
-            while sent < min(len(files), index + AHEAD):
-                path, kind = files[sent]
-                wants = read_text and kind == "application/pdf"
-                request = {"path": os.fsdecode(path), "media_type": kind, "text": wants}
-                try:
-                    child.stdin.write(json.dumps(request).encode() + b"\n")
-                    child.stdin.flush()
-                except BrokenPipeError:
-                    break  # the child is gone: its answers so far are still to be read
-                sent += 1
-            wants_text = read_text and media_type == "application/pdf"
-            line = answers.next(time.monotonic() + deadline)
-            if not line:
-                yield Finding(None, STOPPED if line is not None else LATE)
+    def _wants_text(self, index: int) -> bool:
+        return self.read_text and self.files[index][1] == "application/pdf"
+
+    def _send_up_to(self, end: int) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        while not self.gone and self.sent < min(len(self.files), end):
+            path, media_type = self.files[self.sent]
+            request = {
+                "path": os.fsdecode(path),
+                "media_type": media_type,
+                "text": self._wants_text(self.sent),
+            }
+            try:
+                stdin.write(json.dumps(request).encode() + b"\n")
+                stdin.flush()
+            except BrokenPipeError:
+                self.gone = True  # the child is gone: its answers so far are still to be read
                 return
-            answer = json.loads(line)
-            boxes = answer.get("boxes")
-            finding = Finding(
-                answer.get("pages"),
-                answer.get("error"),
-                unprintable=answer.get("unprintable"),
-                notice=answer.get("notice"),
-                boxes=tuple((*box[:4], int(box[4])) for box in boxes) if boxes else None,
-            )
-            if not wants_text or finding.error is not None:
-                yield finding
-                continue
-            line = answers.next(time.monotonic() + deadline)
-            if not line:  # the words could not be read: the pages still count
-                yield finding
-                return
-            words = json.loads(line)
-            yield replace(finding, text=words.get("text"), has_text=words.get("has_text"))
-    finally:
-        answers.close()
-        if child.poll() is None:
-            child.kill()
-        child.wait()
+            self.sent += 1
+
+    def answer(self, index: int, deadline: float) -> tuple[Finding, bool]:
+        """The finding for `files[index]`, and whether this child can go on to the next."""
+        self._send_up_to(index + 1 + AHEAD)
+        line = self.answers.next(time.monotonic() + deadline)
+        if not line:
+            return Finding(None, STOPPED if line is not None else LATE), False
+        answer = json.loads(line)
+        boxes = answer.get("boxes")
+        finding = Finding(
+            answer.get("pages"),
+            answer.get("error"),
+            unprintable=answer.get("unprintable"),
+            notice=answer.get("notice"),
+            boxes=tuple((*box[:4], int(box[4])) for box in boxes) if boxes else None,
+        )
+        if not self._wants_text(index) or finding.error is not None:
+            return finding, True
+        line = self.answers.next(time.monotonic() + deadline)
+        if not line:  # the words could not be read: the pages still count
+            return finding, False
+        words = json.loads(line)
+        return replace(finding, text=words.get("text"), has_text=words.get("has_text")), True
+
+    def close(self) -> None:
+        process = self.process
+        self.answers.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        assert process.stdin is not None and process.stdout is not None
         with contextlib.suppress(BrokenPipeError):  # requests it never read
-            child.stdin.close()
-        child.stdout.close()
+            process.stdin.close()
+        process.stdout.close()
 
 
 class _Lines:

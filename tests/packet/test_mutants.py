@@ -14,7 +14,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from carebinder.packet.build import Options, build_packet
-from tests.packet.pdfutil import file_info, read, record_info, sample_data, text_pdf
+from tests.packet.pdfutil import file_info, record_info, sample_data, text_pdf
 
 PDF = "application/pdf"
 MUTANTS = 24
@@ -25,7 +25,8 @@ def seed_pdf() -> bytes:
     canvas = Canvas(buffer)
     canvas.drawString(72, 700, "SEED page 1")
     canvas.acroForm.textfield(name="mrn", value="VALUE", x=72, y=600, width=100, height=20)
-    picture = Image.effect_noise((40, 40), 50).convert("RGB")
+    # Seeded noise (Pillow's effect_noise depends on what ran before it in the process).
+    picture = Image.frombytes("L", (40, 40), random.Random(7).randbytes(1600))
     canvas.drawImage(ImageReader(picture), 300, 300, 40, 40)
     canvas.showPage()
     canvas.drawString(72, 700, "SEED page 2")
@@ -45,6 +46,24 @@ def mutant(seed: bytes, rng: random.Random) -> bytes:
         else:
             data[at:at] = rng.choice([b" 0 ", b"/Foo", b"[", b"]", b"<<", b">>", b"-1", b"R"])
     return bytes(data)
+
+
+def page_texts(path: Path) -> list[str]:
+    """Each page's text as PDFium reads it (Chrome's reader). pypdf is stricter than the
+    viewers: a damaged stream that PDFium and qpdf read, passed through, stops it."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(path)
+    try:
+        texts = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return texts
+    finally:
+        pdf.close()
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +91,14 @@ def test_a_damaged_pdf_never_stops_the_packet(
         ]
     )
     result = build_packet(data, tmp_path / "packet.pdf", Options())
-    packet = read(result.path)
-    assert result.pages == packet.pages
-    assert len(packet.find("GOOD page")) == 1, result.separately
-    assert packet.find("Record 1 of 2")  # printed, or a page of its own saying why not
+    texts = page_texts(result.path)
+    assert result.pages == len(texts)
+    assert len([t for t in texts if "GOOD page" in t]) == 1, result.separately
+    (start,) = [n for n, t in enumerate(texts) if "Record 1 of 2" in t]
     left_out = [(name, bool(reason)) for _, name, reason in result.separately]
-    # Printed, or left out with a reason; never both, never neither.
-    printed = "SEED page" in packet.all_text()
-    assert (left_out == [(path.name, True)]) != printed, (result.separately, printed)
+    if left_out:  # with a reason, on a page of its own, and nothing of it printed
+        assert left_out == [(path.name, True)]
+        assert "Bring separately" in texts[start]
+        assert not any("SEED page" in t for t in texts)
+    else:  # printed: the record starts on the file's first page (its text may be damaged)
+        assert "Bring separately" not in texts[start]

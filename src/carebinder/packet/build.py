@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from carebinder.packet.assemble import Assembler, Metadata, Sheet
 from carebinder.packet.gather import PacketData
-from carebinder.packet.triage import RecordPlan, plan_records
+from carebinder.packet.triage import Findings, RecordPlan, plan_records
 from carebinder.pdfpages import quiet_libraries
 
 if TYPE_CHECKING:
@@ -135,19 +135,28 @@ def _quiet(_: str) -> None:
     pass
 
 
+def _get_ready_to_render() -> None:
+    """Load ReportLab and the packet's fonts, which rendering needs later anyway."""
+    from carebinder.packet.styles import styles
+
+    styles()
+
+
 def build_packet(
     data: PacketData, out: Path, options: Options, progress: Callable[[str], None] = _quiet
 ) -> Result:
     """Write the packet for `data` to `out`. A file that cannot be printed is listed to
     bring separately, never fatal: only the packet's own pages and its file can fail."""
     records = data.records if options.include_records else ()
+    findings = Findings(records)  # the sandbox starts reading the files now
     assembler = Assembler(options.paper)
     try:
         with quiet_libraries() as said:
             if records:
                 files = sum(len(r.files) for r in records)
                 progress(f"{len(records)} records, {files} files: putting their pages together.")
-            planned = plan_records(records, assembler, said)
+            _get_ready_to_render()  # while the sandbox gets ready
+            planned = plan_records(records, assembler, findings, said)
             plans = planned.plans
             pages = render_pages(data, plans, options.paper)
             ordered, outline = _order(assembler, pages, plans, planned.sheets)
@@ -167,6 +176,7 @@ def build_packet(
                 force=options.force,
             )
     finally:
+        findings.close()
         assembler.close()
     return Result(
         out,

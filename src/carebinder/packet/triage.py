@@ -13,7 +13,7 @@ The plans are plain data; the placed pages stay with the assembler's sheets.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from carebinder.errors import Unprintable
 from carebinder.packet.gather import FileInfo, RecordInfo
 from carebinder.pdfpages import Box, notice
-from carebinder.sandbox import Finding, iter_findings, readable
+from carebinder.sandbox import Finding, Reading, readable
 
 if TYPE_CHECKING:
     from carebinder.packet.assemble import Assembler, Sheet
@@ -84,34 +84,33 @@ class Planned:
     sheets: dict[int, list[Sheet]]  # record id -> its files' pages, in order
 
 
-def plan_records(records: Sequence[RecordInfo], assembler: Assembler, said: list[str]) -> Planned:
-    """Place every record's files with `assembler`, one file at a time. `said` is where
-    the PDF libraries' messages are being collected (pdfpages.quiet_libraries)."""
-    findings = _Findings(records)
-    try:
-        planned = Planned([], {})
-        for record in records:
-            plan = RecordPlan(record)
-            sheets: list[Sheet] = []
-            for file in record.files:
-                outcome = _place(file, findings, assembler, said)
-                if isinstance(outcome, str):
-                    plan.separately.append((file.name, outcome))
-                    continue
-                part, placed, note = outcome
-                plan.parts.append(part)
-                sheets += placed
-                if note:
-                    plan.notices.append((file.name, note))
-            planned.plans.append(plan)
-            planned.sheets[record.id] = sheets
-        return planned
-    finally:
-        findings.close()
+def plan_records(
+    records: Sequence[RecordInfo], assembler: Assembler, findings: Findings, said: list[str]
+) -> Planned:
+    """Place every record's files with `assembler`, one file at a time, as `findings`
+    passes them. `said` is where the PDF libraries' messages are being collected
+    (pdfpages.quiet_libraries)."""
+    planned = Planned([], {})
+    for record in records:
+        plan = RecordPlan(record)
+        sheets: list[Sheet] = []
+        for file in record.files:
+            outcome = _place(file, findings, assembler, said)
+            if isinstance(outcome, str):
+                plan.separately.append((file.name, outcome))
+                continue
+            part, placed, note = outcome
+            plan.parts.append(part)
+            sheets += placed
+            if note:
+                plan.notices.append((file.name, note))
+        planned.plans.append(plan)
+        planned.sheets[record.id] = sheets
+    return planned
 
 
 def _place(
-    file: FileInfo, findings: _Findings, assembler: Assembler, said: list[str]
+    file: FileInfo, findings: Findings, assembler: Assembler, said: list[str]
 ) -> str | tuple[PdfPart | ImagePart, list[Sheet], str | None]:
     """The file's part and pages, and its notice; or why it must be brought separately."""
     if file.unreadable:
@@ -145,9 +144,10 @@ def _place(
     return part, sheets, "; ".join(dict.fromkeys(notes)) or None
 
 
-class _Findings:
-    """The child's findings for the records' files, each file read once, in packet order
-    (the order they are asked for), while the child goes on with the next ones."""
+class Findings:
+    """The sandbox's findings for the records' files, each file read once, in packet order
+    (the order they are asked for), while the child goes on with the next ones. The child
+    starts when this is made: make it before other work, so the child gets ready."""
 
     def __init__(self, records: Sequence[RecordInfo]) -> None:
         wanted: dict[Path, str] = {}
@@ -156,7 +156,7 @@ class _Findings:
                 if not file.unreadable and readable(file.media_type):
                     wanted.setdefault(file.path, file.media_type)
         self._order = iter(wanted)
-        self._answers: Generator[Finding, None, None] = iter_findings(list(wanted.items()))
+        self._answers = Reading(list(wanted.items()))
         self._known: dict[Path, Finding] = {}
 
     def get(self, path: Path) -> Finding:
