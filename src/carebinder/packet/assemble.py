@@ -47,8 +47,9 @@ MEDIA_BOX, RESOURCES, CONTENTS, PARENT = (
 XOBJECT, FONT, ANNOTS = Name("/XObject"), Name("/Font"), Name("/Annots")
 # What a fitted page no longer needs: its own boxes and turn are in the fitting matrix.
 DROPPED = tuple(Name(n) for n in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate"))
-# Helvetica's advance widths (per 1,000) for the characters of "Page 12 of 340".
+# Helvetica's advance widths (per 1,000) for the characters of "Page 12 of 340" (digits: 556).
 HELVETICA_WIDTHS = {" ": 278, "P": 667, "a": 556, "g": 556, "e": 556, "o": 556, "f": 278}
+HELVETICA_WIDTHS.update(dict.fromkeys("0123456789", 556))
 STAMP_OPS = b"q " + str(STAMP_FORM).encode() + b" Do Q\n"
 # One file may take this long to copy into the packet; past it, it is brought separately.
 FILE_SECONDS = 60.0
@@ -77,7 +78,7 @@ class Sheet:
 
 
 def _page_number_ops(text: str, x_right: float, y: float) -> bytes:
-    width = sum(HELVETICA_WIDTHS.get(char, 556) for char in text) * PAGE_NUMBER_SIZE / 1000
+    width = sum(map(HELVETICA_WIDTHS.__getitem__, text)) * PAGE_NUMBER_SIZE / 1000
     x = x_right - width
     return (
         f"q .32 .38 .43 rg BT {STAMP_FONT} {PAGE_NUMBER_SIZE} Tf {x:.2f} {y:.2f} Td "
@@ -144,6 +145,7 @@ class Assembler:
                     raise Unprintable(LATE)
                 # qpdf reads a page's streams as it copies them (pikepdf opens files so), so
                 # a stream that cannot be read fails here, and the source can close after.
+                # (One page at a time: qpdf copies pages inside an array as nulls.)
                 sheets.append(self._fit(self.pdf.copy_foreign(page), box))
         self._placed[path] = sheets
         return sheets
