@@ -26,6 +26,7 @@ it is done, then, for a readable PDF whose text was asked for, a second line (`t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -157,18 +158,51 @@ class Reading:
             self._child = None
 
 
+def _spawn() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "carebinder.sandbox"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, MEMORY_ENV: str(MEMORY_LIMIT)},
+    )
+
+
+_spare: subprocess.Popen[bytes] | None = None
+
+
+def warm_up() -> None:
+    """Start a reader now, for the next `Reading` to use: a command that will read files
+    after other work (the packet: after its imports and its queries) gets a reader that
+    is ready by then. An unused one ends with this process."""
+    global _spare
+    if _spare is None:
+        _spare = _spawn()
+        atexit.register(_end_spare)
+
+
+def _take_spare() -> subprocess.Popen[bytes]:
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None and spare.poll() is None:
+        return spare
+    return _spawn()
+
+
+def _end_spare() -> None:
+    global _spare
+    if _spare is not None:
+        _spare.kill()
+        _spare.wait()
+        _spare = None
+
+
 class _Child:
     """One reader process, given `files[first:]`, a few requests ahead of the answers."""
 
     def __init__(self, files: list[tuple[Path, str]], first: int, read_text: bool) -> None:
         self.files, self.read_text = files, read_text
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "carebinder.sandbox"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, MEMORY_ENV: str(MEMORY_LIMIT)},
-        )
+        self.process = _take_spare()
         assert self.process.stdout is not None
         self.answers = _Lines(self.process.stdout.fileno())
         self.sent = first

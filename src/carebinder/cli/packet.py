@@ -63,6 +63,10 @@ def packet(
 
     Example: carebinder packet 1 -o ~/Desktop/second-opinion.pdf --paper a4
     """
+    from carebinder import sandbox
+
+    if not no_records:
+        sandbox.warm_up()  # the reader of the records' files gets ready meanwhile
     from carebinder.dates import shown
     from carebinder.packet.build import PAPERS, Options, build_packet
     from carebinder.packet.gather import gather
