@@ -11,6 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carebinder.packet.gather import Event
+from carebinder.packet.rtl import display
 from carebinder.packet.styles import ACCENT, FONT, FONT_BOLD, INK, MUTED, RULE, register_fonts
 
 MAX_EVENTS = 14
@@ -36,7 +37,8 @@ def key_events(events: Sequence[Event], limit: int = MAX_EVENTS) -> list[Event]:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    """`label` cut to LABEL_CHARS, ready to draw."""
+    return display(label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…")
 
 
 def _marker(kind: str, x: float, y: float) -> Circle | Polygon | Rect:
