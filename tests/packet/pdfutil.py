@@ -347,3 +347,53 @@ def font_files(pdf: pikepdf.Pdf) -> set[str]:
         ):
             found.add(str(obj.FontName))
     return found
+
+
+def drawn_text(source: Path | bytes, page: int) -> list[str]:
+    """The strings page `page` (0-based) shows, one per text-showing operator, in the order
+    drawn (Form XObjects such as the header stamp followed where they are used), decoded
+    through each font's ToUnicode map. Unlike a text extractor, this reorders nothing: a
+    right-to-left name comes back in the visual order it was drawn in."""
+    data = source.read_bytes() if isinstance(source, Path) else source
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return _drawn(pdf.pages[page].obj, pdf.pages[page].Resources, {})
+
+
+def _drawn(stream: Any, resources: Any, maps: dict[Any, dict[int, str]]) -> list[str]:
+    shown: list[str] = []
+    code_map: dict[int, str] = {}
+    for operands, operator in pikepdf.parse_content_stream(stream):
+        op = str(operator)
+        if op == "Tf":
+            font = resources.Font[operands[0]]
+            key = font.objgen
+            if key not in maps:
+                maps[key] = _to_unicode(font)
+            code_map = maps[key]
+        elif op in ("Tj", "'", '"'):
+            shown.append(_decode(bytes(operands[-1]), code_map))
+        elif op == "TJ":
+            parts = [bytes(x) for x in operands[0] if isinstance(x, pikepdf.String)]
+            shown.append("".join(_decode(part, code_map) for part in parts))
+        elif op == "Do":
+            xobject = resources.XObject[operands[0]]
+            if xobject.get("/Subtype") == pikepdf.Name.Form:
+                shown += _drawn(xobject, xobject.get("/Resources", resources), maps)
+    return shown
+
+
+def _to_unicode(font: Any) -> dict[int, str]:
+    """A simple font's character codes → text, from its ToUnicode CMap (bfchar entries, as
+    ReportLab writes them); a standard font's codes are Latin-1."""
+    if "/ToUnicode" not in font:
+        return {}
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    found: dict[int, str] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            found[int(code, 16)] = bytes.fromhex(text).decode("utf-16-be")
+    return found
+
+
+def _decode(raw: bytes, code_map: dict[int, str]) -> str:
+    return "".join(code_map.get(byte, chr(byte)) for byte in raw)

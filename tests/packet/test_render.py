@@ -647,6 +647,31 @@ def test_timeline_leader_lines_never_strike_through_other_labels() -> None:
     assert struck == []
 
 
+@pytest.mark.parametrize("count", [1, 3, 14])
+def test_timeline_stays_inside_its_drawing(count: int) -> None:
+    """Everything is drawn within the drawing's height, also when every label sits on one
+    side of the line: the legend below it must not land on the line."""
+    events = sample_data().timeline if count == 3 else timeline_events()[:count]
+    picture = drawing(events, geometry("letter").frame[2])
+    for shape in picture.contents:
+        low, high = shape_span(shape)
+        assert 0 <= low <= high <= picture.height + 0.01, (shape, low, high, picture.height)
+
+
+def shape_span(shape: Any) -> tuple[float, float]:
+    """The lowest and highest y a shape of the timeline reaches."""
+    if isinstance(shape, Line):
+        return min(shape.y1, shape.y2), max(shape.y1, shape.y2)
+    if isinstance(shape, Rect):
+        return shape.y, shape.y + shape.height
+    if isinstance(shape, String):
+        return shape.y, shape.y + shape.fontSize
+    ys = (
+        shape.points[1::2] if hasattr(shape, "points") else [shape.cy - shape.r, shape.cy + shape.r]
+    )
+    return min(ys), max(ys)
+
+
 def test_no_dated_events_gives_a_note() -> None:
     texts = front_text(sample_data(timeline=()))
     assert "No dated events yet." in section(texts, "Summary")

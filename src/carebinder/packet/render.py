@@ -26,14 +26,21 @@ from carebinder.packet.layout import (
     shorten,
     table,
 )
+from carebinder.packet.rtl import display
 from carebinder.packet.styles import DIFFERS, NOT_APPLICABLE, OPEN, RULE, TICK, geometry, text
 from carebinder.packet.timeline import drawing, key_events, legend
 
 ANSWER_LINES = 3
 
 
+def _listed(*parts: str | None) -> str:
+    """Markup: the parts given, separated by commas. Each is user text set on its own (in its
+    own direction), so a Hebrew name stays left of ", Hadassah" as it is in English."""
+    return ", ".join(text(x) for x in parts if x)
+
+
 def _person_line(who: PersonInfo) -> str:
-    return ", ".join(x for x in (who.name, who.specialty, who.institution) if x)
+    return _listed(who.name, who.specialty, who.institution)
 
 
 def _check(item: CheckInfo) -> Paragraph:
@@ -52,7 +59,7 @@ def _cover(data: PacketData, width: float) -> list[Flowable]:
         Mark("Cover"),
         p(v.title, "title"),
         markup(f"<b>{text(v.doctor.name)}</b>", "big"),
-        p(", ".join(x for x in (v.doctor.specialty, v.doctor.institution) if x) or " ", "big"),
+        markup(_listed(v.doctor.specialty, v.doctor.institution) or " ", "big"),
         Spacer(1, 2 * mm),
         p(when, "big_bold"),
     ]
@@ -99,7 +106,7 @@ def _cover(data: PacketData, width: float) -> list[Flowable]:
     if data.consulted:
         story.append(p("Doctors I have already consulted:", "body"))
         for doctor in data.consulted:
-            story.append(markup(f"•&nbsp;{text(_person_line(doctor))}", "check"))
+            story.append(markup(f"•&nbsp;{_person_line(doctor)}", "check"))
     return story
 
 
@@ -109,7 +116,7 @@ def _summary(data: PacketData, width: float) -> list[Flowable]:
     if current is None:
         story.append(p("No opinion has been recorded yet.", "body"))
     else:
-        source = ", ".join(x for x in (current.doctor, fmt_date(current.date)) if x)
+        source = markup(_listed(current.doctor, fmt_date(current.date)))
         story += [
             pairs(
                 [
@@ -205,7 +212,7 @@ def _questions(data: PacketData, width: float) -> list[Flowable]:
     if not data.questions:
         story.append(p("No questions written for this visit.", "muted"))
     for number, q in enumerate(data.questions, 1):
-        block: list[Flowable] = [p(f"{number}. {q.text}", "question")]
+        block: list[Flowable] = [markup(f"{number}. {text(q.text)}", "question")]
         if q.answer:
             block.append(_answer(q))
         block.append(Ruled(width))
@@ -218,10 +225,8 @@ def _questions(data: PacketData, width: float) -> list[Flowable]:
 
 
 def _answer(q: QuestionInfo) -> Paragraph:
-    who = ", ".join(
-        x for x in (q.answered_by, fmt_date(q.answered_on) if q.answered_on else None) if x
-    )
-    suffix = f' <font color="#52606d">({text(who)})</font>' if who else ""
+    who = _listed(q.answered_by, fmt_date(q.answered_on) if q.answered_on else None)
+    suffix = f' <font color="#52606d">({who})</font>' if who else ""
     return markup(f"{text(q.answer)}{suffix}", "body")
 
 
@@ -366,7 +371,7 @@ def render_stamp(data: PacketData, paper: str) -> bytes:
     visit = f"{data.visit.title}, {fmt_date(data.visit.start.date())}"
     # The name identifies the patient on every page: it is never cut. It shrinks only if it
     # cannot fit the line at all; the visit on the right gives way to it first.
-    name = data.patient.name
+    name = display(data.patient.name)
     size = 8.5
     while size > 5 and (
         canvas.stringWidth(name, FONT_BOLD, size) + canvas.stringWidth(born, FONT, size)

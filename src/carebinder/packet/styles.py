@@ -14,6 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from carebinder.packet import rtl
+
 FONT_DIR = Path(__file__).with_name("fonts")
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -73,9 +75,17 @@ def register_fonts() -> None:
     )
 
 
-def text(value: object) -> str:
-    """User text made safe for a Paragraph ("ER <5% & PR+" is markup otherwise)."""
-    return escape(str(value)).replace("\n", "<br/>")
+def text(value: object, *, among_ours: bool = True) -> str:
+    """User text made safe for a Paragraph ("ER <5% & PR+" is markup otherwise). Arabic is
+    joined here, before the Paragraph measures it; the Paragraph reorders right-to-left text
+    when it draws it (layout.Para). `among_ours`: the text is set among the program's own
+    words, so each of its lines keeps its own direction there (rtl.embed)."""
+    value = str(value)
+    if rtl.needs_bidi(value):
+        value = rtl.shape(value)
+        if among_ours:
+            value = "\n".join(rtl.embed(line) for line in value.split("\n"))
+    return escape(value).replace("\n", "<br/>")
 
 
 @cache

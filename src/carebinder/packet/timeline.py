@@ -11,6 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carebinder.packet.gather import Event
+from carebinder.packet.rtl import display
 from carebinder.packet.styles import ACCENT, FONT, FONT_BOLD, INK, MUTED, RULE, register_fonts
 
 MAX_EVENTS = 14
@@ -36,7 +37,8 @@ def key_events(events: Sequence[Event], limit: int = MAX_EVENTS) -> list[Event]:
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    """`label` cut to LABEL_CHARS, ready to draw."""
+    return display(label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…")
 
 
 def _marker(kind: str, x: float, y: float) -> Circle | Polygon | Rect:
@@ -101,8 +103,11 @@ def drawing(events: Sequence[Event], width: float) -> Drawing:
             row = min(ROWS, key=lambda r: max((b for _, b, _ in spans[r]), default=float("-inf")))
         spans[row].append((left, right, x))
         placed.append((event, x, label, stamp, left, row))
-    above = max((row for *_, row in placed), default=0)
-    below = -min((row for *_, row in placed), default=0)
+    # Rows used on each side; none when every label went to the other side (not a negative
+    # count, which put the line below the drawing, onto the legend that follows it).
+    rows = [row for *_, row in placed]
+    above = max(0, *rows)
+    below = max(0, -min(rows))
     # Room for the labels: a date and a line of text above each row's baseline.
     top = above * ROW_HEIGHT + 2 * LABEL_SIZE + 3 if above else 4 * mm
     bottom = below * ROW_HEIGHT + 2.5 * mm + 3 if below else 4 * mm
