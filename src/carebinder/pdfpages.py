@@ -174,11 +174,14 @@ def image_unprintable(size: tuple[int, int], area: tuple[float, float] = PRINT_A
     return None
 
 
-def flatten_annotations(pdf: Any) -> None:
+def flatten_annotations(pdf: Any, pages: Sequence[Any] | None = None) -> None:
     """Print filled-in form fields and stamps as part of the page (in memory only). When
     some cannot be (they stay annotations, which the packet does not print), pikepdf's
-    logger is told, and the file's notice says so."""
-    if not any(ANNOTS in page.obj for page in pdf.pages):
+    logger is told, and the file's notice says so. `pages`: the page dictionaries, when
+    the caller has them already."""
+    if pages is None:
+        pages = [page.obj for page in pdf.pages]
+    if not any(ANNOTS in page for page in pages):
         return
     try:
         if Name.AcroForm in pdf.Root:

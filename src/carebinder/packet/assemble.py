@@ -128,8 +128,7 @@ class Assembler:
         started = time.monotonic()
         with pikepdf.open(path) as source:
             pages = [page.obj for page in source.pages]
-            said_by(source)
-            flatten_annotations(source)
+            flatten_annotations(source, pages)
             said_by(source)
             if not pages:
                 raise Unprintable("the PDF has no pages")
