@@ -297,7 +297,8 @@ def detach(
 def read_text(ctx: typer.Context, as_json: Json = False) -> None:
     """Read the words of the PDFs attached before carebinder could search them, so that
     `carebinder search` finds them too. PDFs attached since are read when attached; this
-    is needed once, and does nothing when there is nothing left to read.
+    is needed once, and does nothing when there is nothing left to read. A PDF whose copy
+    in the binder is missing or damaged is not read, and says so.
 
     Example: carebinder record read-text
     """
