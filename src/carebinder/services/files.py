@@ -10,6 +10,7 @@ files, then `attach_prepared`, inside the write transaction, writes their rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -249,8 +250,12 @@ def discard(engine: Engine | Connection, store: Store, digests: Iterable[str]) -
     bind = engine.engine if isinstance(engine, Connection) else engine
     with Session(bind.execution_options(sqlite_begin="IMMEDIATE")) as check, check.begin():
         used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
-        for digest in candidates - used:
-            store.remove(digest)
+        for digest in sorted(candidates - used):
+            # Something the store cannot remove (a folder in a blob's place, a read-only
+            # share) is left for `carebinder verify` to name: it must not stop the removal
+            # of the others, nor turn a committed command into an error.
+            with contextlib.suppress(OSError):
+                store.remove(digest)
 
 
 def to_json(file: File) -> dict[str, Any]:
