@@ -249,7 +249,8 @@ def remove(ctx: typer.Context, record: RecordId, yes: Yes = False) -> None:
 
 @app.command("attach")
 def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = False) -> None:
-    """Attach files to a record. The same file is stored only once.
+    """Attach files to a record. The same file is stored only once. If one of the files
+    cannot be read (a wrong path, a folder, an empty file), none is attached.
 
     Example: carebinder record attach 3 scan-page1.jpg scan-page2.jpg
     """
