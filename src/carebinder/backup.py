@@ -39,11 +39,25 @@ from typing import IO, Any, BinaryIO
 
 from carebinder import config
 from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, SQLITE_BUSY_TIMEOUT_MS, open_binder
-from carebinder.errors import BinderMissing, CarebinderError, Conflict, InvalidInput, SchemaTooNew
+from carebinder.errors import (
+    BinderMissing,
+    BlobUnusable,
+    CarebinderError,
+    Conflict,
+    InvalidInput,
+    SchemaTooNew,
+)
 from carebinder.faults import checkpoint
+from carebinder.leftout import LeftOut
 from carebinder.store import Store
+from carebinder.store import damaged as damaged_blob
+from carebinder.store import missing as missing_blob
+from carebinder.store import unreadable as unreadable_blob
 
 FORMAT = 1
+# A manifest that also lists the blobs left out (`omitted`); 1 otherwise, so that every
+# backup without an omission restores with an older carebinder too.
+OMITTED_FORMAT = 2
 MAGIC = b"CAREBINDER-BACKUP\n"
 MANIFEST_NAME = "manifest.json"
 DATABASE_NAME = config.DATABASE_FILE
@@ -73,6 +87,7 @@ TAG_SIZE_PLAIN = 32
 MAX_COUNTER = (1 << 32) - 1
 
 MEMBER_NAME = re.compile(r"(?:binder\.db|manifest\.json|files/[0-9a-f]{2}/[0-9a-f]{62})", re.ASCII)
+BLOB_PATH = re.compile(r"files/[0-9a-f]{2}/[0-9a-f]{62}", re.ASCII)
 SHARD_NAME = re.compile(r"[0-9a-f]{2}", re.ASCII)
 BLOB_NAME = re.compile(r"[0-9a-f]{62}", re.ASCII)
 SHA256_HEX = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -406,15 +421,19 @@ class Manifest:
     schema: str
     created: str
     entries: tuple[Entry, ...]
+    # Blobs the binder had that this backup does not hold: (path, why, as verify says it).
+    omitted: tuple[tuple[str, str], ...] = ()
 
     def encode(self) -> bytes:
         """Canonical JSON whose `sha256` is the checksum of the rest."""
         body: dict[str, Any] = {
-            "format": FORMAT,
+            "format": OMITTED_FORMAT if self.omitted else FORMAT,
             "schema": self.schema,
             "created": self.created,
             "members": [{"path": e.path, "size": e.size, "sha256": e.sha256} for e in self.entries],
         }
+        if self.omitted:
+            body["omitted"] = [{"path": path, "reason": why} for path, why in self.omitted]
         body["sha256"] = hashlib.sha256(_canonical(body)).hexdigest()
         return _canonical(body)
 
@@ -424,8 +443,10 @@ class Manifest:
         data = _strict_json(raw, "list of contents")
         if not isinstance(data, dict):
             raise _damaged("its list of contents cannot be read")
-        _check_format(data.get("format"))
-        if set(data) != {"format", "schema", "created", "members", "sha256"}:
+        if data.get("format") != OMITTED_FORMAT:
+            _check_format(data.get("format"))
+        keys = {"format", "schema", "created", "members", "sha256"}
+        if set(data) != keys | ({"omitted"} if data["format"] == OMITTED_FORMAT else set()):
             raise _damaged("its list of contents is not in the expected form")
         body = {key: value for key, value in data.items() if key != "sha256"}
         if data["sha256"] != hashlib.sha256(_canonical(body)).hexdigest():
@@ -447,7 +468,10 @@ class Manifest:
             raise _damaged("its list of contents names a file twice")
         if paths.count(DATABASE_NAME) != 1:
             raise _damaged("its list of contents has no database")
-        return cls(schema, created, entries)
+        omitted = _omitted(data.get("omitted", []), set(paths))
+        if data["format"] == OMITTED_FORMAT and not omitted:
+            raise _damaged("its list of contents is not in the expected form")
+        return cls(schema, created, entries, omitted)
 
     @property
     def total_size(self) -> int:
@@ -474,6 +498,30 @@ def _entry(member: object) -> Entry:
     return Entry(path, checked_size, sha256)
 
 
+OMISSIONS = frozenset({"blob_missing", "blob_not_a_file", "blob_unreadable", "blob_damaged"})
+
+
+def _omitted(items: object, members: set[str]) -> tuple[tuple[str, str], ...]:
+    """The manifest's blobs left out: blob paths, not members, each once, with a known why."""
+    if not isinstance(items, list) or len(items) > MAX_MEMBERS:
+        raise _damaged("its list of contents is not in the expected form")
+    found = tuple(
+        (item["path"], item["reason"])
+        for item in items
+        if isinstance(item, dict) and set(item) == {"path", "reason"}
+    )
+    if len(found) != len(items) or not all(isinstance(why, str) for _, why in found):
+        raise _damaged("its list of contents is not in the expected form")
+    for path, why in found:
+        if not isinstance(path, str) or not BLOB_PATH.fullmatch(path) or path in members:
+            raise _damaged("its list of contents names an unexpected file")
+        if why not in OMISSIONS:
+            raise _damaged("its list of contents is not in the expected form")
+    if len({path for path, _ in found}) != len(found):
+        raise _damaged("its list of contents names a file twice")
+    return found
+
+
 # --- backup -----------------------------------------------------------------------------------
 
 
@@ -483,8 +531,9 @@ class BackupResult:
     files: int
     size: int
     encrypted: bool
-    # Files the database lists that were not in the store (damage, or removed mid-backup).
-    missing: int
+    # Files the backup does not hold because their bytes could not be used (missing from
+    # the store, damaged, unreadable); its manifest lists them, so restore says so too.
+    left_out: tuple[LeftOut, ...] = ()
 
 
 def create_backup(
@@ -496,8 +545,9 @@ def create_backup(
     `target`, flushed to disk, then renamed.
     """
     database = check_backup_source(settings)
+    store = Store(settings.store_dir)
     if not settings.store_is_own:
-        Store(settings.store_dir).check(write=False)  # a missing share is not "no files"
+        store.check(write=False)  # a missing share is not "no files"
     target = target.absolute()
     _check_target(settings, database, target, force)
     stem = f".{target.name}.{os.urandom(6).hex()}"
@@ -505,27 +555,50 @@ def create_backup(
     partial = target.parent / f"{stem}.tmp"
     try:
         schema, referenced = _snapshot(database, snapshot)
-        entries = [Entry(DATABASE_NAME, snapshot.stat().st_size, _hash_file(snapshot))]
+        database_entry = Entry(DATABASE_NAME, snapshot.stat().st_size, _hash_file(snapshot))
         blobs = _list_blobs(settings.store_dir)
-        entries += blobs
         present = {entry.sha256 for entry in blobs}
+        absent = [sha for sha in referenced if sha not in present]
+        lost = {sha: missing_blob(sha) for sha in absent} | store.unusable(absent)
         created = datetime.now(UTC).replace(microsecond=0).isoformat()
-        manifest = Manifest(schema, created, tuple(entries))
-        with _create_private(partial) as raw:
-            _write_archive(raw, manifest, snapshot, settings.store_dir, password)
-            raw.flush()
-            os.fsync(raw.fileno())
+        # A blob that cannot be used is left out and named, and the backup holds everything
+        # else: refusing would leave no backup at all, and the bad bytes could not be
+        # restored anyway. Its name is in the manifest before any blob, so a blob found bad
+        # while copying means writing the backup again, once, after checking them all.
+        while True:
+            kept = [entry for entry in blobs if entry.sha256 not in lost]
+            omitted = tuple(
+                (_blob_path(sha), error.kind)
+                for sha, error in sorted(lost.items())
+                if SHA256_HEX.fullmatch(sha)  # an invalid fingerprint names no blob
+            )
+            manifest = Manifest(schema, created, (database_entry, *kept), omitted)
+            try:
+                with _create_private(partial) as raw:
+                    _write_archive(raw, manifest, snapshot, settings.store_dir, password)
+                    raw.flush()
+                    os.fsync(raw.fileno())
+                break
+            except BlobUnusable as error:
+                partial.unlink()
+                lost = {**lost, **store.unusable(e.sha256 for e in kept), error.sha256: error}
         _publish(partial, target, force)
     finally:
         for leftover in (snapshot, partial, Path(f"{snapshot}-journal")):
             leftover.unlink(missing_ok=True)
-    return BackupResult(
-        path=target,
-        files=len(blobs),
-        size=target.stat().st_size,
-        encrypted=password is not None,
-        missing=len(referenced - present),
+    left_out = (
+        LeftOut.stored(error, name, record=record, file=file)
+        for sha, error in lost.items()
+        # A blob no record uses is named by its place in the store.
+        for file, record, name in referenced.get(sha) or [(None, None, _blob_path(sha))]
     )
+    size = target.stat().st_size
+    ordered = tuple(sorted(left_out, key=lambda item: (item.file or 0, item.name)))
+    return BackupResult(target, len(kept), size, password is not None, ordered)
+
+
+def _blob_path(sha256: str) -> str:
+    return f"{config.STORE_DIR}/{sha256[:2]}/{sha256[2:]}"
 
 
 def check_backup_source(settings: config.Settings) -> Path:
@@ -572,8 +645,12 @@ def _check_target(settings: config.Settings, database: Path, target: Path, force
         raise Conflict(f"{target} already exists. Add --force to replace it, or choose -o FILE.")
 
 
-def _snapshot(database: Path, target: Path) -> tuple[str, set[str]]:
-    """Copy the database as of one moment into `target`; its schema revision and blob names."""
+Rows = dict[str, list[tuple[int | None, int | None, str]]]
+
+
+def _snapshot(database: Path, target: Path) -> tuple[str, Rows]:
+    """Copy the database as of one moment into `target`; its schema revision, and the file
+    rows (id, record, name) of each blob it names."""
     os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, config.PRIVATE_FILE))
     source = sqlite3.connect(
         database.absolute().as_uri() + "?mode=rw",
@@ -603,7 +680,11 @@ def _snapshot(database: Path, target: Path) -> tuple[str, set[str]]:
             # A single self-contained file: restore turns WAL back on when it opens it.
             copy.execute("PRAGMA journal_mode = DELETE")
             check = copy.execute("PRAGMA quick_check").fetchone()
-            referenced = {str(r[0]) for r in copy.execute("SELECT DISTINCT sha256 FROM file")}
+            referenced: Rows = {}
+            for sha, *row in copy.execute(
+                "SELECT sha256, id, record_id, original_name FROM file ORDER BY id"
+            ):
+                referenced.setdefault(str(sha), []).append((row[0], row[1], str(row[2])))
         finally:
             copy.close()
         source.execute("COMMIT")
@@ -659,13 +740,19 @@ def _create_private(path: Path) -> Iterator[BinaryIO]:
 
 
 class _HashingReader:
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: IO[bytes], blob: str | None) -> None:
         self.handle = handle
+        self.blob = blob  # the blob's SHA-256; None for the database
         self.digest = hashlib.sha256()
         self.size = 0
 
     def read(self, size: int = -1, /) -> bytes:
-        data = self.handle.read(size)
+        try:
+            data = self.handle.read(size)
+        except OSError as error:  # a disk error reading a blob leaves that blob out
+            if self.blob is None:
+                raise
+            raise unreadable_blob(error, self.blob) from None
         self.digest.update(data)
         self.size += len(data)
         return data
@@ -688,16 +775,21 @@ def _write_archive(
         body = manifest.encode()
         tar.addfile(info(MANIFEST_NAME, len(body)), io.BytesIO(body))
         for entry in manifest.entries:
-            source = snapshot if entry.path == DATABASE_NAME else _in_store(store_dir, entry)
+            blob = None if entry.path == DATABASE_NAME else entry.sha256
+            source = snapshot if blob is None else _in_store(store_dir, entry)
             try:
-                fd = os.open(source, os.O_RDONLY | NOFOLLOW)
+                fd = os.open(source, os.O_RDONLY | NOFOLLOW | NONBLOCK)  # a pipe: no wait
             except FileNotFoundError:
                 raise Conflict(
                     "A file was removed from the binder while the backup ran."
                     " No backup was written; run the backup again."
                 ) from None
+            except OSError as error:
+                if blob is None:
+                    raise
+                raise unreadable_blob(error, blob) from None
             with os.fdopen(fd, "rb") as handle:
-                reader = _HashingReader(handle)
+                reader = _HashingReader(handle, blob)
                 try:
                     tar.addfile(info(entry.path, entry.size), reader)
                 except OSError as error:
@@ -705,9 +797,11 @@ def _write_archive(
                         raise
                     reader.size = -1  # tarfile: "unexpected end of data"
                 if reader.size != entry.size or reader.digest.hexdigest() != entry.sha256:
+                    if blob is not None:
+                        raise damaged_blob(blob)
                     raise InvalidInput(
-                        "A file in the binder's store is damaged: its contents no longer match"
-                        " its name. No backup was written. Run `carebinder verify` to find it."
+                        "The copy of the binder's database changed while the backup was"
+                        " written. No backup was written; run the backup again."
                     )
     sealed.finish()
 
@@ -751,6 +845,8 @@ class RestoreResult:
     size: int
     # True when the backup came from an older carebinder and the binder was upgraded.
     upgraded: bool
+    # Blobs the backup was made without (path, why): see BackupResult.left_out.
+    omitted: tuple[tuple[str, str], ...] = ()
 
 
 def is_encrypted(archive: Path) -> bool:
@@ -825,7 +921,7 @@ def restore_backup(
         staging.discard()
     open_binder(settings).dispose()
     blobs = [entry for entry in manifest.entries if entry.path != DATABASE_NAME]
-    return RestoreResult(home, len(blobs), manifest.total_size, upgraded)
+    return RestoreResult(home, len(blobs), manifest.total_size, upgraded, manifest.omitted)
 
 
 @contextlib.contextmanager

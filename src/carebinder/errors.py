@@ -74,6 +74,21 @@ class Unprintable(CarebinderError):
     phrase that follows the file's name ("page 3 is too small to print (0.01 × 0.01 in)")."""
 
 
+class BlobUnusable(CarebinderError):
+    """A stored file that cannot be used: missing from the store, not a file there,
+    unreadable, or damaged (its bytes no longer match the SHA-256 that names them).
+
+    `kind` is the name `carebinder verify` gives the same problem (`blob_damaged`…);
+    `reason` completes "it …" in a one-line message.
+    """
+
+    def __init__(self, kind: str, reason: str, sha256: str = "") -> None:
+        self.kind = kind
+        self.reason = reason
+        self.sha256 = sha256
+        super().__init__(f"A stored file {reason}. Run `carebinder verify`.")
+
+
 class StoreUnavailable(CarebinderError):
     """The file store folder is missing, not a folder, or not open to this user."""
 

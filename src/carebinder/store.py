@@ -12,17 +12,19 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from carebinder import config
-from carebinder.errors import FileRefused, StoreError, StoreUnavailable
+from carebinder.errors import BlobUnusable, FileRefused, StoreError, StoreUnavailable
 from carebinder.faults import checkpoint
 from carebinder.media import HEADER_SIZE, sniff
 
 CHUNK = 1 << 20
 NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 TEMP_PREFIX = ".tmp-"
 
 
@@ -131,6 +133,47 @@ class Store:
                 raise
         return Blob(sha256, size, sniff(header), final, created)
 
+    def read(self, sha256: str, *, keep: bool = True) -> bytes:
+        """The bytes of a blob, checked against the SHA-256 that names it (with
+        `keep=False`, only checked: b"" is returned). BlobUnusable says why a blob cannot
+        be used; nothing waits on a named pipe or follows a link put in a blob's place."""
+        try:
+            fd = os.open(self.path_for(sha256), os.O_RDONLY | NOFOLLOW | NONBLOCK)
+        except FileNotFoundError:
+            raise missing(sha256) from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+                raise not_a_file(sha256) from None
+            raise unreadable(error, sha256) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise not_a_file(sha256)
+        digest = hashlib.sha256()
+        content = b""
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                if keep:  # read whole, then hashed: one copy in memory, not two
+                    content = handle.read()
+                    digest.update(content)
+                else:
+                    while chunk := handle.read(CHUNK):
+                        digest.update(chunk)
+            except OSError as error:
+                raise unreadable(error, sha256) from None
+        if digest.hexdigest() != sha256:
+            raise damaged(sha256)
+        return content
+
+    def unusable(self, digests: Iterable[str]) -> dict[str, BlobUnusable]:
+        """Those of `digests` whose blob cannot be used (`read` says why), read once each."""
+        found = {}
+        for sha256 in digests:
+            try:
+                self.read(sha256, keep=False)
+            except BlobUnusable as error:
+                found[sha256] = error
+        return found
+
     def remove(self, sha256: str) -> None:
         """Delete a blob. The caller has checked that nothing references it."""
         path = self.path_for(sha256)
@@ -138,6 +181,28 @@ class Store:
             path.unlink()
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only succeeds when the shard is empty
+
+
+# Why a blob cannot be used, named as `carebinder verify` names the same problems.
+
+
+def missing(sha256: str) -> BlobUnusable:
+    return BlobUnusable("blob_missing", "is missing from the binder's file store", sha256)
+
+
+def not_a_file(sha256: str) -> BlobUnusable:
+    where = "a folder or a link is in its place"
+    return BlobUnusable("blob_not_a_file", f"is not a regular file in the store ({where})", sha256)
+
+
+def unreadable(error: OSError, sha256: str) -> BlobUnusable:
+    reason = f"cannot be read ({error.strerror or type(error).__name__})"
+    return BlobUnusable("blob_unreadable", reason, sha256)
+
+
+def damaged(sha256: str) -> BlobUnusable:
+    reason = "is damaged (its content no longer matches what was attached)"
+    return BlobUnusable("blob_damaged", reason, sha256)
 
 
 def shown_path(path: Path, limit: int = 200) -> str:

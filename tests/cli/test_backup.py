@@ -15,6 +15,7 @@ import pytest
 
 from carebinder import backup as bk
 from carebinder.cli import backup as backup_command
+from tests.blobdamage import damage
 from tests.cli.cliutil import assert_refused, no_traceback, snapshot
 from tests.conftest import FILE_BACKUP, Cli, blob_files
 
@@ -62,15 +63,45 @@ def same_binder(cli: Cli, home: Path, restored: Path) -> None:
 # --- happy paths --------------------------------------------------------------------------------
 
 
-def test_backup_warns_about_files_missing_from_the_store(
-    full: Cli, home: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("how", "why", "said"),
+    [
+        ("missing", "it is missing from the binder's file store", "missing from the file store"),
+        (
+            "flipped bit",
+            "it is damaged (its content no longer matches what was attached)",
+            "damaged",
+        ),
+    ],
+)
+def test_backup_and_restore_name_a_file_left_out(
+    full: Cli, home: Path, tmp_path: Path, how: str, why: str, said: str
 ) -> None:
-    blob_files(home)[0].unlink()
-    result = full.ok("backup", "-o", str(tmp_path / "binder.backup"))
-    assert result.stderr.startswith(
-        "Warning: 1 file listed in the binder is missing from its store, so the backup does"
-        " not have it. Run `carebinder verify`.\nBacked up the binder: the database and 0 files"
+    (blob,) = blob_files(home)
+    where = blob.relative_to(home).as_posix()
+    damage(blob, how)
+    archive = tmp_path / "binder.backup"
+    result = full.ok("backup", "-o", str(archive))
+    assert result.stdout == f"{archive}\n"
+    assert result.stderr.splitlines()[1:] == [
+        f"Left out report.pdf (file #1 of record #1): {why}. `carebinder verify` says what to do.",
+        "1 file left out (see above); the backup holds everything else, and its list of"
+        " contents names what it lacks.",
+    ]
+    assert result.stderr.startswith("Backed up the binder: the database and 0 files (")
+
+    restored = tmp_path / "restored"
+    result = full.ok("--home", str(restored), "restore", str(archive))
+    assert result.stderr == (
+        "Restored the binder: the database and 0 files.\n"
+        f"Not restored: {where} ({said} when the backup was made).\n"
+        "1 file left out when this backup was made (see above): `carebinder verify` names"
+        " the records they belong to. Attach the originals again, or restore them from an"
+        " older backup.\n"
     )
+    check = full("--home", str(restored), "verify")
+    assert check.exit_code == 1
+    assert check.stdout.startswith("File #1 (record #1) is missing from the file store.")
 
 
 def test_backup_then_restore_into_a_new_home_gives_the_same_binder(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -14,8 +15,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from carebinder import config
 from carebinder.interop.tabular import TABLES, schema
-from tests.cli.cliutil import as_json, assert_refused
+from carebinder.store import Store
+from tests.blobdamage import WAYS, damage
+from tests.cli.cliutil import as_json, assert_refused, no_traceback
 from tests.conftest import Cli, mode
 
 TABLE_NAMES = [name for name, *_ in TABLES]
@@ -326,3 +330,98 @@ def test_csv_of_all_patients_ties_rows_to_their_patient(two: Cli, tmp_path: Path
     assert [p["name"] for p in tables["patients.csv"]] == ["Ana Souza", "Bob Lee"]
     owners = {d["name"]: d["patient_id"] for d in tables["doctors.csv"]}
     assert owners == {"Dr. Wei Chen": "1", "Dr. Ada Park": "1", "Dr. Bob's Doctor": "2"}
+
+
+# --- one bad file in the store ------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_files(binder: Cli, make_pdf: Callable[..., Path], home: Path) -> tuple[Cli, bytes]:
+    """Two records with a PDF each; the first one's blob is the one a test damages.
+    Returns the second PDF's bytes."""
+    binder.ok("record", "add", "pathology", "Core biopsy", "--file", str(make_pdf("biopsy.pdf")))
+    second = make_pdf("scan.pdf", pages=2)
+    binder.ok("record", "add", "imaging", "CT chest", "--file", str(second))
+    return binder, second.read_bytes()
+
+
+def first_blob(cli: Cli) -> Path:
+    """Record #1's blob, where the store keeps it."""
+    record = as_json(cli.ok("record", "show", "1", "--json"))
+    return Store(config.resolve().store_dir).path_for(record["files"][0]["sha256"])
+
+
+def attachments_by_title(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        content["attachment"]["title"]: content["attachment"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "DocumentReference"
+        for content in entry["resource"]["content"]
+    }
+
+
+LEFT_OUT_FHIR = (
+    "1 file left out (see above); the Bundle describes each without its bytes, and holds"
+    " everything else.\n"
+)
+
+
+@WAYS
+@pytest.mark.parametrize("extra", [(), ("--no-data",)], ids=["data", "no-data"])
+def test_fhir_leaves_out_a_bad_file_and_exports_the_rest(
+    two_files: tuple[Cli, bytes], tmp_path: Path, how: str, extra: tuple[str, ...]
+) -> None:
+    cli, second = two_files
+    blob = first_blob(cli)
+    size = blob.stat().st_size
+    damage(blob, how)
+    target = tmp_path / "ana.fhir.json"
+    result = cli("export", "--format", "fhir", "-o", str(target), *extra)
+    assert result.exit_code == 0, result.stderr
+    no_traceback(result)
+    assert result.stdout == f"{target}\n"
+    *_, left, summary = result.stderr.splitlines(keepends=True)
+    assert left.startswith("Left out biopsy.pdf (file #1 of record #1): it ")
+    assert left.endswith(". `carebinder verify` says what to do.\n")
+    assert summary == LEFT_OUT_FHIR
+    attachments = attachments_by_title(json.loads(target.read_text(encoding="utf-8")))
+    # Described as the binder knows it (its original size), never with the bad bytes.
+    assert attachments["biopsy.pdf"] == {
+        "contentType": "application/pdf",
+        "title": "biopsy.pdf",
+        "size": size,
+    }
+    scan = attachments["scan.pdf"]
+    assert scan["size"] == len(second) and "hash" in scan
+    assert ("data" in scan) is (not extra)
+    if not extra:
+        assert base64.b64decode(scan["data"]) == second
+
+
+def test_fhir_on_standard_output_says_what_it_left_out_on_stderr(
+    two_files: tuple[Cli, bytes],
+) -> None:
+    cli, _ = two_files
+    damage(first_blob(cli), "flipped bit")
+    result = cli("export", "--format", "fhir", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["resourceType"] == "Bundle"
+    assert result.stderr == (
+        "Left out biopsy.pdf (file #1 of record #1): it is damaged (its content no longer"
+        " matches what was attached). `carebinder verify` says what to do.\n" + LEFT_OUT_FHIR
+    )
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("how", ["missing", "flipped bit", "folder", "fifo"])
+def test_json_and_csv_never_read_the_files(
+    two_files: tuple[Cli, bytes], tmp_path: Path, fmt: str, how: str
+) -> None:
+    """They hold the files' facts, not their bytes: a bad blob changes nothing (and `verify`
+    is what finds it)."""
+    cli, _ = two_files
+    damage(first_blob(cli), how)
+    result = cli("export", "--format", fmt, "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("Exported 1 patient's binder: 0 doctors, 2 records (2 files)")
+    assert "Left out" not in result.stderr

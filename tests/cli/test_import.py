@@ -29,7 +29,7 @@ from tests.fhir.fhirkit import (
 )
 from tests.packet.pdfutil import text_pdf_bytes
 
-SUMMARY_KEYS = {"patients", "imported", "already_in_binder", "skipped"}
+SUMMARY_KEYS = {"patients", "imported", "already_in_binder", "skipped", "left_out"}
 
 
 def binder_rows(home: Path) -> dict[str, int]:
@@ -143,6 +143,55 @@ def test_storing_one_file_is_singular(binder: Cli, tmp_path: Path) -> None:
     path = write_bundle(tmp_path, "one.json", ana, document_reference(ana, attachment))
     result = binder.ok("import", str(path))
     assert result.stderr == "Storing 1 file from one.json…\n"
+
+
+def test_bad_attachments_are_named_on_stderr_and_in_the_json(
+    binder: Cli, home: Path, tmp_path: Path
+) -> None:
+    ana = patient_resource("Ana", "Souza", "1964-04-12")
+    good = text_pdf_bytes(["Kept"])
+    garbled = {"contentType": "application/pdf", "title": "garbled.pdf", "data": "%%%"}
+    cut = pdf_attachment(good, title="cut.pdf", size=len(good) + 9)
+    path = write_bundle(
+        tmp_path,
+        "portal.json",
+        ana,
+        document_reference(ana, pdf_attachment(good, title="kept.pdf"), garbled),
+        document_reference(ana, cut, description="Outside report"),
+    )
+    result = binder.ok("import", str(path))
+    assert result.stdout.splitlines()[1] == "Imported: 2 records, 1 file."
+    assert result.stderr.splitlines()[1:] == [
+        "Left out garbled.pdf (record #1): its data is not valid base64. The record's notes"
+        " name it: ask the sender for it again.",
+        "Left out cut.pdf (record #2): it is damaged (its size does not match its data). The"
+        " record's notes name it: ask the sender for it again.",
+        "2 files left out (see above); everything else was imported.",
+    ]
+    assert len(blob_files(home)) == 1
+    again = binder.ok("import", str(path), "--json")  # nothing new: nothing left out again
+    assert json.loads(again.stdout)["left_out"] == []
+    assert "Left out" not in again.stderr
+
+
+def test_left_out_attachments_in_the_json(binder: Cli, tmp_path: Path) -> None:
+    ana = patient_resource("Ana", "Souza", "1964-04-12")
+    garbled = {"contentType": "application/pdf", "title": "garbled.pdf", "data": "%%%"}
+    path = write_bundle(tmp_path, "portal.json", ana, document_reference(ana, garbled))
+    result = binder.ok("import", str(path), "--json")
+    data = json.loads(result.stdout)
+    assert data["left_out"] == [
+        {
+            "name": "garbled.pdf",
+            "record": 1,
+            "file": None,
+            "kind": "attachment",
+            "reason": "its data is not valid base64",
+            "message": "Left out garbled.pdf (record #1): its data is not valid base64."
+            " The record's notes name it: ask the sender for it again.",
+        }
+    ]
+    assert result.stderr.endswith("1 file left out (see above); everything else was imported.\n")
 
 
 def test_import_help_has_an_example(cli: Cli) -> None:

@@ -227,6 +227,37 @@ def test_remove_with_yes_releases_its_blobs(filed: Cli, home: Path) -> None:
     assert blob_files(home) == []
 
 
+@pytest.mark.parametrize("command", ["remove", "detach"])
+def test_a_folder_in_a_blobs_place_does_not_undo_a_removal(
+    filed: Cli, make_pdf: MakePdf, home: Path, command: str
+) -> None:
+    """The rows go, and the other blobs with them; what cannot be removed from the store
+    stays for `verify` to name. Before, the command said "Nothing was saved" (after its
+    commit) and left the record's other blobs behind."""
+    filed.ok("record", "attach", "1", str(make_pdf("second.pdf", pages=3)))
+    shas = [f["sha256"] for f in as_json(filed.ok("record", "show", "1", "--json"))["files"]]
+    first, second = (home / "files" / sha[:2] / sha[2:] for sha in shas)
+    first.chmod(0o600)
+    first.unlink()
+    first.mkdir()
+    args = ("record", "detach", "1", "1") if command == "detach" else ("record", "remove", "1")
+    result = filed.ok(*args, "--yes")
+    assert result.stderr == (
+        "Detached file #1 from record #1.\n" if command == "detach" else "Removed record #1.\n"
+    )
+    files = [] if command == "remove" else [2]
+    left = [r for r in as_json(filed.ok("record", "list", "--json")) if r["id"] == 1]
+    assert [f["id"] for r in left for f in r["files"]] == files
+    assert first.is_dir()
+    assert second.exists() is (command == "detach")
+    verify = filed("verify")
+    assert verify.exit_code == 1
+    assert verify.stdout == (
+        f"files/{first.parent.name}/{first.name} does not belong in the file store. Move it"
+        " out of the binder folder (keep it until every other problem is solved).\n"
+    )
+
+
 def test_remove_keeps_a_blob_another_record_uses(
     binder: Cli, make_pdf: MakePdf, home: Path
 ) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy import text
 from carebinder import config
 from carebinder.cli.search import Highlighter
 from carebinder.db import make_engine
+from carebinder.store import Store
+from tests.blobdamage import WAYS, damage
 from tests.cli.cliutil import as_json, assert_refused
 from tests.conftest import Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
@@ -229,8 +231,8 @@ def test_read_text_reports_a_pdf_missing_from_the_store(
             blob.unlink()
     result = filled.ok("record", "read-text")
     assert result.stdout == (
-        "File #1 of record #1: pathology.pdf: not read (missing from the binder's file store"
-        " (run `carebinder verify`)).\n"
+        "File #1 of record #1: pathology.pdf: not read (it is missing from the binder's file"
+        " store; run `carebinder verify`).\n"
     )
     assert result.stderr == "Read 0 of 1 PDF.\n"
     data = as_json(filled.ok("record", "read-text", "--json"))
@@ -240,9 +242,31 @@ def test_read_text_reports_a_pdf_missing_from_the_store(
             "id": 1,
             "record": 1,
             "name": "pathology.pdf",
-            "why": "missing from the binder's file store (run `carebinder verify`)",
+            "why": "it is missing from the binder's file store; run `carebinder verify`",
         }
     ]
+
+
+@WAYS
+def test_read_text_leaves_out_a_bad_blob_and_reads_the_others(
+    filled: Cli, database_url: str, tmp_path: Path, how: str
+) -> None:
+    """A damaged blob's words are not the record's (a flipped bit, a pipe that would make
+    the reader wait its whole deadline): it is not read, and says why; the others are."""
+    filled.ok("record", "attach", "1", str(text_pdf(tmp_path / "later.pdf", ["Later"])))
+    forget_words(database_url)
+    first = as_json(filled.ok("record", "show", "1", "--json"))["files"][0]
+    damage(Store(config.resolve().store_dir).path_for(first["sha256"]), how)
+    result = filled.ok("record", "read-text")
+    bad, good = result.stdout.splitlines()
+    assert bad.startswith("File #1 of record #1: pathology.pdf: not read (it ")
+    assert bad.endswith("; run `carebinder verify`).")
+    assert good == "File #2 of record #1: later.pdf: read."
+    assert result.stderr == "Read 1 of 2 PDFs.\n"
+    data = as_json(filled.ok("record", "read-text", "--json"))
+    prefix = "File #1 of record #1: pathology.pdf: not read ("
+    assert [(f["id"], f["why"]) for f in data["not_read"]] == [(1, bad[len(prefix) : -2])]
+    assert filled.ok("search", UNIQUE).stdout == ""  # never the damaged copy's words
 
 
 def test_search_help_does_not_load_the_database_layer() -> None:

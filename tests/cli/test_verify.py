@@ -11,6 +11,7 @@ import pytest
 
 from carebinder.store import Store
 from carebinder.verify import report as verify_report
+from tests.blobdamage import DAMAGE, damage
 from tests.cli.cliutil import as_json, assert_refused, no_traceback
 from tests.conftest import Cli, blob_files, mode, on_postgres
 
@@ -244,3 +245,28 @@ def test_help_has_an_example(cli: Cli) -> None:
     assert "Example: carebinder verify" in result.stdout
     assert "--repair" in result.stdout
     assert "--json" in result.stdout
+
+
+def test_every_bad_blob_is_reported_in_one_run(
+    binder: Cli, make_file: Callable[[str, bytes], Path], home: Path
+) -> None:
+    """One blob damaged each way, and one intact: verify names each, never stopping at the
+    first, and never waits on the named pipe."""
+    ways = [how for how in DAMAGE if how != "unreadable" or os.geteuid() != 0]
+    for number, how in enumerate([*ways, "intact"]):
+        attached = make_file(f"file-{number}.txt", f"{how} report\n".encode() * 30)
+        binder.ok("record", "add", "lab", f"Record {number}", "--file", str(attached))
+    store = Store(home / "files")
+    for number, how in enumerate(ways, start=1):
+        record = as_json(binder.ok("record", "show", str(number), "--json"))
+        damage(store.path_for(record["files"][0]["sha256"]), how)
+    result = binder("verify", "--json")
+    assert result.exit_code == 1
+    found = {p["file"]: p["kind"] for p in json.loads(result.stdout)["problems"]}
+    expected = {n: DAMAGE[how] for n, how in enumerate(ways, start=1)}
+    expected[ways.index("cut short") + 1] = "blob_wrong_size"  # verify tells the size apart
+    assert found == expected
+    text = binder("verify")
+    assert text.exit_code == 1
+    assert len(text.stdout.splitlines()) == len(ways)
+    assert f"Found {len(ways)} problems ({len(ways) + 1} records" in text.stderr

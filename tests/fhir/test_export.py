@@ -372,8 +372,10 @@ def test_a_file_missing_from_the_store_is_reported(
         digest = record.files[0].sha256
     store.path_for(digest).unlink()
     with session_scope(engine, write=False) as s:
-        bundle, missing = export_bundle(s, store, _patient(s))
-    assert missing == [f"biopsy.pdf (record #{record.id})"]
+        bundle, left_out = export_bundle(s, store, _patient(s))
+    assert [(f.name, f.record, f.file, f.kind) for f in left_out] == [
+        ("biopsy.pdf", record.id, record.files[0].id, "blob_missing")
+    ]
     (document,) = resources(bundle, "DocumentReference")
     assert document["content"] == [
         {

@@ -519,10 +519,18 @@ def test_a_damaged_attachment_is_refused(with_files: WithFiles) -> None:
     assert not with_files.binder.store.exists(damaged)
 
 
-def test_data_that_is_not_base64_makes_the_resource_invalid(with_files: WithFiles) -> None:
-    invalid = "not valid FHIR R4 (DocumentReference.content.0.attachment.data)"
-    assert with_files.summary.skipped[("DocumentReference", invalid)] == 1
-    assert row_counts(with_files.binder.engine)["record"] == 4
+def test_data_that_is_not_base64_leaves_out_the_file_not_the_document(
+    with_files: WithFiles,
+) -> None:
+    """Before, the whole DocumentReference was skipped as invalid FHIR, and with it the
+    record and every other file it held."""
+    record = with_files.record("Garbled report")
+    assert record["files"] == []
+    reason = "its data is not valid base64"
+    assert record["notes"] == f"Files not included (ask the sender for them):\n- bad.pdf: {reason}"
+    assert with_files.summary.skipped[("attachment", reason)] == 1
+    assert not any(kind == "DocumentReference" for kind, _ in with_files.summary.skipped)
+    assert row_counts(with_files.binder.engine)["record"] == 5
 
 
 def test_only_the_good_files_reach_the_store(with_files: WithFiles) -> None:
@@ -809,7 +817,8 @@ def test_summary_json_shape(engine: Engine, store: Store) -> None:
     bundle = bundle_doc(patient, lab_report(patient), {"resourceType": "Goal", "id": new_id()})
     summary = run_import(engine, store, parsed(bundle))
     data = summary.to_json()
-    assert set(data) == {"patients", "imported", "already_in_binder", "skipped"}
+    assert set(data) == {"patients", "imported", "already_in_binder", "skipped", "left_out"}
+    assert data["left_out"] == []
     (entry,) = data["patients"]
     assert set(entry) == {"id", "name", "status"}
     assert entry["name"] == "Ana Souza" and entry["status"] == "new"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
+    from carebinder.leftout import LeftOut
     from carebinder.models import Patient
     from carebinder.services.files import Prepared
     from carebinder.store import Store
@@ -124,6 +125,17 @@ def fail(message: str, code: int = EXIT_REFUSED) -> None:
 def note(message: str) -> None:
     """A message for the person at the terminal (stderr, never mixed with output)."""
     _echo(message, err=True)
+
+
+def report_left_out(left_out: Sequence[LeftOut], rest: str) -> None:
+    """The end of a command that left files out: one line for each (what and why, what to
+    do), then how many and `rest` (what was done all the same). On stderr; nothing when
+    nothing was left out."""
+    for item in left_out:
+        note(item.message)
+    if left_out:
+        count = len(left_out)
+        note(f"{count} file{'s' if count != 1 else ''} left out (see above); {rest}")
 
 
 def out(text: str = "") -> None:

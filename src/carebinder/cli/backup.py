@@ -10,11 +10,18 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, human_size, new_password, note, out, state
+from carebinder.cli.app import App, human_size, new_password, note, out, report_left_out, state
 from carebinder.errors import InvalidInput
 from carebinder.outfile import check_file
 
 PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+# Why a backup was made without a file, as its list of contents says (verify's names).
+WHY = {
+    "blob_missing": "missing from the file store",
+    "blob_not_a_file": "not a regular file in the store",
+    "blob_unreadable": "unreadable",
+    "blob_damaged": "damaged",
+}
 
 
 def register(app: App) -> None:
@@ -52,6 +59,9 @@ def backup(
 ) -> None:
     """Save the whole binder, the database and every file, in one backup file.
 
+    A file whose copy is missing, damaged or unreadable is left out and named, and the
+    backup records it; everything else is backed up (run `carebinder verify` about it).
+
     Example: carebinder backup -o /media/usb/binder.cbk --password
     """
     from carebinder.backup import check_backup_source, create_backup
@@ -63,18 +73,15 @@ def backup(
     )
     secret = new_password(PASSWORD_ENV, "backup") if password else None
     result = create_backup(settings, target, password=secret, force=force)
-    if result.missing:
-        one = result.missing == 1
-        note(
-            f"Warning: {_count(result.missing, 'file')} listed in the binder"
-            f" {'is' if one else 'are'} missing from its store, so the backup does not have"
-            f" {'it' if one else 'them'}. Run `carebinder verify`."
-        )
     what = f"the database and {_count(result.files, 'file')}"
     encrypted = ", encrypted" if result.encrypted else ""
     note(f"Backed up the binder: {what} ({human_size(result.size)}{encrypted}).")
     if result.encrypted:
         note("Keep the password somewhere safe: without it, this backup cannot be restored.")
+    report_left_out(
+        result.left_out,
+        "the backup holds everything else, and its list of contents names what it lacks.",
+    )
     out(str(result.path))
 
 
@@ -87,7 +94,8 @@ def restore(
 ) -> None:
     """Put a backup back into an empty home folder. The whole backup is checked first;
     if anything in it is damaged, nothing is written. For an encrypted backup you are asked
-    for its password; scripts set CAREBINDER_BACKUP_PASSWORD instead.
+    for its password; scripts set CAREBINDER_BACKUP_PASSWORD instead. If the backup was
+    made without some files (damaged or missing then), it says which.
 
     Example: carebinder --home ~/carebinder-restored restore binder.cbk
     """
@@ -101,6 +109,14 @@ def restore(
     if result.upgraded:
         note("The backup came from an older carebinder; the binder was brought up to date.")
     note(f"Restored the binder: the database and {_count(result.files, 'file')}.")
+    for path, why in result.omitted:
+        note(f"Not restored: {path} ({WHY.get(why, why)} when the backup was made).")
+    if result.omitted:
+        note(
+            f"{_count(len(result.omitted), 'file')} left out when this backup was made (see"
+            " above): `carebinder verify` names the records they belong to. Attach the"
+            " originals again, or restore them from an older backup."
+        )
     out(str(result.home))
 
 

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from carebinder.cli.app import App, emit_json, note, out, patient_session, session, store
+from carebinder.cli.app import (
+    App,
+    emit_json,
+    note,
+    out,
+    patient_session,
+    report_left_out,
+    session,
+    store,
+)
 from carebinder.cli.options import STDOUT, output
 from carebinder.errors import InvalidInput
 from carebinder.outfile import check_file, check_folder, write_file, write_folder
@@ -74,6 +83,9 @@ def export(
 ) -> None:
     """Export the binder: the patient, doctors, records (the facts of their files, not the
     files), opinions, appointments, questions and materials.
+
+    In a FHIR Bundle, a file whose copy in the binder is missing or damaged is described
+    without its bytes and named on stderr; everything else is exported.
 
     Example: carebinder export -o ana-binder.json
 
@@ -172,15 +184,12 @@ def export_fhir(
     from carebinder.fhir.exporter import export_patients
 
     with chosen(ctx, all_patients) as (s, patients):
-        bundle, missing = export_patients(s, store(ctx, write=False), patients, data=data)
+        bundle, left_out = export_patients(s, store(ctx, write=False), patients, data=data)
     entries = bundle["entry"]
-    for name in missing:
-        note(
-            f"Warning: {name} is missing from the binder's files; exported without its data."
-            " Run `carebinder verify`."
-        )
+    rest = "the Bundle describes each without its bytes, and holds everything else."
     if target is None:
         emit_json(bundle)
+        report_left_out(left_out, rest)
         return
     write_file(target, json.dumps(bundle, ensure_ascii=False, indent=1).encode(), force=force)
     kinds = Counter(entry["resource"]["resourceType"] for entry in entries)
@@ -190,4 +199,5 @@ def export_fhir(
         + ("" if data else " (without the files' bytes)")
         + "."
     )
+    report_left_out(left_out, rest)
     out(str(target))

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, emit_json, note, out, preparing, session, store
+from carebinder.cli.app import (
+    App,
+    emit_json,
+    note,
+    out,
+    preparing,
+    report_left_out,
+    session,
+    store,
+)
 from carebinder.cli.options import Json
 
 # The nouns of the summary, in the order a person reads them.
@@ -46,6 +55,7 @@ def import_file(
 
     Importing the same file again adds nothing new. Files inside the bundle are stored in
     the binder; files it only links to are listed in the record's notes as not included.
+    A file inside that cannot be decoded is left out and named; the rest is imported.
 
     Example: carebinder import ~/Downloads/my-health-records.json
     """
@@ -69,8 +79,10 @@ def import_file(
         ):
             by_attachment = {key: item for (key, _), item in zip(wanted, prepared, strict=True)}
             summary = import_bundle(s, store(ctx), bundle, by_attachment, problems)
+    rest = "everything else was imported."
     if as_json:
         emit_json(summary.to_json())
+        report_left_out(summary.left_out, rest)
         return
     for ident, name, how in summary.patients:
         plain = how in ("new", "already in the binder")
@@ -83,6 +95,7 @@ def import_file(
         out(f"Skipped {sum(summary.skipped.values()):,}:")
         for (kind, reason), count in sorted(summary.skipped.items(), key=lambda i: -i[1]):
             out(f"  {count:>5,} {kind}: {reason}")
+    report_left_out(summary.left_out, rest)
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -249,7 +249,8 @@ def remove(ctx: typer.Context, record: RecordId, yes: Yes = False) -> None:
 
 @app.command("attach")
 def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = False) -> None:
-    """Attach files to a record. The same file is stored only once.
+    """Attach files to a record. The same file is stored only once. If one of the files
+    cannot be read (a wrong path, a folder, an empty file), none is attached.
 
     Example: carebinder record attach 3 scan-page1.jpg scan-page2.jpg
     """
@@ -297,7 +298,8 @@ def detach(
 def read_text(ctx: typer.Context, as_json: Json = False) -> None:
     """Read the words of the PDFs attached before carebinder could search them, so that
     `carebinder search` finds them too. PDFs attached since are read when attached; this
-    is needed once, and does nothing when there is nothing left to read.
+    is needed once, and does nothing when there is nothing left to read. A PDF whose copy
+    in the binder is missing or damaged is not read, and says so.
 
     Example: carebinder record read-text
     """

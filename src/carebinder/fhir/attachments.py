@@ -12,7 +12,8 @@ import binascii
 import hashlib
 import mimetypes
 import re
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,28 +59,64 @@ def is_placeholder(attachment: dict[str, Any]) -> bool:
     return not any(key in attachment for key in ("data", "url", "size", "hash"))
 
 
+def is_data_url(value: object) -> bool:
+    """A `data:` URL (RFC 2397): the file itself, written into the link."""
+    return isinstance(value, str) and value[:5].lower() == "data:"
+
+
 def decode_all(bundle: Bundle, folder: Path) -> dict[int, Decoded | Problem]:
-    """Each attachment with data decoded into `folder`; keyed by id() of its JSON object."""
+    """Each attachment with data (or a `data:` URL) decoded into `folder`; keyed by id()
+    of its JSON object."""
     found: dict[int, Decoded | Problem] = {}
     number = 0
     for resource in bundle.resources:
         for attachment in attachments_of(resource):
-            if "data" not in attachment:
+            if "data" not in attachment and not is_data_url(attachment.get("url")):
                 continue
             number += 1
             found[id(attachment)] = _decode(attachment, resource, folder / str(number))
     return found
 
 
+def without_data(resource: Resource, dropped: Container[int]) -> Resource:
+    """`resource` as it is, except that the attachments in `dropped` (by id()) lose their
+    data (or `data:` URL), hash and size: one attachment that cannot be decoded must not
+    make the whole document invalid, and with it every other file and fact it holds."""
+    where = ATTACHMENT_PATHS.get(resource.get("resourceType", ""))
+    if where is None or not any(id(a) in dropped for a in attachments_of(resource)):
+        return resource
+    outer, inner = where
+
+    def bare(attachment: Any) -> Any:
+        if not isinstance(attachment, dict) or id(attachment) not in dropped:
+            return attachment
+        inline = ("data", "hash", "size", *(["url"] if is_data_url(attachment.get("url")) else []))
+        return {k: v for k, v in attachment.items() if k not in inline}
+
+    def swap(item: Any) -> Any:
+        if inner is None:
+            return bare(item)
+        if isinstance(item, dict) and id(item.get(inner)) in dropped:
+            return {**item, inner: bare(item[inner])}
+        return item
+
+    return {**resource, outer: [swap(item) for item in as_list(resource.get(outer))]}
+
+
 def _decode(attachment: dict[str, Any], resource: Resource, folder: Path) -> Decoded | Problem:
-    data = attachment.get("data")
-    if not isinstance(data, str):
+    if "data" not in attachment:
+        try:
+            content = _data_url(attachment["url"])
+        except (binascii.Error, ValueError):
+            return Problem("its data: link cannot be read")
+    elif not isinstance(attachment["data"], str):
         return Problem("its data is not base64 text")
-    try:
-        # Encoders often wrap base64 in lines of 76: the whitespace is not data.
-        content = base64.b64decode("".join(data.split()), validate=True)
-    except (binascii.Error, ValueError):
-        return Problem("its data is not valid base64")
+    else:
+        try:
+            # Encoders often wrap base64 in lines of 76: the whitespace is not data.
+            content = base64.b64decode("".join(attachment["data"].split()), validate=True)
+        except (binascii.Error, ValueError):
+            return Problem("its data is not valid base64")
     if not content:
         return Problem("it is empty")
     declared = attachment.get("hash")
@@ -92,6 +129,16 @@ def _decode(attachment: dict[str, Any], resource: Resource, folder: Path) -> Dec
     path = folder / file_name(attachment, resource)
     path.write_bytes(content)
     return Decoded(path)
+
+
+def _data_url(url: str) -> bytes:
+    """The bytes of a `data:` URL: `data:[type][;base64],content` (RFC 2397)."""
+    head, comma, body = url[5:].partition(",")
+    if not comma:
+        raise ValueError("no comma")
+    if head.lower().endswith(";base64"):
+        return base64.b64decode("".join(urllib.parse.unquote(body).split()), validate=True)
+    return urllib.parse.unquote_to_bytes(body)
 
 
 def fhir_hash(content: bytes) -> str:

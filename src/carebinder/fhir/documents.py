@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from carebinder.fhir import people, vocab
-from carebinder.fhir.attachments import attachments_of, is_placeholder
+from carebinder.fhir.attachments import attachments_of, is_data_url, is_placeholder
 from carebinder.fhir.read import Resource, as_list
 from carebinder.fhir.values import (
     all_codes,
@@ -27,6 +27,7 @@ from carebinder.fhir.values import (
     observation_value,
     tidy,
 )
+from carebinder.leftout import LeftOut
 from carebinder.services import (
     files,
     records,
@@ -35,6 +36,8 @@ from carebinder.services.common import LONG_TEXT
 
 if TYPE_CHECKING:
     from carebinder.fhir.importer import Importer
+
+ASK_SENDER = "The record's notes name it: ask the sender for it again."
 
 
 def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
@@ -48,7 +51,7 @@ def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
             fields["doctor"] = people.doctor(ctx, patient_id, seen[0]) if seen else None
         if fields.get("institution") is None:
             fields["institution"] = people.organization_name(ctx, encounter.get("serviceProvider"))
-    prepared, notes = _files(ctx, resource)
+    prepared, notes, left_out = _files(ctx, resource)
     record = records.add_record(
         ctx.session,
         ctx.store,
@@ -62,6 +65,10 @@ def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
         prepared=prepared,
     )
     ctx.summary.imported["record"] += 1
+    ctx.summary.left_out += [
+        LeftOut(name, reason, ASK_SENDER, "attachment", record=record.id)
+        for name, reason in left_out
+    ]
     record.institution = fields.get("institution")  # exactly as the file says, even none
     if record.files:
         ctx.summary.imported["file"] += len(record.files)
@@ -79,14 +86,20 @@ def _record_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[s
     return _care_plan_fields(ctx, patient_id, resource)
 
 
-def _files(ctx: Importer, resource: Resource) -> tuple[list[files.Prepared], str | None]:
-    kept, missing = [], []
+def _files(
+    ctx: Importer, resource: Resource
+) -> tuple[list[files.Prepared], str | None, list[tuple[str, str]]]:
+    """The resource's files ready to attach, the note naming those not included, and the
+    ones left out because they could not be decoded (name, reason)."""
+    kept, missing, left_out = [], [], []
     for attachment in attachments_of(resource):
         if id(attachment) in ctx.prepared:
             kept.append(ctx.prepared[id(attachment)])
         elif id(attachment) in ctx.problems:
-            missing.append(f"{_attachment_label(attachment)}: {ctx.problems[id(attachment)]}")
-            ctx.summary.skip("attachment", ctx.problems[id(attachment)])
+            problem = ctx.problems[id(attachment)]
+            missing.append(f"{_attachment_label(attachment)}: {problem}")
+            left_out.append((tidy(attachment.get("title")) or "a file", problem))
+            ctx.summary.skip("attachment", problem)
         elif "url" in attachment or not is_placeholder(attachment):
             missing.append(f"{_attachment_label(attachment)}: not included in the import")
             ctx.summary.skip("attachment", "given only as a link, not included")
@@ -95,7 +108,7 @@ def _files(ctx: Importer, resource: Resource) -> tuple[list[files.Prepared], str
         note = "Files not included (ask the sender for them):\n" + "\n".join(
             f"- {line}" for line in missing
         )
-    return kept, note
+    return kept, note, left_out
 
 
 def _report_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
@@ -272,5 +285,5 @@ def _care_plan_category(plan: Resource) -> str | None:
 
 def _attachment_label(attachment: dict[str, Any]) -> str:
     title = tidy(attachment.get("title")) or "a file"
-    url = tidy(attachment.get("url"), 300)
+    url = None if is_data_url(attachment.get("url")) else tidy(attachment.get("url"), 300)
     return f"{title} ({url})" if url else title

@@ -19,8 +19,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebinder.errors import BlobUnusable
 from carebinder.fhir import vocab
 from carebinder.fhir.attachments import fhir_hash
+from carebinder.leftout import LeftOut
 from carebinder.models import (
     Appointment,
     Doctor,
@@ -52,7 +54,7 @@ class Exporter:
         self.patient = patient
         self.data = data
         self.entries: list[Resource] = []
-        self.missing_files: list[str] = []
+        self.left_out: list[LeftOut] = []
         self.places: set[str] = set()
 
     def place(self, location: str) -> str:
@@ -175,11 +177,11 @@ class Exporter:
             "title": file.original_name,
             "size": file.size,
         }
-        path = self.store.path_for(file.sha256)
         try:
-            content = path.read_bytes()
-        except OSError:
-            self.missing_files.append(f"{file.original_name} (record #{record.id})")
+            content = self.store.read(file.sha256)
+        except BlobUnusable as error:  # described without its bytes; the rest goes on
+            name = file.original_name
+            self.left_out.append(LeftOut.stored(error, name, record=record.id, file=file.id))
             return attachment
         attachment["hash"] = fhir_hash(content)
         if self.data:
@@ -334,30 +336,31 @@ class Exporter:
 
 def export_bundle(
     session: Session, store: Store, patient: Patient, *, data: bool = True
-) -> tuple[Resource, list[str]]:
+) -> tuple[Resource, list[LeftOut]]:
     """The patient's binder as a FHIR R4 Bundle (checked against the R4B models), and the
-    files whose bytes were missing from the store (exported without their data)."""
+    files whose bytes could not be used (missing, damaged…: exported without their bytes
+    or hash, only described)."""
     from fhir.resources.R4B.bundle import Bundle
 
     exporter = Exporter(session, store, patient, data=data)
     bundle = exporter.run()
     Bundle.model_validate(bundle)
-    return bundle, exporter.missing_files
+    return bundle, exporter.left_out
 
 
 def export_patients(
     session: Session, store: Store, patients: Sequence[Patient], *, data: bool = True
-) -> tuple[Resource, list[str]]:
+) -> tuple[Resource, list[LeftOut]]:
     """Several patients' binders in one collection Bundle (each one's resources, in turn),
     and the files exported without their data; see `export_bundle`."""
     entries: list[Resource] = []
-    missing: list[str] = []
+    left_out: list[LeftOut] = []
     bundle: Resource = {}
     for patient in patients:
         bundle, lost = export_bundle(session, store, patient, data=data)
         entries += bundle["entry"]
-        missing += lost
-    return {**bundle, "entry": entries}, missing
+        left_out += lost
+    return {**bundle, "entry": entries}, left_out
 
 
 def _derived(row: Any, what: str) -> str:

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 
 from carebinder.errors import CarebinderError, InvalidInput
 from carebinder.fhir import care, documents, people, vocab
+from carebinder.fhir.attachments import without_data
 from carebinder.fhir.exporter import row_uuid
 from carebinder.fhir.read import Bundle, Resource, as_list, contained
 from carebinder.fhir.values import address_text, codes, fhir_date, human_name, telecom, tidy
+from carebinder.leftout import LeftOut
 from carebinder.models import (
     Appointment,
     Doctor,
@@ -50,6 +52,7 @@ ENTITIES: dict[str, type[Any]] = {
     "material": Material,
 }
 Step = Callable[["Importer", int, Resource], None]
+Snapshot = tuple[Counter[str], Counter[str], Counter[tuple[str, str]], list[LeftOut]]
 
 # Read as part of other resources (a doctor's institution, a report's results…), so never
 # reported as skipped.
@@ -77,16 +80,19 @@ class Summary:
     already: Counter[str] = field(default_factory=Counter)
     skipped: Counter[tuple[str, str]] = field(default_factory=Counter)
     patients: list[tuple[int, str, str]] = field(default_factory=list)  # id, name, how
+    # Attachments that could not be decoded, named, with the record they belonged to.
+    left_out: list[LeftOut] = field(default_factory=list)
 
     def skip(self, resource: Resource | str, reason: str) -> None:
         kind = resource if isinstance(resource, str) else resource.get("resourceType", "?")
         self.skipped[(str(kind), reason)] += 1
 
-    def snapshot(self) -> tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]:
-        return Counter(self.imported), Counter(self.already), Counter(self.skipped)
+    def snapshot(self) -> Snapshot:
+        saved = Counter(self.imported), Counter(self.already), Counter(self.skipped)
+        return (*saved, list(self.left_out))
 
-    def restore(self, saved: tuple[Counter[str], Counter[str], Counter[tuple[str, str]]]) -> None:
-        self.imported, self.already, self.skipped = saved
+    def restore(self, saved: Snapshot) -> None:
+        self.imported, self.already, self.skipped, self.left_out = saved
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +103,7 @@ class Summary:
                 {"resource": kind, "reason": reason, "count": count}
                 for (kind, reason), count in sorted(self.skipped.items())
             ],
+            "left_out": [item.to_json() for item in self.left_out],
         }
 
 
@@ -216,6 +223,10 @@ class Importer:
             kind = resource["resourceType"]
             if kind not in handled | SUPPORTING and id(resource) not in results:
                 self.summary.skip(resource, NOT_KEPT.get(kind, "carebinder has no place for it"))
+        # Files stored for documents that were then skipped (or taken back) leave the store
+        # after the commit; those a record now holds stay (see files.discard).
+        stored = {item.blob.sha256 for item in self.prepared.values() if item.blob.created}
+        files.release_blobs(self.session, self.store, stored)
         return self.summary
 
     def admitted(self, resource: Resource) -> int | None:
@@ -326,7 +337,10 @@ class Importer:
     def invalid(self, resource: Resource) -> str | None:
         """Why `resource` is not valid FHIR R4 (by the fhir.resources models), or None."""
         if id(resource) not in self.validation:
-            self.validation[id(resource)] = validation_problem(resource)
+            # Judged without the data of its attachments that could not be decoded: those
+            # are left out, and the rest of the document is kept.
+            checked = without_data(resource, self.problems)
+            self.validation[id(resource)] = validation_problem(checked)
         return self.validation[id(resource)]
 
     def addressed(self, plan: Resource) -> list[Resource]:

@@ -10,6 +10,7 @@ files, then `attach_prepared`, inside the write transaction, writes their rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from carebinder.db import after_commit, on_rollback
-from carebinder.errors import FileRefused, NotFound
+from carebinder.errors import BlobUnusable, FileRefused, NotFound
 from carebinder.models import File, Record
 from carebinder.store import Blob, Store
 
@@ -180,11 +181,23 @@ def unsearchable_pdfs(session: Session, patient_id: int) -> list[tuple[int, int,
 
 
 def read_words(store: Store, files: Sequence[File]) -> dict[int, Finding]:
-    """The words of each file (by file id), read in the sandbox. Takes no lock."""
-    from carebinder.sandbox import inspect_files
+    """The words of each file (by file id), read in the sandbox. Takes no lock. A file whose
+    bytes in the store cannot be used (missing, damaged, a folder in its place…) is left
+    out, its finding saying why; the others are read all the same."""
+    from carebinder.sandbox import Finding, inspect_files
 
-    found = inspect_files([(store.path_for(f.sha256), f.media_type) for f in files], read_text=True)
-    return {file.id: finding for file, finding in zip(files, found, strict=True)}
+    found: dict[int, Finding] = {}
+    usable = []
+    for file in files:
+        try:
+            store.read(file.sha256, keep=False)
+        except BlobUnusable as error:
+            found[file.id] = Finding(None, f"it {error.reason}; run `carebinder verify`")
+        else:
+            usable.append(file)
+    read = inspect_files([(store.path_for(f.sha256), f.media_type) for f in usable], read_text=True)
+    found.update((file.id, finding) for file, finding in zip(usable, read, strict=True))
+    return found
 
 
 def save_words(session: Session, patient_id: int, found: dict[int, Finding]) -> list[File]:
@@ -237,8 +250,12 @@ def discard(engine: Engine | Connection, store: Store, digests: Iterable[str]) -
     bind = engine.engine if isinstance(engine, Connection) else engine
     with Session(bind.execution_options(sqlite_begin="IMMEDIATE")) as check, check.begin():
         used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
-        for digest in candidates - used:
-            store.remove(digest)
+        for digest in sorted(candidates - used):
+            # Something the store cannot remove (a folder in a blob's place, a read-only
+            # share) is left for `carebinder verify` to name: it must not stop the removal
+            # of the others, nor turn a committed command into an error.
+            with contextlib.suppress(OSError):
+                store.remove(digest)
 
 
 def to_json(file: File) -> dict[str, Any]:
