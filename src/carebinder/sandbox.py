@@ -34,7 +34,7 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -118,13 +118,20 @@ class Reading:
         *,
         deadline: float = DEADLINE_SECONDS,
         read_text: bool = False,
+        digests: Mapping[Path, str] | None = None,
     ) -> None:
+        """`digests`: for files kept in a binder's store, the SHA-256 that names each; the
+        child checks the bytes against it first, and a damaged copy is not read."""
         self.deadline, self.read_text = deadline, read_text
         self._kinds = [media_type for _, media_type in files]
         # What the child reads, in order; `_read` of them are answered.
         self._queue = [(Path(p), t) for p, t in files if readable(t)]
         self._given = self._read = 0
-        self._child = _Child(self._queue, 0, read_text) if self._queue else None
+        self._digests = {Path(p): d for p, d in (digests or {}).items()}
+        self._child = self._start(0) if self._queue else None
+
+    def _start(self, first: int) -> _Child:
+        return _Child(self._queue, first, self.read_text, self._digests)
 
     def __enter__(self) -> Reading:
         return self
@@ -144,7 +151,7 @@ class Reading:
         if not readable(media_type):
             return Finding(None, None)
         if self._child is None:
-            self._child = _Child(self._queue, self._read, self.read_text)
+            self._child = self._start(self._read)
         finding, alive = self._child.answer(self._read, self.deadline)
         self._read += 1
         if not alive:
@@ -200,8 +207,14 @@ def _end_spare() -> None:
 class _Child:
     """One reader process, given `files[first:]`, a few requests ahead of the answers."""
 
-    def __init__(self, files: list[tuple[Path, str]], first: int, read_text: bool) -> None:
-        self.files, self.read_text = files, read_text
+    def __init__(
+        self,
+        files: list[tuple[Path, str]],
+        first: int,
+        read_text: bool,
+        digests: Mapping[Path, str],
+    ) -> None:
+        self.files, self.read_text, self.digests = files, read_text, digests
         self.process = _take_spare()
         assert self.process.stdout is not None
         self.answers = _Lines(self.process.stdout.fileno())
@@ -221,6 +234,7 @@ class _Child:
                 "path": os.fsdecode(path),
                 "media_type": media_type,
                 "text": self._wants_text(self.sent),
+                "sha256": self.digests.get(path),
             }
             try:
                 stdin.write(json.dumps(request).encode() + b"\n")
@@ -444,7 +458,10 @@ def _serve() -> None:
         path, media_type = Path(request["path"]), request["media_type"]
         checkpoint(SANDBOX_POINT)
         try:
-            if media_type == "application/pdf":
+            stored = _stored_copy_problem(path, request.get("sha256"))
+            if stored is not None:
+                answer = {"pages": None, "error": stored}
+            elif media_type == "application/pdf":
                 answer = _inspect_pdf(path)
             else:
                 answer = _inspect_image(path, media_type)
@@ -463,6 +480,22 @@ def _serve() -> None:
             except MemoryError:
                 words = {"text": None, "has_text": None}
             _answer(words)
+
+
+def _stored_copy_problem(path: Path, sha256: str | None) -> str | None:
+    """Why a file of a binder's store cannot be used (damaged, missing, a folder or a pipe
+    in its place), or None; checked against the SHA-256 that names it (`path` is where
+    the store keeps it)."""
+    if not sha256:
+        return None
+    from carebinder.errors import BlobUnusable
+    from carebinder.store import Store
+
+    try:
+        Store(path.parents[1]).read(sha256, keep=False)
+    except BlobUnusable as error:
+        return f"the stored copy {error.reason}; `carebinder verify` says what to do"
+    return None
 
 
 def _answer(answer: dict[str, Any]) -> None:

@@ -198,3 +198,37 @@ def test_a_file_that_takes_too_long_is_brought_separately(
     packet = read(out)
     assert not packet.find("GOOD page 1")
     assert "Bring separately: cbc.pdf: it took too long to put into the packet" in index_of(packet)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("flip", "the stored copy is damaged (its content no longer matches what was attached)"),
+        ("folder", "the stored copy is not a regular file in the store"),
+        ("pipe", "the stored copy is not a regular file in the store"),
+    ],
+)
+def test_a_damaged_stored_copy_is_brought_separately(
+    visit: Cli, tmp_path: Path, damage: str, reason: str
+) -> None:
+    """The store's copy is checked against the SHA-256 that names it: bytes changed on the
+    disk are never printed as if they were the record, and a pipe never stalls the packet."""
+    from carebinder import config
+    from tests.conftest import blob_files
+
+    (blob,) = blob_files(Path(os.environ[config.HOME_ENV]))
+    if damage == "flip":
+        data = bytearray(blob.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        blob.write_bytes(bytes(data))
+    else:
+        blob.unlink()
+        blob.mkdir() if damage == "folder" else os.mkfifo(blob)
+    out = tmp_path / "packet.pdf"
+    result = visit("packet", "1", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert f"Bring separately: cbc.pdf (record 'CBC'): {reason}" in result.stderr
+    assert "carebinder verify" in result.stderr
+    packet = read(out)
+    assert not packet.find("GOOD page 1")
+    assert f"Bring separately: cbc.pdf: {reason}" in index_of(packet)

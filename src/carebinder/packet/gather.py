@@ -110,6 +110,8 @@ class FileInfo:
     path: Path
     page_count: int | None
     unreadable: str | None
+    # The SHA-256 that names its bytes in the store: they are checked against it first.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ def _records(session: Session, store: Store, appointment: Appointment) -> tuple[
                     path=store.path_for(f.sha256),
                     page_count=f.page_count,
                     unreadable=f.unreadable,
+                    sha256=f.sha256,
                 )
                 for f in r.files
             ),

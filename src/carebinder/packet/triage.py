@@ -151,12 +151,15 @@ class Findings:
 
     def __init__(self, records: Sequence[RecordInfo]) -> None:
         wanted: dict[Path, str] = {}
+        digests: dict[Path, str] = {}
         for record in records:
             for file in record.files:
                 if not file.unreadable and readable(file.media_type):
                     wanted.setdefault(file.path, file.media_type)
+                    if file.sha256:
+                        digests[file.path] = file.sha256
         self._order = iter(wanted)
-        self._answers = Reading(list(wanted.items()))
+        self._answers = Reading(list(wanted.items()), digests=digests)
         self._known: dict[Path, Finding] = {}
 
     def get(self, path: Path) -> Finding:
