@@ -133,8 +133,10 @@ class File(Timestamped, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # Why the file could not be read (e.g. a broken PDF), or None when it could.
     unreadable: Mapped[LongText]
-    # The words of a PDF, read once when it is attached, for `carebinder search`.
-    text: Mapped[LongText]
+    # The words of a PDF, read once when it is attached, for `carebinder search` (whose
+    # index the database keeps). Up to 2 M characters a file, and never needed by a command
+    # that lists or prints files: loaded only when asked for.
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
     # True: the PDF has a text layer; False: it has none (a scan); None: not read for text
     # (not a PDF, unreadable, or attached before carebinder read text).
     has_text: Mapped[bool | None]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, OutlineItem
+from pikepdf import Array, Dictionary, Name, String
 
 from carebinder.errors import Unprintable
 from carebinder.faults import PACKET_POINT, checkpoint
@@ -45,6 +45,7 @@ MEDIA_BOX, RESOURCES, CONTENTS, PARENT = (
     Name("/Parent"),
 )
 XOBJECT, FONT, ANNOTS = Name("/XObject"), Name("/Font"), Name("/Annots")
+FIRST, LAST, PREV, NEXT, COUNT = (Name(n) for n in ("/First", "/Last", "/Prev", "/Next", "/Count"))
 # What a fitted page no longer needs: its own boxes and turn are in the fitting matrix.
 DROPPED = tuple(Name(n) for n in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate"))
 # Helvetica's advance widths (per 1,000) for the characters of "Page 12 of 340" (digits: 556).
@@ -84,6 +85,32 @@ def _page_number_ops(text: str, x_right: float, y: float) -> bytes:
         f"q .32 .38 .43 rg BT {STAMP_FONT} {PAGE_NUMBER_SIZE} Tf {x:.2f} {y:.2f} Td "
         f"({text}) Tj ET Q\n"
     ).encode("ascii")
+
+
+class _Node:
+    """An outline item (or the outline itself) while the outline is made."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+        self.children: list[_Node] = []
+
+    def link(self) -> int:
+        """Point this item and those below it at each other; returns how many items below
+        it show (all of them: every item is open)."""
+        shown = 0
+        for index, child in enumerate(self.children):
+            item = child.obj
+            item[PARENT] = self.obj
+            if index:
+                item[PREV] = self.children[index - 1].obj
+            if index + 1 < len(self.children):
+                item[NEXT] = self.children[index + 1].obj
+            shown += 1 + child.link()
+        if self.children:
+            self.obj[FIRST] = self.children[0].obj
+            self.obj[LAST] = self.children[-1].obj
+            self.obj[COUNT] = shown
+        return shown
 
 
 def _nums(*values: float) -> str:
@@ -281,17 +308,22 @@ class Assembler:
         tree.Count = total
 
     def outline(self, entries: Sequence[tuple[str, int, int]]) -> None:
-        """`entries`: (title, level, 0-based page) in page order; level > 0 nests."""
-        with self.pdf.open_outline() as outline:
-            parents: list[OutlineItem] = []
-            for title, level, page in entries:
-                item = OutlineItem(title, page)
-                del parents[level:]
-                if parents:
-                    parents[-1].children.append(item)
-                else:
-                    outline.root.append(item)
-                parents.append(item)
+        """`entries`: (title, level, 0-based page) in page order; level > 0 nests. Every
+        item is open, and leads to the top of its page.
+
+        The outline's dictionaries are made here rather than with pikepdf's outline helper,
+        which takes about 0.3 ms an item: 90 ms for a packet of 300 records."""
+        kids = self.pdf.Root.Pages.Kids
+        root: _Node = _Node(self.pdf.make_indirect(Dictionary(Type=Name.Outlines)))
+        parents = [root]
+        for title, level, page in entries:
+            destination = Array([kids[page], Name.XYZ, None, None, None])
+            item = _Node(self.pdf.make_indirect(Dictionary(Title=String(title), Dest=destination)))
+            del parents[level + 1 :]
+            parents[-1].children.append(item)
+            parents.append(item)
+        root.link()
+        self.pdf.Root.Outlines = root.obj
 
     def save(self, out: Path, meta: Metadata, password: str | None, *, force: bool) -> None:
         self.pdf.docinfo[Name.Title] = meta.title
