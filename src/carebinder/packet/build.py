@@ -42,7 +42,8 @@ class Result:
 class Pages:
     """Everything ReportLab makes for one packet."""
 
-    front: Rendered
+    sections: Rendered  # cover to care team
+    index: Rendered  # the records index
     records: Rendered | None  # the records' own pages, for those that have one
     bands: bytes | None  # one page per record: its identity, for its first page
     stamp: bytes
@@ -85,21 +86,23 @@ def _own_pages(records: Rendered | None) -> dict[int, range]:
 def render_pages(data: PacketData, plans: Sequence[RecordPlan], paper: str) -> Pages:
     """Lay out the packet's own pages with ReportLab."""
     from carebinder.packet.record_pages import render_bands, render_records
-    from carebinder.packet.render import render_front, render_stamp
+    from carebinder.packet.render import render_index, render_sections, render_stamp
 
     records = render_records(plans, paper)
     notes: Mapping[int, list[str]] = index_notes(plans)
-    # The index's page numbers change only digits; lay out again until the count settles.
-    front = render_front(data, paper, {p.record.id: 99999 for p in plans} or None, notes)
+    sections = render_sections(data, paper)
+    # The index's page numbers change only digits; lay it out again until its page count
+    # settles (the pages before it are laid out once).
+    index = render_index(data, paper, {p.record.id: 99999 for p in plans} or None, notes)
     for _ in range(3):
-        starts = record_starts(front.page_count, records, plans)
-        again = render_front(data, paper, starts or None, notes)
-        settled = again.page_count == front.page_count
-        front = again
+        starts = record_starts(sections.page_count + index.page_count, records, plans)
+        again = render_index(data, paper, starts or None, notes)
+        settled = again.page_count == index.page_count
+        index = again
         if settled:
             break
     bands = render_bands(plans, paper) if plans else None
-    return Pages(front, records, bands, render_stamp(data, paper))
+    return Pages(sections, index, records, bands, render_stamp(data, paper))
 
 
 def _order(
@@ -109,8 +112,9 @@ def _order(
     sheets: Mapping[int, list[Sheet]],
 ) -> tuple[list[Sheet], list[tuple[str, int, int]]]:
     """Every page of the packet in order, and its bookmarks (title, level, 0-based page)."""
-    ordered = assembler.rendered(pages.front.pdf)
-    outline = [(m.title, m.level, m.page) for m in pages.front.marks]
+    ordered = assembler.rendered(pages.sections.pdf) + assembler.rendered(pages.index.pdf)
+    outline = [(m.title, m.level, m.page) for m in pages.sections.marks]
+    outline += [(m.title, m.level, pages.sections.page_count + m.page) for m in pages.index.marks]
     own_sheets = assembler.rendered(pages.records.pdf) if pages.records else []
     own = _own_pages(pages.records)
     bands = assembler.forms(pages.bands) if pages.bands else []

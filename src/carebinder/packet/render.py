@@ -326,19 +326,40 @@ def render_front(
     record_pages: Mapping[int, int] | None,
     notes: Mapping[int, Sequence[str]] | None = None,
 ) -> Rendered:
-    """Cover to records index. `record_pages` maps record id → packet page (1-based);
-    `notes`, record id → what the index says under its title (notices, files left out)."""
+    """Cover to records index, as one document. `record_pages` maps record id → packet
+    page (1-based); `notes`, record id → what the index says under its title (notices,
+    files left out)."""
     width = geometry(paper).frame[2]
-    story = [
+    story = [*_sections(data, width), *_index(data, width, record_pages, notes or {})]
+    return build(story, paper, f"{data.visit.title}: packet")
+
+
+def render_sections(data: PacketData, paper: str) -> Rendered:
+    """Cover to care team: the front pages that do not depend on the records' pages, laid
+    out once (the index after them is laid out again until its page numbers settle)."""
+    return build(_sections(data, geometry(paper).frame[2]), paper, f"{data.visit.title}: packet")
+
+
+def render_index(
+    data: PacketData,
+    paper: str,
+    record_pages: Mapping[int, int] | None,
+    notes: Mapping[int, Sequence[str]] | None = None,
+) -> Rendered:
+    """The records index alone, on pages of its own (see render_front)."""
+    _, *story = _index(data, geometry(paper).frame[2], record_pages, notes or {})
+    return build(story, paper, f"{data.visit.title}: records index")
+
+
+def _sections(data: PacketData, width: float) -> list[Flowable]:
+    return [
         *_cover(data, width),
         *_summary(data, width),
         *_opinions(data, width),
         *_questions(data, width),
         *_checklist(data, width),
         *_care_team(data, width),
-        *_index(data, width, record_pages, notes or {}),
     ]
-    return build(story, paper, f"{data.visit.title}: packet")
 
 
 def render_stamp(data: PacketData, paper: str) -> bytes:
