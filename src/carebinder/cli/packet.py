@@ -61,6 +61,10 @@ def packet(
     """Write the packet to bring to a visit: summary, opinions, questions, checklist,
     care team, and the records themselves.
 
+    A file that cannot be printed (a DICOM image, a damaged PDF, a page of no size) never
+    stops the packet: it is listed to bring separately, with the reason, here and in the
+    packet's records index, and everything else is printed.
+
     Example: carebinder packet 1 -o ~/Desktop/second-opinion.pdf --paper a4
     """
     from carebinder import sandbox
