@@ -1,6 +1,6 @@
 """The machinery of the bad-input sweep (`test_bad_input.py`, issue 4 point 5).
 
-- the real command tree, walked from `carebinder.cli.app`, so a command added later is swept
+- the real command tree, walked from `carebinder.cli.common`, so a command added later is swept
   without anyone listing it;
 - a valid value for every parameter (so the bad value is the only problem of a case);
 - malformed values by the parameter's type;

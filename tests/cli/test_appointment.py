@@ -232,7 +232,7 @@ def test_bring_adds_replaces_and_clears(visit: Cli) -> None:
     result = visit.ok("appointment", "bring", "1", "1")
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "The packet for appointment #1 holds 1 record(s):",
+        "The packet for appointment #1 holds 1 record:",
         "  #1 Core biopsy (pathology)",
     ]
     data = as_json(visit.ok("appointment", "bring", "1", "2", "--json"))
@@ -251,7 +251,7 @@ def test_bring_adds_replaces_and_clears(visit: Cli) -> None:
     assert [r["id"] for r in cleared["records"]] == [2, 1]
     assert as_json(visit.ok("appointment", "show", "1", "--json"))["records"] == []
     human = visit.ok("appointment", "bring", "1", "--clear").stdout
-    assert human.startswith("No records chosen: the packet for appointment #1 holds 2 record(s):")
+    assert human.startswith("No records chosen: the packet for appointment #1 holds 2 records:")
 
 
 # --- refusals -----------------------------------------------------------------------------

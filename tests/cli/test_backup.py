@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import stat
@@ -14,15 +13,13 @@ from types import SimpleNamespace
 import pytest
 
 from carebinder import backup as bk
-from carebinder.cli import backup as backup_command
+from carebinder.cli import common as cli_common
 from tests.blobdamage import damage
 from tests.cli.cliutil import assert_refused, no_traceback, snapshot
 from tests.conftest import FILE_BACKUP, Cli, blob_files
 
 pytestmark = pytest.mark.sqlite_only(FILE_BACKUP)
 
-# The module, not the Typer app of the same name that carebinder.cli exports.
-cli_app = importlib.import_module("carebinder.cli.app")
 
 PASSWORD = "s3cret horse"
 ENV = "CAREBINDER_BACKUP_PASSWORD"
@@ -49,8 +46,7 @@ def full(binder: Cli, make_pdf: Callable[..., Path]) -> Cli:
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the commands believe they run at a terminal (the runner feeds the typed input)."""
     at_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
-    monkeypatch.setattr(backup_command, "sys", at_terminal)
-    monkeypatch.setattr(cli_app, "sys", at_terminal)
+    monkeypatch.setattr(cli_common, "sys", at_terminal)
 
 
 def same_binder(cli: Cli, home: Path, restored: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from pathlib import Path
@@ -12,6 +11,7 @@ import pikepdf
 import pytest
 from typer.testing import Result
 
+from carebinder.cli import common as cli_common
 from tests.cli.cliutil import assert_refused, no_traceback
 from tests.conftest import Cli
 from tests.packet.pdfutil import (
@@ -28,9 +28,6 @@ from tests.packet.pdfutil import (
     rotated_jpeg,
     text_pdf,
 )
-
-# The module, not the Typer app of the same name that carebinder.cli exports.
-cli_app = importlib.import_module("carebinder.cli.app")
 
 AT = ("--at", "2026-12-03 09:30", "--tz", "America/New_York")
 DEFAULT_NAME = "packet-Ana-Souza-2026-12-03.pdf"
@@ -557,7 +554,7 @@ def test_a_password_is_never_taken_from_the_command_line(visit: Cli, tmp_path: P
 def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make `packet` believe it runs at a terminal (the runner feeds the typed input)."""
     at_terminal = SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
-    monkeypatch.setattr(cli_app, "sys", at_terminal)
+    monkeypatch.setattr(cli_common, "sys", at_terminal)
 
 
 def test_password_is_asked_for_twice_without_echo(

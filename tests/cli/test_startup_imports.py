@@ -80,8 +80,8 @@ def test_everyday_commands_load_no_heavy_library(
 
 def test_a_command_loads_its_own_module_only(binder: Cli, home: Path) -> None:
     loaded = probe(home, "doctor", "list")["cli"]
-    # cli.app and cli.options are what every command module shares.
-    assert loaded == ["carebinder.cli.app", "carebinder.cli.doctors", "carebinder.cli.options"]
+    # cli.common and cli.options are what every command module shares.
+    assert loaded == ["carebinder.cli.common", "carebinder.cli.doctors", "carebinder.cli.options"]
 
 
 def test_the_command_table_names_what_each_module_registers() -> None:
@@ -99,7 +99,7 @@ def test_the_command_table_names_what_each_module_registers() -> None:
     on_disk = {
         p.stem
         for p in Path(carebinder.cli.__file__).parent.glob("*.py")
-        if p.stem not in {"__init__", "app", "options", "tables"}
+        if p.stem not in {"__init__", "common", "options", "tables"}
     }
     assert listed == on_disk  # a new command module must be listed to be reachable
 

@@ -179,7 +179,7 @@ def test_repair_leaves_files_a_running_command_may_be_writing(filled: Cli, home:
     temp.write_bytes(b"being written right now")
     result = filled.ok("verify", "--repair")
     assert temp.exists()
-    assert "Left alone 1 new file(s)" in result.stderr
+    assert "Left alone 1 new file that" in result.stderr
     assert result.stderr.endswith("Binder OK: 2 records, 3 files checked.\n")
 
 

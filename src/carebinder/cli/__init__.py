@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from carebinder import __version__
-from carebinder.cli.app import App, State
+from carebinder.cli.common import App, State
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 HELP = (
@@ -124,10 +124,7 @@ def program(commands: tuple[tuple[tuple[str, ...], str], ...] = COMMANDS) -> App
     return built
 
 
-# `carebinder.cli.app` is the whole program (tests run it), built when first asked for. The
-# import of the module cli/app.py above bound that name to the module: it is dropped, so
-# that asking for it reaches __getattr__.
-del globals()["app"]
+# `carebinder.cli.app` is the whole program (tests run it), built when first asked for.
 app: App
 
 
@@ -172,5 +169,5 @@ def app_for(command: str | None) -> App:
 
 def main() -> None:
     """Console-script entry point."""
-    gc.disable()  # until the command's imports are done: see cli.app.start_up_done
+    gc.disable()  # until the command's imports are done: see cli.common.start_up_done
     app_for(requested_command(sys.argv[1:]))(prog_name="carebinder")

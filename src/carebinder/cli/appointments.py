@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from carebinder.choices import AppointmentStatus, Coverage, Purpose
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     confirm_removal,
     emit_json,
@@ -22,6 +22,7 @@ from carebinder.cli.app import (
     table,
 )
 from carebinder.cli.options import AppointmentId, Json, Notes, Yes
+from carebinder.words import plural
 
 app = App(help="Appointments: when, where, with whom, and how ready you are.")
 
@@ -266,6 +267,6 @@ def bring(
         emit_json({"appointment": appointment, "all_records": not explicit, "records": data})
         return
     head = "The packet" if explicit else "No records chosen: the packet"
-    out(f"{head} for appointment #{appointment} holds {len(data)} record(s):")
+    out(f"{head} for appointment #{appointment} holds {plural(len(data), 'record')}:")
     for r in data:
         out(f"  #{r['id']} {r['title']} ({r['kind']})")

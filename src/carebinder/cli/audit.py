@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, emit_json, session, state, table
+from carebinder.cli.common import App, emit_json, session, state, table
 from carebinder.cli.options import Json
 
 

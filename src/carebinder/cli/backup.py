@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, human_size, new_password, note, out, report_left_out, state
-from carebinder.errors import InvalidInput
+from carebinder.cli.common import App, human_size, note, out, report_left_out, state
+from carebinder.cli.common import password as ask_password
 from carebinder.outfile import check_file
+from carebinder.words import plural
 
 PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 # Why a backup was made without a file, as its list of contents says (verify's names).
@@ -71,9 +70,9 @@ def backup(
     target = check_file(
         out_file or Path.cwd() / default_name(date.today()), force=force, example="binder.cbk"
     )
-    secret = new_password(PASSWORD_ENV, "backup") if password else None
+    secret = ask_password(PASSWORD_ENV, "backup", new=True) if password else None
     result = create_backup(settings, target, password=secret, force=force)
-    what = f"the database and {_count(result.files, 'file')}"
+    what = f"the database and {plural(result.files, 'file')}"
     encrypted = ", encrypted" if result.encrypted else ""
     note(f"Backed up the binder: {what} ({human_size(result.size)}{encrypted}).")
     if result.encrypted:
@@ -104,34 +103,22 @@ def restore(
     settings = state(ctx).settings
     check_restore_target(settings)
     archive = archive.expanduser()
-    secret = _existing_password() if is_encrypted(archive) else None
+    encrypted = "This backup is encrypted"
+    secret = (
+        ask_password(PASSWORD_ENV, "backup", new=False, why=encrypted)
+        if is_encrypted(archive)
+        else None
+    )
     result = restore_backup(settings, archive, password=secret)
     if result.upgraded:
         note("The backup came from an older carebinder; the binder was brought up to date.")
-    note(f"Restored the binder: the database and {_count(result.files, 'file')}.")
+    note(f"Restored the binder: the database and {plural(result.files, 'file')}.")
     for path, why in result.omitted:
         note(f"Not restored: {path} ({WHY.get(why, why)} when the backup was made).")
     if result.omitted:
         note(
-            f"{_count(len(result.omitted), 'file')} left out when this backup was made (see"
+            f"{plural(len(result.omitted), 'file')} left out when this backup was made (see"
             " above): `carebinder verify` names the records they belong to. Attach the"
             " originals again, or restore them from an older backup."
         )
     out(str(result.home))
-
-
-def _existing_password() -> str:
-    """The password of an encrypted backup: from the environment, else asked once."""
-    from_env = os.environ.get(PASSWORD_ENV)
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise InvalidInput(
-            "This backup is encrypted and there is no terminal to ask for its password."
-            f" Set {PASSWORD_ENV} instead."
-        )
-    return str(typer.prompt("Password of the backup", hide_input=True, err=True))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, note, out, patient_session
+from carebinder.cli.common import App, note, out, patient_session
 from carebinder.cli.options import STDOUT, output
 from carebinder.outfile import check_file, write_file
+from carebinder.words import plural
 
 
 def register(app: App) -> None:
@@ -52,5 +53,5 @@ def calendar(
         return
     write_file(target, ics, force=force)
     count = len(data.visits)
-    note(f"Wrote {count} appointment{'' if count == 1 else 's'} to the calendar file.")
+    note(f"Wrote {plural(count, 'appointment')} to the calendar file.")
     out(str(target))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from carebinder.cli.app import App, emit_json, out, patient_session
+from carebinder.cli.common import App, emit_json, out, patient_session
 from carebinder.cli.options import AppointmentId, Json
 
 MARKS = {True: "[x]", False: "[ ]", None: "[-]"}

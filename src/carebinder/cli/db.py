@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from carebinder.cli.app import App, emit_json, note, open_engine, out, state
+from carebinder.cli.common import App, emit_json, note, open_engine, out, state
 from carebinder.cli.options import Json
 
 app = App(help="The binder's database schema (upgrades also run on first use).")

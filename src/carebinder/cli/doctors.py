@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from carebinder.choices import DoctorRole
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     confirm_removal,
     emit_json,

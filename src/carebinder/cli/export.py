@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     emit_json,
     note,
@@ -25,6 +25,7 @@ from carebinder.cli.app import (
 from carebinder.cli.options import STDOUT, output
 from carebinder.errors import InvalidInput
 from carebinder.outfile import check_file, check_folder, write_file, write_folder
+from carebinder.words import plural
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -158,19 +159,16 @@ def export_csv(ctx: typer.Context, folder: Path, *, force: bool, all_patients: b
 def _contents(binders: list[dict[str, Any]]) -> str:
     """e.g. `1 patient's binder: 5 doctors, 5 records (4 files), 2 opinions, …`."""
 
-    def count(n: int, noun: str) -> str:
-        return f"{n} {noun}{'' if n == 1 else 's'}"
-
     def total(key: str) -> int:
         return sum(len(b[key]) for b in binders)
 
     whose = "1 patient's binder" if len(binders) == 1 else f"{len(binders)} patients' binders"
     files = sum(len(r["files"]) for b in binders for r in b["records"])
     return (
-        f"{whose}: {count(total('doctors'), 'doctor')},"
-        f" {count(total('records'), 'record')} ({count(files, 'file')}),"
-        f" {count(total('opinions'), 'opinion')}, {count(total('appointments'), 'appointment')},"
-        f" {count(total('questions'), 'question')}, {count(total('materials'), 'material')}"
+        f"{whose}: {plural(total('doctors'), 'doctor')},"
+        f" {plural(total('records'), 'record')} ({plural(files, 'file')}),"
+        f" {plural(total('opinions'), 'opinion')}, {plural(total('appointments'), 'appointment')},"
+        f" {plural(total('questions'), 'question')}, {plural(total('materials'), 'material')}"
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     emit_json,
     note,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from carebinder.choices import MaterialKind, MaterialStatus
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     confirm_removal,
     date_or_none,

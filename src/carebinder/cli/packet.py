@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, new_password, note, out, patient_session, store
+from carebinder.cli.common import App, note, out, patient_session, store
+from carebinder.cli.common import password as ask_password
 from carebinder.cli.options import AppointmentId
 from carebinder.errors import Conflict, InvalidInput
 from carebinder.outfile import check_file
+from carebinder.words import plural
 
 # Packets this long report their progress on stderr.
 PROGRESS_RECORDS = 20
@@ -79,7 +81,7 @@ def packet(
     paper = paper.lower()
     if paper not in PAPERS:
         raise InvalidInput(f"--paper: {shown(paper)} is not a paper size. Use letter or a4.")
-    secret = new_password(PASSWORD_ENV, "packet") if password else None
+    secret = ask_password(PASSWORD_ENV, "packet", new=True) if password else None
     with patient_session(ctx) as (s, patient):
         row = get_appointment(s, patient.id, appointment)
         data = gather(s, store(ctx, write=False), row)
@@ -101,6 +103,6 @@ def packet(
         note(f"Bring separately: {name} (record '{record}'): {reason}.")
     for record, name, notice in result.notices:
         note(f"Note: {name} (record '{record}'): {notice}.")
-    records = f"{result.records} record{'s' if result.records != 1 else ''}"
+    records = plural(result.records, "record")
     note(f"Wrote {result.pages} pages ({records}{', encrypted' if secret else ''}).")
     out(str(result.path))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     confirm_removal,
     emit_json,
@@ -22,6 +22,7 @@ from carebinder.cli.app import (
     table,
 )
 from carebinder.cli.options import Address, Email, Json, Phone, Yes
+from carebinder.words import plural
 
 app = App(help="The patients in this binder (a caregiver may keep several).")
 
@@ -203,14 +204,14 @@ def remove(ctx: typer.Context, patient: PatientId, yes: Yes = False) -> None:
 
     Example: carebinder patient remove 2 --yes
     """
-    from carebinder.cli.app import store
+    from carebinder.cli.common import store
     from carebinder.services import patients
     from carebinder.services.files import release_blobs
 
     with session(ctx, write=True) as s:
         row = patients.get_patient(s, patient)
         counts = patients.patient_contents(s, row)
-        held = ", ".join(f"{n} {noun}{'s' if n != 1 else ''}" for noun, n in counts.items() if n)
+        held = ", ".join(plural(n, noun) for noun, n in counts.items() if n)
         confirm_removal(
             f"patient #{row.id} {row.name}" + (f" and their {held}" if held else ""), yes
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from carebinder.choices import RecordKind
-from carebinder.cli.app import (
+from carebinder.cli.common import (
     App,
     confirm_removal,
     date_or_none,
@@ -27,6 +27,7 @@ from carebinder.cli.app import (
     table,
 )
 from carebinder.cli.options import DateOpt, Json, Notes, RecordId, Yes
+from carebinder.words import plural
 
 app = App(help="Medical records (pathology, surgery, imaging, labs…) and their files.")
 
@@ -118,7 +119,7 @@ def add(
         attached = len(data["files"])
         out(
             f"Added record #{data['id']}: {data['title']}"
-            + (f" ({attached} file{'s' if attached != 1 else ''})" if attached else "")
+            + (f" ({plural(attached, 'file')})" if attached else "")
         )
 
 
@@ -240,7 +241,7 @@ def remove(ctx: typer.Context, record: RecordId, yes: Yes = False) -> None:
         count = len(row.files)
         confirm_removal(
             f"record #{row.id} {row.title}"
-            + (f" and its {count} file{'s' if count != 1 else ''}" if count else ""),
+            + (f" and its {plural(count, 'file')}" if count else ""),
             yes,
         )
         records.remove_record(s, store(ctx), row)
@@ -263,7 +264,7 @@ def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = F
     if len(added) < len(paths):
         same = len(paths) - len(added)
         note(
-            f"{same} file{'s were' if same != 1 else ' was'} already attached to record"
+            f"{plural(same, 'file')} {'was' if same == 1 else 'were'} already attached to record"
             f" #{record} and not added again."
         )
     if as_json:
@@ -341,4 +342,4 @@ def read_text(ctx: typer.Context, as_json: Json = False) -> None:
             out(f"{where}: read.")
         else:
             out(f"{where}: no text layer (a scan), search cannot see its words.")
-    note(f"Read {len(saved)} of {len(pending)} PDF{'s' if len(pending) != 1 else ''}.")
+    note(f"Read {len(saved)} of {plural(len(pending), 'PDF')}.")

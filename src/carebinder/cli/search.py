@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carebinder.cli.app import App, emit_json, note, out, patient_session
+from carebinder.cli.common import App, emit_json, note, out, patient_session
 from carebinder.cli.options import Json
+from carebinder.words import plural
 
 if TYPE_CHECKING:
     from carebinder.services.search import Hit, Results, Unsearchable
@@ -71,7 +72,7 @@ def search(
         count = len(results.hits)
         more = " (the best ones; --limit shows more)" if count == limit else ""
         note(
-            f"{count} result{'s' if count != 1 else ''} for {_quoted(results.query)}{more}."
+            f"{plural(count, 'result')} for {_quoted(results.query)}{more}."
             f" See one with: carebinder {SHOW[first.kind].format(id=first.id, record=first.record)}"
         )
     _warn_unsearchable(results)
@@ -132,7 +133,7 @@ def _quoted(text: str) -> str:
 
 
 def _count(items: list[Unsearchable], noun: str) -> str:
-    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
+    return plural(len(items), noun)
 
 
 def _is(items: list[Unsearchable]) -> str:

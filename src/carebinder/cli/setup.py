@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.app import App, note, open_engine, out, start_up_done, state
+from carebinder.cli.common import App, note, open_engine, out, start_up_done, state
 
 
 def register(app: App) -> None:

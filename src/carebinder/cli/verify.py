@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from carebinder.cli.app import App, emit_json, note, out, state
+from carebinder.cli.common import App, emit_json, note, out, state
+from carebinder.words import plural
 
 if TYPE_CHECKING:
     from carebinder.verify import Repaired, Report
@@ -59,10 +60,7 @@ def _print(report: Report, repaired: Repaired | None) -> None:
     if repaired is not None:
         _print_repairs(repaired)
     checked = report.checked
-    counts = (
-        f"{checked.records} record{'s' if checked.records != 1 else ''},"
-        f" {checked.files} file{'s' if checked.files != 1 else ''} checked"
-    )
+    counts = f"{plural(checked.records, 'record')}, {plural(checked.files, 'file')} checked"
     for problem in report.problems:
         out(problem.message)
     if report.skipped:
@@ -73,7 +71,7 @@ def _print(report: Report, repaired: Repaired | None) -> None:
         )
     if checked.in_progress:
         note(
-            f"Left alone {checked.in_progress} new file(s) that another carebinder command"
+            f"Left alone {plural(checked.in_progress, 'new file')} that another carebinder command"
             " may still be writing."
         )
     if report.ok:
@@ -81,7 +79,7 @@ def _print(report: Report, repaired: Repaired | None) -> None:
         return
     count = len(report.problems)
     fixable = len(report.fixable)
-    summary = f"Found {count} problem{'s' if count != 1 else ''} ({counts})."
+    summary = f"Found {plural(count, 'problem')} ({counts})."
     if fixable and repaired is None:
         summary += f" `carebinder verify --repair` can fix {fixable} of them."
     note(summary)
@@ -93,6 +91,6 @@ def _print_repairs(repaired: Repaired) -> None:
         note("Nothing to repair.")
         return
     note(
-        f"Repaired: removed {removed} leftover file{'s' if removed != 1 else ''},"
-        f" made {tightened} item{'s' if tightened != 1 else ''} private."
+        f"Repaired: removed {plural(removed, 'leftover file')},"
+        f" made {plural(tightened, 'item')} private."
     )

@@ -33,6 +33,7 @@ from carebinder.packet.styles import (
     register_fonts,
 )
 from carebinder.packet.triage import PdfPart, RecordPlan
+from carebinder.words import plural
 
 LABEL_WIDTH = 32 * mm
 INDENT = 6 * mm  # room for the bullet or box before a list line
@@ -76,8 +77,9 @@ class RecordPage(Flowable):
             out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "In this packet")]
             for part in plan.parts:
                 kind = "" if isinstance(part, PdfPart) else "image, "
-                noun = "page" if part.pages == 1 else "pages"
-                _entry(out, "•", f"{part.file.name} ({kind}{part.pages} {noun})", self.width)
+                _entry(
+                    out, "•", f"{part.file.name} ({kind}{plural(part.pages, 'page')})", self.width
+                )
         if plan.notices:
             out += [(FONT, 6, INK, ""), (FONT_BOLD, 11, INK, "Before reading")]
             for name, note in plan.notices:

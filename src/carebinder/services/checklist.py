@@ -12,6 +12,7 @@ from carebinder.models import Appointment, Coverage, Purpose, Record, RecordKind
 from carebinder.services.appointments import packet_records
 from carebinder.services.materials import READY_STATUSES, list_materials
 from carebinder.services.questions import list_questions
+from carebinder.words import plural
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def _questions_item(session: Session, a: Appointment) -> Item:
         "questions",
         "Questions written",
         count > 0,
-        f"{count} question{'s' if count != 1 else ''}" if count else "none yet",
+        plural(count, "question") if count else "none yet",
         f'carebinder question add "TEXT" --appointment {a.id}',
     )
 

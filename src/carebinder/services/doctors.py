@@ -20,6 +20,7 @@ from carebinder.services.common import (
     required_text,
     text_or_keep,
 )
+from carebinder.words import plural
 
 CONTACT_FIELDS = ("specialty", "institution", "phone", "email")
 
@@ -147,7 +148,7 @@ def check_removable(session: Session, doctor: Doctor) -> None:
     appointments = _count(session, Appointment, doctor.id)
     if opinions or appointments:
         held = " and ".join(
-            f"{n} {noun}{'s' if n != 1 else ''}"
+            plural(n, noun)
             for n, noun in ((opinions, "opinion"), (appointments, "appointment"))
             if n
         )

@@ -13,6 +13,7 @@ from carebinder.errors import BinderMissing
 from carebinder.models import Base, File, Record
 from carebinder.store import Store
 from carebinder.verify.report import Problem, _printable, _relative
+from carebinder.words import plural
 
 
 def open_for_check(settings: config.Settings) -> Engine:
@@ -193,7 +194,7 @@ def _sqlite_checks(engine: Engine, settings: config.Settings, restore: str) -> l
         with engine.connect() as conn:
             # integrity_check, not quick_check: it also checks that indexes match tables.
             errors = [str(r) for r in conn.exec_driver_sql("PRAGMA integrity_check").scalars()]
-        found = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        found = plural(len(errors), "error")
         why, detail = f"SQLite's integrity check found {found}", errors[0][:200]
         damaged = errors != ["ok"]
     except SQLAlchemyError as error:  # damage bad enough to stop the check itself

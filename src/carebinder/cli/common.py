@@ -24,6 +24,7 @@ import typer
 
 from carebinder import config
 from carebinder.errors import CarebinderError, Refused
+from carebinder.words import plural
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -135,7 +136,7 @@ def report_left_out(left_out: Sequence[LeftOut], rest: str) -> None:
         note(item.message)
     if left_out:
         count = len(left_out)
-        note(f"{count} file{'s' if count != 1 else ''} left out (see above); {rest}")
+        note(f"{plural(count, 'file')} left out (see above); {rest}")
 
 
 def out(text: str = "") -> None:
@@ -286,9 +287,10 @@ def remember_patient(settings: config.Settings, patient_id: int | None) -> None:
 # --- interaction ----------------------------------------------------------------------------
 
 
-def new_password(env: str, what: str) -> str:
-    """A password for a file about to be encrypted: from `env` (scripts), else asked twice
-    at the terminal without echo.
+def password(env: str, what: str, *, new: bool, why: str = "--password") -> str:
+    """The password of `what` ("backup", "packet"): from `env` (scripts), else asked at the
+    terminal without echo; twice for a file about to be encrypted (`new`), once for one
+    to open. `why` starts the refusal when nobody can be asked.
 
     Never taken as a command-line value, which would sit in the shell's history and show
     in the process list to anyone on the computer.
@@ -297,7 +299,9 @@ def new_password(env: str, what: str) -> str:
     if from_env:
         return from_env
     if not sys.stdin.isatty():
-        raise Refused(f"--password: there is no terminal to ask for it. Set {env} instead.")
+        raise Refused(f"{why}: there is no terminal to ask for the password. Set {env} instead.")
+    if not new:
+        return str(typer.prompt(f"Password of the {what}", hide_input=True, err=True))
     first = str(typer.prompt(f"Password for the {what}", hide_input=True, err=True))
     second = str(typer.prompt("Repeat the password", hide_input=True, err=True))
     if first != second:

@@ -1,0 +1,9 @@
+"""Small pieces of the sentences carebinder says, written once."""
+
+from __future__ import annotations
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`count` and `noun`, in the plural unless the count is 1: "1 file", "3 files".
+    `many` is the plural when it is not `noun` + "s" ("1 entry", "2 entries")."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
