@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
 from carebinder.choices import Purpose
-from carebinder.packet.gather import (
+from carebinder.packet.data import (
     DOCTORS_NOTE,
     CheckInfo,
     Event,

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from carebinder.packet.build import Options, Result, build_packet
-from carebinder.packet.gather import PacketData, RecordInfo
+from carebinder.packet.data import PacketData, RecordInfo
 from carebinder.packet.render import render_front
 from carebinder.packet.styles import BAND_BOTTOM, BAND_TOP, MARGIN_SIDE
 from tests.packet.pdfutil import (

@@ -24,7 +24,8 @@ from carebinder.choices import (
     RecordKind,
 )
 from carebinder.models import Appointment, Patient
-from carebinder.packet.gather import DOCTORS_NOTE, PacketData, gather
+from carebinder.packet.data import DOCTORS_NOTE, PacketData
+from carebinder.packet.gather import gather
 from carebinder.services import appointments, doctors, materials, opinions, patients, questions
 from carebinder.services import records as record_service
 from carebinder.store import Store

@@ -21,7 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carebinder.choices import Purpose
-from carebinder.packet.gather import DOCTORS_NOTE, CheckInfo, Event, QuestionInfo
+from carebinder.packet.data import DOCTORS_NOTE, CheckInfo, Event, QuestionInfo
 from carebinder.packet.record_pages import LABEL_WIDTH, RecordPage, render_bands, render_records
 from carebinder.packet.render import ANSWER_LINES, render_front, render_stamp
 from carebinder.packet.styles import BAND_TOP, FONT, geometry, register_fonts

@@ -31,7 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from carebinder.packet import rtl
 from carebinder.packet.build import Options, build_packet
-from carebinder.packet.gather import Event, PacketData
+from carebinder.packet.data import Event, PacketData
 from carebinder.packet.layout import Para, build, markup, p, wrap_text
 from carebinder.packet.render import render_front
 from carebinder.packet.styles import FONT, FONT_DIR, geometry, styles, text

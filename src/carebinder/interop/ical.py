@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from carebinder import __version__
 from carebinder.choices import AppointmentStatus, MaterialStatus
 from carebinder.models import Appointment, Doctor, Material, Patient, Question, Record
-from carebinder.packet.gather import PURPOSE_TITLES
+from carebinder.packet.data import PURPOSE_TITLES
 from carebinder.services.appointments import list_appointments
 from carebinder.services.materials import list_materials
 from carebinder.services.questions import list_questions

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carebinder.packet.assemble import Assembler, Metadata, Sheet
-from carebinder.packet.gather import PacketData
+from carebinder.packet.data import PacketData
 from carebinder.packet.triage import Findings, RecordPlan, plan_records
 from carebinder.pdfpages import quiet_libraries
 

@@ -1,20 +1,33 @@
-"""Everything the packet shows, copied out of the database as frozen plain data.
+"""Everything the packet shows, copied out of the database as frozen plain data (the
+classes of packet/data.py).
 
 Nothing here imports ReportLab, and nothing after this touches the database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carebinder.choices import AppointmentStatus as Status
-from carebinder.choices import MaterialKind, Purpose, RecordKind
+from carebinder.choices import MaterialKind, RecordKind
 from carebinder.models import Appointment, Doctor, Material, Patient, Question
+from carebinder.packet.data import (
+    DOCTORS_NOTE,
+    PURPOSE_TITLES,
+    CheckInfo,
+    Event,
+    FileInfo,
+    OpinionInfo,
+    PacketData,
+    PatientInfo,
+    PersonInfo,
+    QuestionInfo,
+    RecordInfo,
+    VisitInfo,
+)
 from carebinder.services import appointments as appointment_service
 from carebinder.services import checklist as checklist_service
 from carebinder.services import doctors as doctor_service
@@ -22,134 +35,6 @@ from carebinder.services import opinions as opinion_service
 from carebinder.services import records as record_service
 from carebinder.services.materials import READY_STATUSES, list_materials
 from carebinder.store import Store
-
-# For the doctor reading the packet (the patient-facing notes live in services/opinions.py).
-DOCTORS_NOTE = (
-    "The opinions differ. The patient may ask the doctors to discuss their conclusions together."
-)
-
-PURPOSE_TITLES = {
-    Purpose.SECOND_OPINION: "Second-opinion visit",
-    Purpose.THIRD_OPINION: "Third-opinion visit",
-    Purpose.FOLLOW_UP: "Follow-up visit",
-    Purpose.TREATMENT: "Treatment visit",
-    Purpose.OTHER: "Visit",
-}
-
-
-@dataclass(frozen=True)
-class PersonInfo:
-    name: str
-    specialty: str | None = None
-    institution: str | None = None
-    role: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-    npi: str | None = None
-    referred_by: str | None = None
-
-
-@dataclass(frozen=True)
-class PatientInfo:
-    name: str
-    born: date
-    mrn: str | None
-    phone: str | None
-    email: str | None
-    address: str | None
-    insurer: str | None
-    plan: str | None
-    member_id: str | None
-    insurer_phone: str | None
-
-
-@dataclass(frozen=True)
-class VisitInfo:
-    appointment_id: int
-    purpose: Purpose
-    title: str
-    doctor: PersonInfo
-    start: datetime  # aware, in the visit's own zone
-    time_zone: str
-    location: str | None
-    companion: str | None
-    coverage: str
-    coverage_ref: str | None
-
-
-@dataclass(frozen=True)
-class OpinionInfo:
-    doctor: str
-    institution: str | None
-    date: date | None
-    diagnosis: str
-    stage: str | None
-    plan: str | None
-
-
-@dataclass(frozen=True)
-class QuestionInfo:
-    text: str
-    answer: str | None = None
-    answered_by: str | None = None
-    answered_on: date | None = None
-
-
-@dataclass(frozen=True)
-class CheckInfo:
-    label: str
-    ready: bool | None  # None: does not apply
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    name: str
-    media_type: str
-    path: Path
-    page_count: int | None
-    unreadable: str | None
-    # The SHA-256 that names its bytes in the store: they are checked against it first.
-    sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordInfo:
-    id: int
-    date: date | None
-    kind: str
-    title: str
-    source: str | None
-    notes: str | None
-    files: tuple[FileInfo, ...]
-
-
-@dataclass(frozen=True)
-class Event:
-    date: date
-    label: str
-    kind: str  # "record", "opinion" or "appointment"
-
-
-@dataclass(frozen=True)
-class PacketData:
-    visit: VisitInfo
-    patient: PatientInfo
-    consulted: tuple[PersonInfo, ...]
-    current: OpinionInfo | None
-    opinions: tuple[OpinionInfo, ...]
-    differing: frozenset[str]
-    opinion_notes: tuple[str, ...]
-    questions: tuple[QuestionInfo, ...]
-    earlier_questions: tuple[QuestionInfo, ...]
-    bring: tuple[CheckInfo, ...]
-    preparation: tuple[CheckInfo, ...]
-    materials: tuple[CheckInfo, ...]
-    care_team: tuple[PersonInfo, ...]
-    records: tuple[RecordInfo, ...]
-    timeline: tuple[Event, ...]
-    generated_on: date
 
 
 def person(doctor: Doctor) -> PersonInfo:

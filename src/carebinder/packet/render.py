@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
 
-from carebinder.packet.gather import CheckInfo, PacketData, PersonInfo, QuestionInfo
+from carebinder.packet.data import CheckInfo, PacketData, PersonInfo, QuestionInfo
 from carebinder.packet.layout import (
     Mark,
     Rendered,

@@ -10,7 +10,7 @@ from reportlab.lib.colors import white
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from carebinder.packet.gather import Event
+from carebinder.packet.data import Event
 from carebinder.packet.rtl import display
 from carebinder.packet.styles import ACCENT, FONT, FONT_BOLD, INK, MUTED, RULE, register_fonts
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carebinder.errors import Unprintable
-from carebinder.packet.gather import FileInfo, RecordInfo
+from carebinder.packet.data import FileInfo, RecordInfo
 from carebinder.pdfpages import Box, notice
 from carebinder.sandbox import Finding, Reading, readable
 
