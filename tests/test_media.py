@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carebinder.media import HEADER_SIZE, is_pdf, sniff
+from carebinder.media import HEADER_SIZE, sniff
 from carebinder.store import Store
 
 
@@ -83,12 +83,6 @@ def test_pdf_marker_beyond_the_header_is_not_a_pdf() -> None:
 def test_dicom_marker_must_be_at_offset_128() -> None:
     assert sniff(b"\x00" * 127 + b"DICM" + b"\x00" * 16) == "application/octet-stream"
     assert sniff(b"\x00" * 129 + b"DICM" + b"\x00" * 16) == "application/octet-stream"
-
-
-def test_is_pdf() -> None:
-    assert is_pdf("application/pdf")
-    assert not is_pdf("image/png")
-    assert not is_pdf("text/plain")
 
 
 # --- the name does not matter ---------------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import errno
 
+# What a command exits with (DESIGN.md): 0 success, 1 a refused operation (not found,
+# invalid data, conflict; also `verify` finding problems), 2 a usage error (Typer's own).
+EXIT_REFUSED = 1
+
 
 class CarebinderError(Exception):
-    """A refused operation. `exit_code` is what the command exits with."""
-
-    exit_code = 1
+    """A refused operation: the command prints its message and exits with EXIT_REFUSED."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -87,6 +89,10 @@ class BlobUnusable(CarebinderError):
         self.reason = reason
         self.sha256 = sha256
         super().__init__(f"A stored file {reason}. Run `carebinder verify`.")
+
+
+class SearchUnavailable(CarebinderError):
+    """The binder's database has no search backend."""
 
 
 class StoreUnavailable(CarebinderError):

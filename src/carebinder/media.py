@@ -64,7 +64,3 @@ def _looks_like_text(header: bytes) -> bool:
         # A multi-byte character cut off by the end of the header is still text.
         return error.reason == "unexpected end of data" and len(header) == HEADER_SIZE
     return True
-
-
-def is_pdf(media_type: str) -> bool:
-    return media_type == "application/pdf"

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from carebinder.choices import RecordKind
 from carebinder.db import session_scope
+from carebinder.errors import SearchUnavailable
 from carebinder.models import Patient
-from carebinder.search import SearchUnavailable, backend_for
+from carebinder.search import backend_for
 from carebinder.search.fts5 import Fts5Search
 from carebinder.search.postgres import PostgresSearch
 from carebinder.services import (
@@ -270,17 +271,6 @@ def test_common_words_are_words_too(session: Session, store: Store, patient: Pat
     assert found(session, patient, "is it the") == [("question", 1)]
     assert found(session, patient, '"the same"') == [("question", 1)]
     assert found(session, patient, '"same the"') == []
-
-
-def test_optimize_changes_no_result(
-    engine: Engine, session: Session, store: Store, patient: Patient
-) -> None:
-    for n in range(50):
-        records.add_record(session, store, patient.id, kind=RecordKind.LAB, title=f"Panel {n}")
-    session.commit()
-    before = search.search(session, patient.id, "panel", limit=100)
-    backend_for(engine.dialect.name).optimize(session)
-    assert search.search(session, patient.id, "panel", limit=100) == before
 
 
 # --- one interface --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from carebinder import config
-from carebinder.errors import CarebinderError, Refused
+from carebinder.errors import EXIT_REFUSED, CarebinderError, Refused
 from carebinder.words import plural
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from carebinder.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_REFUSED = 1
 
 
 @dataclass
@@ -86,7 +84,7 @@ def guarded(function: F) -> F:
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except CarebinderError as error:
-            fail(error.message, error.exit_code)
+            fail(error.message)
         except KeyboardInterrupt:
             fail("Interrupted. Nothing was saved.", 130)
         except Exception as error:  # noqa: BLE001 - the last line of defence

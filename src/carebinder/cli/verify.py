@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from carebinder.cli.common import App, emit_json, note, out, state
+from carebinder.errors import EXIT_REFUSED
 from carebinder.words import plural
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ def verify(ctx: typer.Context, repair: Repair = False, as_json: Json = False) ->
         emit_json(service.to_json(report, repaired))
     else:
         _print(report, repaired)
-    if not report.ok:
-        raise typer.Exit(1)
+    if not report.ok:  # the problems were the command's output: no "Error:" line
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def _print(report: Report, repaired: Repaired | None) -> None:

@@ -21,7 +21,6 @@ DOCTOR_ROLE = f"{SYSTEM}:doctor-role"
 PURPOSE = f"{SYSTEM}:purpose"
 MATERIAL_KIND = f"{SYSTEM}:material-kind"
 MATERIAL_STATUS = f"{SYSTEM}:material-status"
-COVERAGE_STATUS = f"{SYSTEM}:coverage-status"
 CATEGORY = f"{SYSTEM}:category"  # tells carebinder's own resources apart
 OPINION = "opinion"
 QUESTION = "question"
@@ -39,9 +38,7 @@ EXT_STAFF_TOLD = extension("staff-told")
 EXT_RECORDS_SENT = extension("records-sent-on")
 EXT_COVERAGE = extension("coverage")
 EXT_COVERAGE_REF = extension("coverage-ref")
-EXT_STAGE = extension("stage")
 EXT_DATES = extension("material-dates")
-EXT_INSURER_PHONE = extension("insurer-phone")
 # HL7's own extension for the IANA time zone of an event.
 EXT_TIME_ZONE = "http://hl7.org/fhir/StructureDefinition/timezone"
 

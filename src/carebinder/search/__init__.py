@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from carebinder.errors import CarebinderError
+from carebinder.errors import SearchUnavailable
 from carebinder.search.query import Term, parse_query
 
 if TYPE_CHECKING:
@@ -70,10 +70,6 @@ class Match:
     score: float
 
 
-class SearchUnavailable(CarebinderError):
-    """The binder's database has no search backend."""
-
-
 class SearchBackend(ABC):
     """Index maintenance and queries, for one kind of database."""
 
@@ -82,11 +78,6 @@ class SearchBackend(ABC):
         self, session: Session, patient_id: int, terms: Sequence[Term], limit: int
     ) -> list[Match]:
         """The patient's things matching every term, best first, at most `limit`."""
-
-    @abstractmethod
-    def optimize(self, session: Session) -> None:
-        """Compact the index (after many writes at once, e.g. an import): queries read
-        fewer pieces of it. Never needed for correctness."""
 
 
 def backend_for(dialect: str) -> SearchBackend:

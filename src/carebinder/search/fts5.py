@@ -24,7 +24,6 @@ FIND = text(
     " FROM search_index WHERE search_index MATCH :match AND patient_id = :patient"
     " ORDER BY rank LIMIT :limit"
 )
-OPTIMIZE = text("INSERT INTO search_index (search_index) VALUES ('optimize')")
 
 
 def match_expression(terms: Sequence[Term]) -> str:
@@ -60,6 +59,3 @@ class Fts5Search(SearchBackend):
             ident = rowid // ROWID_SPAN
             matches.append(Match(kind, ident, title or "", snippet, highlights, -float(rank)))
         return matches
-
-    def optimize(self, session: Session) -> None:
-        session.execute(OPTIMIZE)

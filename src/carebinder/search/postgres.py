@@ -85,13 +85,6 @@ FIND = text(
     ORDER BY score DESC, item_id, array_position(CAST(:kinds AS text[]), kind)
     """  # noqa: S608 - constants; the person's words are parameters
 )
-# Merges the GIN index's pending list (recent writes, which every query otherwise scans),
-# as FTS5's optimize merges its segments. Only the index's owner may, so for anyone else
-# it does nothing; autovacuum does the same in time.
-OPTIMIZE = text(
-    "SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c"
-    " WHERE c.oid = to_regclass('search_index_document') AND pg_has_role(c.relowner, 'USAGE')"
-)
 
 
 def snippet(
@@ -132,6 +125,3 @@ class PostgresSearch(SearchBackend):
             shown, highlights = snippet(marked or "", head, core, tail)
             matches.append(Match(Kind(kind), ident, title, shown, highlights, float(score)))
         return matches
-
-    def optimize(self, session: Session) -> None:
-        session.execute(OPTIMIZE)

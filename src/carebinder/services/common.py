@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from typing import TypeAlias, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from carebinder.errors import InvalidInput, NotFound
 from carebinder.models import OwnedByPatient
 
-T = TypeVar("T")
 Owned = TypeVar("Owned", bound=OwnedByPatient)
 
 # SQLite integers are signed 64-bit; anything outside cannot be an id.
@@ -89,7 +88,6 @@ class Keep(enum.Enum):
 
 
 KEEP = Keep.KEEP
-Maybe: TypeAlias = "T | Keep"
 
 
 def apply(row: object, **values: object) -> None:
