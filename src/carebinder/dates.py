@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from carebinder.errors import InvalidInput
+from carebinder.errors import FIELD, InvalidInput
 
 DATE_FORM = "YYYY-MM-DD (e.g. 2026-12-03), or 'today'"
 DATETIME_FORM = "'YYYY-MM-DD HH:MM' (e.g. '2026-12-03 09:30')"
@@ -19,16 +19,17 @@ def shown(value: str) -> str:
     return repr(value if len(value) <= SHOWN else value[: SHOWN - 1] + "…")
 
 
-def _plausible(day: date, value: str, option: str) -> None:
+def _plausible(day: date, value: str, field: str) -> None:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidInput(
-            f"{option}: {shown(value)} is not a plausible date (the year {day.year})."
-            f" Use {DATE_FORM}."
+            f"{FIELD}: {shown(value)} is not a plausible date (the year {day.year})."
+            f" Use {DATE_FORM}.",
+            field=field,
         )
 
 
-def parse_date(value: str, option: str, *, today: date | None = None) -> date:
-    """A date from `value`; `option` names the option in the error message."""
+def parse_date(value: str, field: str, *, today: date | None = None) -> date:
+    """A date from `value`; `field` names it in the error message (errors.InvalidInput)."""
     today = today or date.today()
     word = value.strip().lower()
     if word == "today":
@@ -40,44 +41,50 @@ def parse_date(value: str, option: str, *, today: date | None = None) -> date:
     try:
         day = date.fromisoformat(word)
     except ValueError:
-        raise InvalidInput(f"{option}: {shown(value)} is not a date. Use {DATE_FORM}.") from None
-    _plausible(day, value, option)
+        raise InvalidInput(
+            f"{FIELD}: {shown(value)} is not a date. Use {DATE_FORM}.", field=field
+        ) from None
+    _plausible(day, value, field)
     return day
 
 
-def parse_datetime(value: str, option: str, zone: ZoneInfo) -> datetime:
+def parse_datetime(value: str, field: str, zone: ZoneInfo) -> datetime:
     """An aware datetime from `value`, read in `zone` unless it carries its own offset."""
     text = value.strip()
     word, _, rest = text.partition(" ")
     if word.lower() in ("today", "tomorrow"):
-        text = f"{parse_date(word, option).isoformat()} {rest}".strip()
+        text = f"{parse_date(word, field).isoformat()} {rest}".strip()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            f"{option}: {shown(value)} is not a date and time. Use {DATETIME_FORM}."
+            f"{FIELD}: {shown(value)} is not a date and time. Use {DATETIME_FORM}.", field=field
         ) from None
     if len(text) <= len("2026-12-03"):
-        raise InvalidInput(f"{option}: {shown(value)} has no time of day. Use {DATETIME_FORM}.")
-    _plausible(moment.date(), value, option)
+        raise InvalidInput(
+            f"{FIELD}: {shown(value)} has no time of day. Use {DATETIME_FORM}.", field=field
+        )
+    _plausible(moment.date(), value, field)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
         back = moment.astimezone(UTC).astimezone(zone)
         if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
             raise InvalidInput(
-                f"{option}: {moment:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks"
-                " change then. Check the time of the appointment."
+                f"{FIELD}: {moment:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks"
+                " change then. Check the time of the appointment.",
+                field=field,
             )
     return moment
 
 
-def parse_zone(name: str, option: str = "--tz") -> ZoneInfo:
+def parse_zone(name: str, field: str = "time_zone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"{option}: {shown(name)} is not a time zone. Use a name like 'America/New_York'"
-            " or 'Europe/Paris'."
+            f"{FIELD}: {shown(name)} is not a time zone. Use a name like 'America/New_York'"
+            " or 'Europe/Paris'.",
+            field=field,
         ) from None
 
 

@@ -38,8 +38,29 @@ class NotFound(CarebinderError):
         )
 
 
+# Where a message names the field it is about: each face puts its own word for the field
+# there (a flag on the command line, a label in the browser). Plain text, not a format
+# string: a message may quote what the person typed, braces and all.
+FIELD = "{field}"
+
+
 class InvalidInput(CarebinderError):
-    """A value that cannot be accepted (a bad date, an empty name, …)."""
+    """A value that cannot be accepted (a bad date, an empty name, …).
+
+    Services name the value by its domain name (`field`: "institution", "records_sent_on"),
+    never by a command-line flag, and write FIELD where the message names it
+    ("{field} is too long (…)"). `message` has the domain name there; `naming(word)`, the
+    face's own word.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        self.template = message
+        super().__init__(self.naming(field.replace("_", " ")) if field else message)
+
+    def naming(self, word: str) -> str:
+        """The message, with `word` where it names the field."""
+        return self.template.replace(FIELD, word)
 
 
 class Conflict(CarebinderError):

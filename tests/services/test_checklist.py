@@ -97,7 +97,7 @@ def test_fresh_second_opinion_visit_is_all_missing(
     assert "appointment bring" not in (items["pathology_report"].fix or "")
     assert "slides" in items["materials"].detail
     assert items["questions"].detail == "none yet"
-    assert f"--appointment {a.id}" in (items["questions"].fix or "")
+    assert f"appointment {a.id}" in (items["questions"].fix or "")
 
 
 def test_everything_ready(session: Session, store: Store, patient: Patient, doctor: Doctor) -> None:

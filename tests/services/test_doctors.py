@@ -67,15 +67,15 @@ def test_add_doctor_minimal(session: Session, patient: Patient) -> None:
         ({"name": ""}, "NAME cannot be empty."),
         ({"name": "Dr.\x00X"}, "NAME contains a control character"),
         ({"name": "D" * 201}, "NAME is too long (201 characters; at most 200)."),
-        ({"name": "Dr. X", "specialty": "Onc\nology"}, "--specialty contains a control character"),
-        ({"name": "Dr. X", "institution": "I" * 201}, "--institution is too long"),
-        ({"name": "Dr. X", "notes": "n" * 20_001}, "--notes is too long (20,001 characters"),
-        ({"name": "Dr. X", "address": "a\x1bb"}, "--address contains a control character"),
-        ({"name": "Dr. X", "npi": "123456789"}, "--npi: an NPI is 10 digits"),
-        ({"name": "Dr. X", "npi": "12345678901"}, "--npi: an NPI is 10 digits"),
-        ({"name": "Dr. X", "npi": "12345678ab"}, "--npi: an NPI is 10 digits"),
+        ({"name": "Dr. X", "specialty": "Onc\nology"}, "specialty contains a control character"),
+        ({"name": "Dr. X", "institution": "I" * 201}, "institution is too long"),
+        ({"name": "Dr. X", "notes": "n" * 20_001}, "notes is too long (20,001 characters"),
+        ({"name": "Dr. X", "address": "a\x1bb"}, "address contains a control character"),
+        ({"name": "Dr. X", "npi": "123456789"}, "npi: an NPI is 10 digits"),
+        ({"name": "Dr. X", "npi": "12345678901"}, "npi: an NPI is 10 digits"),
+        ({"name": "Dr. X", "npi": "12345678ab"}, "npi: an NPI is 10 digits"),
         # Full-width digits pass str.isdigit() but are not an NPI.
-        ({"name": "Dr. X", "npi": "１２３４５６７８９３"}, "--npi: an NPI is 10 digits"),
+        ({"name": "Dr. X", "npi": "１２３４５６７８９３"}, "npi: an NPI is 10 digits"),
     ],
 )
 def test_add_doctor_refusals_name_the_option(
@@ -187,10 +187,10 @@ def test_edit_doctor_changes_values(session: Session, patient: Patient) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": ""}, "--name cannot be empty."),
-        ({"npi": "abc"}, "--npi: an NPI is 10 digits"),
-        ({"phone": "1\n2"}, "--phone contains a control character"),
-        ({"notes": "x" * 20_001}, "--notes is too long"),
+        ({"name": ""}, "name cannot be empty."),
+        ({"npi": "abc"}, "npi: an NPI is 10 digits"),
+        ({"phone": "1\n2"}, "phone contains a control character"),
+        ({"notes": "x" * 20_001}, "notes is too long"),
     ],
 )
 def test_edit_doctor_refusals_change_nothing(
@@ -211,7 +211,7 @@ def test_edit_doctor_refusals_change_nothing(
 
 def test_edit_doctor_refuses_self_referral(session: Session, patient: Patient) -> None:
     d = doctors.add_doctor(session, patient.id, name="Dr. X")
-    with pytest.raises(InvalidInput, match=r"^--referred-by:"):
+    with pytest.raises(InvalidInput, match=r"^referred by:"):
         doctors.edit_doctor(session, d, referred_by=d.id)
     assert d.referred_by is None
 
@@ -220,7 +220,7 @@ def test_edit_doctor_refuses_referral_loop(session: Session, patient: Patient) -
     b = doctors.add_doctor(session, patient.id, name="Dr. B")
     a = doctors.add_doctor(session, patient.id, name="Dr. A", referred_by=b.id)
     c = doctors.add_doctor(session, patient.id, name="Dr. C", referred_by=a.id)
-    with pytest.raises(InvalidInput, match=r"^--referred-by:"):
+    with pytest.raises(InvalidInput, match=r"^referred by:"):
         doctors.edit_doctor(session, b, referred_by=c.id)
     assert b.referred_by is None
     # A chain without a loop is fine.

@@ -68,14 +68,14 @@ def test_add_opinion_minimal(session: Session, patient: Patient, doctor: Doctor)
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"diagnosis": ""}, "--diagnosis cannot be empty."),
-        ({"diagnosis": "  "}, "--diagnosis cannot be empty."),
-        ({"diagnosis": "x" * 20_001}, "--diagnosis is too long"),
-        ({"diagnosis": "a\x1bb"}, "--diagnosis contains a control character"),
-        ({"diagnosis": "Dx", "stage": "II\nA"}, "--stage contains a control character"),
-        ({"diagnosis": "Dx", "stage": "s" * 201}, "--stage is too long"),
-        ({"diagnosis": "Dx", "plan": "p" * 20_001}, "--plan is too long"),
-        ({"diagnosis": "Dx", "notes": "a\x00"}, "--notes contains a control character"),
+        ({"diagnosis": ""}, "diagnosis cannot be empty."),
+        ({"diagnosis": "  "}, "diagnosis cannot be empty."),
+        ({"diagnosis": "x" * 20_001}, "diagnosis is too long"),
+        ({"diagnosis": "a\x1bb"}, "diagnosis contains a control character"),
+        ({"diagnosis": "Dx", "stage": "II\nA"}, "stage contains a control character"),
+        ({"diagnosis": "Dx", "stage": "s" * 201}, "stage is too long"),
+        ({"diagnosis": "Dx", "plan": "p" * 20_001}, "plan is too long"),
+        ({"diagnosis": "Dx", "notes": "a\x00"}, "notes contains a control character"),
     ],
 )
 def test_add_opinion_refusals(
@@ -167,7 +167,7 @@ def test_edit_opinion_refusals_change_nothing(
     session: Session, patient: Patient, doctor: Doctor
 ) -> None:
     op = opinions.add_opinion(session, patient.id, doctor=doctor.id, diagnosis="IDC", stage="I")
-    with pytest.raises(InvalidInput, match=r"^--diagnosis cannot be empty\.$"):
+    with pytest.raises(InvalidInput, match=r"^diagnosis cannot be empty\.$"):
         opinions.edit_opinion(session, op, diagnosis="", stage="II")
     with pytest.raises(NotFound, match="No record #7"):
         opinions.edit_opinion(session, op, records=[7], stage="II")

@@ -88,8 +88,8 @@ def test_add_record_institution_defaults_to_the_doctors(
         ({"title": ""}, "TITLE cannot be empty."),
         ({"title": "T\x1b"}, "TITLE contains a control character"),
         ({"title": "T" * 201}, "TITLE is too long (201 characters; at most 200)."),
-        ({"title": "T", "institution": "I\nJ"}, "--institution contains a control character"),
-        ({"title": "T", "notes": "n" * 20_001}, "--notes is too long"),
+        ({"title": "T", "institution": "I\nJ"}, "institution contains a control character"),
+        ({"title": "T", "notes": "n" * 20_001}, "notes is too long"),
     ],
 )
 def test_add_record_refusals(
@@ -204,9 +204,9 @@ def test_edit_record_clears_and_changes(session: Session, store: Store, patient:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"title": ""}, "--title cannot be empty."),
-        ({"institution": "x" * 201}, "--institution is too long"),
-        ({"notes": "a\x00b"}, "--notes contains a control character"),
+        ({"title": ""}, "title cannot be empty."),
+        ({"institution": "x" * 201}, "institution is too long"),
+        ({"notes": "a\x00b"}, "notes contains a control character"),
     ],
 )
 def test_edit_record_refusals_change_nothing(

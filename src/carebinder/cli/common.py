@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from carebinder import config
-from carebinder.errors import EXIT_REFUSED, CarebinderError, Refused
+from carebinder.errors import EXIT_REFUSED, CarebinderError, InvalidInput, Refused
 from carebinder.words import plural
 
 if TYPE_CHECKING:
@@ -83,6 +83,12 @@ def guarded(function: F) -> F:
             return function(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except InvalidInput as error:
+            fail(
+                error.naming(flag(error.field, _noun(args, kwargs)))
+                if error.field
+                else error.message
+            )
         except CarebinderError as error:
             fail(error.message)
         except KeyboardInterrupt:
@@ -91,6 +97,34 @@ def guarded(function: F) -> F:
             fail(describe_unexpected(error), EXIT_REFUSED)
 
     return wrapper  # type: ignore[return-value]
+
+
+# The command-line flag of a field, where it is not `--` and the field's name with dashes:
+# for every noun, then for one noun's commands.
+FLAGS = {
+    "time_zone": "--tz",
+    "starts_at": "--at",
+    "records_sent_on": "--records-sent",
+    "staff_told": "--told-staff",
+}
+NOUN_FLAGS: dict[tuple[str | None, str], str] = {("material", "institution"): "--from"}
+
+
+def flag(field: str, noun: str | None = None) -> str:
+    """The command line's word for a value the services name `field` ("institution" is
+    --institution; a material's institution is --from). A flag stays as it is."""
+    if field.startswith("-"):
+        return field
+    return NOUN_FLAGS.get((noun, field)) or FLAGS.get(field) or "--" + field.replace("_", "-")
+
+
+def _noun(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """The noun of the command running (`material` in `carebinder material add`)."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, typer.Context):
+            words = value.command_path.split()  # e.g. "carebinder material add"
+            return words[-2] if len(words) > 1 else None
+    return None
 
 
 def describe_unexpected(error: Exception) -> str:

@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebinder.errors import InvalidInput, NotFound
+from carebinder.errors import FIELD, InvalidInput, NotFound
 from carebinder.models import OwnedByPatient
 
 Owned = TypeVar("Owned", bound=OwnedByPatient)
@@ -42,43 +42,50 @@ def get_scoped(
 
 
 def clean_text(
-    value: str | None, option: str, *, required: bool = False, limit: int = SHORT_TEXT
+    value: str | None, field: str, *, required: bool = False, limit: int = SHORT_TEXT
 ) -> str | None:
     """`value` stripped, or None when blank. Refuses control characters and runaway lengths.
+    `field` is the value's domain name, for the message (errors.InvalidInput).
 
     An empty string clears an optional field (`--phone ""`).
     """
     if value is None:
         if required:
-            raise InvalidInput(f"{option} is required.")
+            raise InvalidInput(f"{FIELD} is required.", field=field)
         return None
     text = value.strip()
     if all(unicodedata.category(char) in ("Cf", "Zs") for char in text):
         text = ""  # only invisible characters (e.g. a zero-width space)
     if not text:
         if required:
-            raise InvalidInput(f"{option} cannot be empty.")
+            raise InvalidInput(f"{FIELD} cannot be empty.", field=field)
         return None
     multiline = limit > SHORT_TEXT
     for char in text:
         category = unicodedata.category(char)
         if category == "Cs":  # bytes that are not UTF-8 text, as Python carries them
-            raise InvalidInput(f"{option} is not valid text (check the terminal's encoding).")
+            raise InvalidInput(
+                f"{FIELD} is not valid text (check the terminal's encoding).", field=field
+            )
         if category == "Cc" and not (multiline and char in "\n\t"):
-            raise InvalidInput(f"{option} contains a control character; type plain text.")
+            raise InvalidInput(
+                f"{FIELD} contains a control character; type plain text.", field=field
+            )
     if len(text) > limit:
-        raise InvalidInput(f"{option} is too long ({len(text):,} characters; at most {limit:,}).")
+        raise InvalidInput(
+            f"{FIELD} is too long ({len(text):,} characters; at most {limit:,}).", field=field
+        )
     return text
 
 
-def required_text(value: str | None, option: str, *, limit: int = SHORT_TEXT) -> str:
-    text = clean_text(value, option, required=True, limit=limit)
+def required_text(value: str | None, field: str, *, limit: int = SHORT_TEXT) -> str:
+    text = clean_text(value, field, required=True, limit=limit)
     assert text is not None
     return text
 
 
-def long_text(value: str | None, option: str) -> str | None:
-    return clean_text(value, option, limit=LONG_TEXT)
+def long_text(value: str | None, field: str) -> str | None:
+    return clean_text(value, field, limit=LONG_TEXT)
 
 
 class Keep(enum.Enum):
@@ -97,5 +104,5 @@ def apply(row: object, **values: object) -> None:
             setattr(row, name, value)
 
 
-def text_or_keep(value: str | Keep, option: str, *, limit: int = SHORT_TEXT) -> str | Keep | None:
-    return value if value is KEEP else clean_text(value, option, limit=limit)
+def text_or_keep(value: str | Keep, field: str, *, limit: int = SHORT_TEXT) -> str | Keep | None:
+    return value if value is KEEP else clean_text(value, field, limit=limit)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carebinder.errors import Conflict, InvalidInput
+from carebinder.errors import FIELD, Conflict, InvalidInput
 from carebinder.models import Appointment, Doctor, DoctorRole, Opinion
 from carebinder.services.common import (
     KEEP,
@@ -30,13 +30,15 @@ def get_doctor(session: Session, patient_id: int, ident: int) -> Doctor:
 
 
 def _check_npi(npi: str | None) -> str | None:
-    npi = clean_text(npi, "--npi")
+    npi = clean_text(npi, "npi")
     if npi is None:
         return None
     if not (npi.isascii() and npi.isdigit() and len(npi) == 10):
-        raise InvalidInput("--npi: an NPI is 10 digits, e.g. 1234567893.")
+        raise InvalidInput(f"{FIELD}: an NPI is 10 digits, e.g. 1234567893.", field="npi")
     if not npi_check_digit_ok(npi):
-        raise InvalidInput(f"--npi: {npi} is not a valid NPI (its last digit does not match).")
+        raise InvalidInput(
+            f"{FIELD}: {npi} is not a valid NPI (its last digit does not match).", field="npi"
+        )
     return npi
 
 
@@ -73,10 +75,10 @@ def add_doctor(
         name=required_text(name, "NAME"),
         role=role,
         npi=_check_npi(npi),
-        address=long_text(address, "--address"),
-        notes=long_text(notes, "--notes"),
+        address=long_text(address, "address"),
+        notes=long_text(notes, "notes"),
         referred_by=None if referred_by is None else get_doctor(session, patient_id, referred_by),
-        **{f: clean_text(v, f"--{f}") for f, v in contact.items()},
+        **{f: clean_text(v, f) for f, v in contact.items()},
     )
     session.add(doctor)
     session.flush()
@@ -102,21 +104,24 @@ def edit_doctor(
             None if referred_by is None else get_doctor(session, doctor.patient_id, referred_by)
         )
         if referrer is not None and referrer.id == doctor.id:
-            raise InvalidInput("--referred-by: a doctor cannot be referred by themselves.")
+            raise InvalidInput(
+                f"{FIELD}: a doctor cannot be referred by themselves.", field="referred_by"
+            )
         if referrer is not None and _refers_back_to(referrer, doctor):
             raise InvalidInput(
-                f"--referred-by: doctor #{referrer.id} was referred (directly or through"
-                f" others) by doctor #{doctor.id}; that would make a loop."
+                f"{FIELD}: doctor #{referrer.id} was referred (directly or through"
+                f" others) by doctor #{doctor.id}; that would make a loop.",
+                field="referred_by",
             )
     apply(
         doctor,
-        name=name if name is KEEP else required_text(name, "--name"),
+        name=name if name is KEEP else required_text(name, "name"),
         role=role,
         npi=npi if npi is KEEP else _check_npi(npi),
-        address=text_or_keep(address, "--address", limit=20_000),
-        notes=text_or_keep(notes, "--notes", limit=20_000),
+        address=text_or_keep(address, "address", limit=20_000),
+        notes=text_or_keep(notes, "notes", limit=20_000),
         referred_by=referrer,
-        **{f: text_or_keep(v, f"--{f}") for f, v in contact.items()},
+        **{f: text_or_keep(v, f) for f, v in contact.items()},
     )
     session.flush()
     return doctor

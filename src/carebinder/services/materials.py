@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebinder.errors import InvalidInput
+from carebinder.errors import FIELD, InvalidInput
 from carebinder.models import Material, MaterialKind, MaterialStatus
 from carebinder.services.common import clean_text, get_scoped, required_text
 
@@ -41,7 +41,7 @@ def add_material(
         patient_id=patient_id,
         kind=kind,
         description=required_text(description, "DESCRIPTION", limit=2_000),
-        institution=clean_text(institution, "--from"),
+        institution=clean_text(institution, "institution"),
     )
     _set_status(material, status, on)
     session.add(material)
@@ -61,8 +61,9 @@ def _set_status(material: Material, status: MaterialStatus, on: date | None) -> 
     column = STATUS_DATE.get(status)
     if column is None and on is not None:
         raise InvalidInput(
-            f"--date: a material that is {status.value} has no date. Give --date with"
-            " requested, received, sent or returned."
+            f"{FIELD}: a material that is {status.value} has no date. Give {FIELD} with"
+            " requested, received, sent or returned.",
+            field="date",
         )
     material.status = status
     if column is not None:

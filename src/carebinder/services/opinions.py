@@ -51,11 +51,11 @@ def add_opinion(
     opinion = Opinion(
         patient_id=patient_id,
         doctor=get_doctor(session, patient_id, doctor),
-        diagnosis=required_text(diagnosis, "--diagnosis", limit=20_000),
+        diagnosis=required_text(diagnosis, "diagnosis", limit=20_000),
         date=date,
-        stage=clean_text(stage, "--stage"),
-        plan=long_text(plan, "--plan"),
-        notes=long_text(notes, "--notes"),
+        stage=clean_text(stage, "stage"),
+        plan=long_text(plan, "plan"),
+        notes=long_text(notes, "notes"),
         records=get_records(session, patient_id, records),
     )
     session.add(opinion)
@@ -80,11 +80,11 @@ def edit_opinion(
         doctor=doctor if doctor is KEEP else get_doctor(session, opinion.patient_id, doctor),
         diagnosis=diagnosis
         if diagnosis is KEEP
-        else required_text(diagnosis, "--diagnosis", limit=20_000),
+        else required_text(diagnosis, "diagnosis", limit=20_000),
         date=date,
-        stage=text_or_keep(stage, "--stage"),
-        plan=text_or_keep(plan, "--plan", limit=20_000),
-        notes=text_or_keep(notes, "--notes", limit=20_000),
+        stage=text_or_keep(stage, "stage"),
+        plan=text_or_keep(plan, "plan", limit=20_000),
+        notes=text_or_keep(notes, "notes", limit=20_000),
         records=records if records is KEEP else get_records(session, opinion.patient_id, records),
     )
     session.flush()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carebinder.errors import InvalidInput, NoPatient, NotFound
+from carebinder.errors import FIELD, InvalidInput, NoPatient, NotFound
 from carebinder.models import Appointment, Doctor, File, Opinion, Patient, Record
 from carebinder.services.common import (
     KEEP,
@@ -33,7 +33,9 @@ def _check_fields(contact: Mapping[str, object]) -> None:
 
 def _check_born(born: date) -> date:
     if born > date.today():
-        raise InvalidInput("--born: the date of birth is in the future. Use YYYY-MM-DD.")
+        raise InvalidInput(
+            f"{FIELD}: the date of birth is in the future. Use YYYY-MM-DD.", field="born"
+        )
     return born
 
 
@@ -49,11 +51,8 @@ def add_patient(
     patient = Patient(
         name=required_text(name, "NAME"),
         born=_check_born(born),
-        address=long_text(address, "--address"),
-        **{
-            field: clean_text(value, f"--{field.replace('_', '-')}")
-            for field, value in contact.items()
-        },
+        address=long_text(address, "address"),
+        **{field: clean_text(value, field) for field, value in contact.items()},
     )
     session.add(patient)
     session.flush()
@@ -72,13 +71,10 @@ def edit_patient(
     _check_fields(contact)
     apply(
         patient,
-        name=name if name is KEEP else required_text(name, "--name"),
+        name=name if name is KEEP else required_text(name, "name"),
         born=born if born is KEEP else _check_born(born),
-        address=text_or_keep(address, "--address", limit=20_000),
-        **{
-            field: text_or_keep(value, f"--{field.replace('_', '-')}")
-            for field, value in contact.items()
-        },
+        address=text_or_keep(address, "address", limit=20_000),
+        **{field: text_or_keep(value, field) for field, value in contact.items()},
     )
     session.flush()
     return patient

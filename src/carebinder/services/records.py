@@ -56,9 +56,9 @@ def add_record(
         title=required_text(title, "TITLE"),
         date=date,
         doctor=source,
-        institution=clean_text(institution, "--institution")
+        institution=clean_text(institution, "institution")
         or (source.institution if source else None),
-        notes=long_text(notes, "--notes"),
+        notes=long_text(notes, "notes"),
     )
     session.add(record)
     session.flush()
@@ -83,13 +83,13 @@ def edit_record(
     apply(
         record,
         kind=kind,
-        title=title if title is KEEP else required_text(title, "--title"),
+        title=title if title is KEEP else required_text(title, "title"),
         date=date,
         doctor=doctor
         if doctor is KEEP
         else (None if doctor is None else get_doctor(session, record.patient_id, doctor)),
-        institution=text_or_keep(institution, "--institution"),
-        notes=text_or_keep(notes, "--notes", limit=20_000),
+        institution=text_or_keep(institution, "institution"),
+        notes=text_or_keep(notes, "notes", limit=20_000),
     )
     session.flush()
     return record
