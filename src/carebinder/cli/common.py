@@ -121,8 +121,9 @@ def flag(field: str, noun: str | None = None) -> str:
 def _noun(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
     """The noun of the command running (`material` in `carebinder material add`)."""
     for value in (*args, *kwargs.values()):
-        if isinstance(value, typer.Context):
-            words = value.command_path.split()  # e.g. "carebinder material add"
+        path = getattr(value, "command_path", None)  # the command's Click context
+        if isinstance(path, str):
+            words = path.split()  # e.g. "carebinder material add"
             return words[-2] if len(words) > 1 else None
     return None
 
