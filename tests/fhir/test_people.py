@@ -4,7 +4,9 @@ runs a step on a small context over a real binder, with no importer around it.""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,10 +73,16 @@ def test_a_doctor_typed_in_by_hand_is_found_not_added_again(
     assert session.scalars(select(Doctor.id)).all() == [typed.id]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [{}, {"name": [{"text": "\u200b"}]}],
+    ids=["no-name", "invisible-name"],
+)
 def test_a_practitioner_without_a_name_is_skipped(
-    session: Session, store: Store, patient: Patient
+    session: Session, store: Store, patient: Patient, name: dict[str, Any]
 ) -> None:
-    nameless = {"resourceType": "Practitioner", "id": new_id()}
+    """Skipped in the import's words; a name of invisible characters is none."""
+    nameless = {"resourceType": "Practitioner", "id": new_id(), **name}
     ctx = step_context(session, store, patient, patient_resource(), nameless)
 
     assert people.doctor(ctx, patient.id, in_bundle(ctx, nameless)) is None

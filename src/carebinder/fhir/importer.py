@@ -10,6 +10,7 @@ Like every service, this takes a Session and never commits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -142,7 +143,7 @@ def _each_patient(ctx: ImportContext, resource: Resource, step: Step) -> None:
         # The savepoint took back its rows; forget what this step learnt about them.
         ctx.keys, ctx.made = saved[0], saved[1]
         ctx.summary.restore(saved[2])
-        ctx.summary.skip(resource, f"it could not be kept ({error.message[:120]})")
+        ctx.summary.skip(resource, f"it could not be kept ({_in_words(error)[:120]})")
 
 
 def _patient(ctx: ImportContext, resource: Resource) -> None:
@@ -201,6 +202,21 @@ def _patient_by_keys(ctx: ImportContext, resource: Resource) -> Patient | None:
         if row_uuid(patient) == ident:
             return patient
     return None
+
+
+# Services still name a field by the command line's flag or argument ("--notes is too long
+# (…)", "TITLE cannot be empty."): words the person importing a file never typed. Until
+# they name fields by their domain names (issue 12), the import says the field in words.
+_FLAG = re.compile(r"(?:--(?P<flag>[a-z][a-z-]*)|(?P<argument>[A-Z][A-Z_]+))(?=[: ])")
+
+
+def _in_words(error: CarebinderError) -> str:
+    """Why the binder refused a step, in the import's words (no command-line flags)."""
+    found = _FLAG.match(error.message) if isinstance(error, InvalidInput) else None
+    if found is None:
+        return error.message
+    name = (found["flag"] or found["argument"]).lower().replace("-", " ").replace("_", " ")
+    return f"the {name} field{error.message[found.end() :]}"
 
 
 # --- small readers ------------------------------------------------------------------------
