@@ -1,5 +1,6 @@
 """Helpers the FHIR tests share: the sample bundles, small bundles built by hand, an import
-run the way `carebinder import` runs it, and row counts to tell whether anything changed."""
+run the way `carebinder import` runs it, a small context to run one step of an import on,
+and row counts to tell whether anything changed."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
 
 from carebinder import config
 from carebinder.db import open_binder, session_scope
 from carebinder.fhir import read
 from carebinder.fhir.attachments import Decoded, Problem, decode_all
+from carebinder.fhir.context import ImportContext
 from carebinder.fhir.importer import Summary, import_bundle
-from carebinder.models import Base
+from carebinder.models import Base, Patient
 from carebinder.services import files
 from carebinder.store import Store
 
@@ -141,6 +144,18 @@ def lab_report(patient: Resource, title: str = "Basic Metabolic Panel", **extra:
     }
 
 
+def observation(patient: Resource, name: str = "Hemoglobin", **value: Any) -> Resource:
+    """A lab result; its value is `value` (by default valueQuantity 13.2 g/dL)."""
+    return {
+        "resourceType": "Observation",
+        "id": new_id(),
+        "status": "final",
+        "code": {"text": name},
+        "subject": ref(patient),
+        **(value or {"valueQuantity": {"value": 13.2, "unit": "g/dL"}}),
+    }
+
+
 def document_reference(patient: Resource, *attachments: Resource, **extra: Any) -> Resource:
     return {
         "resourceType": "DocumentReference",
@@ -198,6 +213,27 @@ def run_import(engine: Engine, store: Store, bundle: read.Bundle) -> Summary:
         by_attachment = {key: item for (key, _), item in zip(wanted, prepared, strict=True)}
         with session_scope(engine, write=True) as s:
             return import_bundle(s, store, bundle, by_attachment, problems)
+
+
+# --- one step of an import -----------------------------------------------------------------
+
+
+def step_context(
+    session: Session, store: Store, patient: Patient, *resources: Resource
+) -> ImportContext:
+    """A context as the importer hands it to its steps: a bundle of `resources`, whose
+    Patients are filed as `patient`, and nothing matched yet."""
+    ctx = ImportContext(session, store, parsed(bundle_doc(*resources), "small.json"))
+    for resource in ctx.bundle.of_type("Patient"):
+        ctx.patient_of[id(resource)] = patient.id
+    return ctx
+
+
+def in_bundle(ctx: ImportContext, resource: Resource) -> Resource:
+    """The bundle's own copy of `resource`: steps tell resources apart by identity."""
+    found = ctx.bundle.resolve(ref(resource), resource["resourceType"])
+    assert found is not None
+    return found
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

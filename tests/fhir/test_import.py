@@ -53,6 +53,7 @@ from tests.fhir.fhirkit import (
     lab_report,
     new_binder,
     new_id,
+    observation,
     parsed,
     patient_resource,
     pdf_attachment,
@@ -731,6 +732,26 @@ def test_an_invalid_resource_is_skipped_and_the_rest_imported(engine: Engine, st
     with session_scope(engine, write=False) as s:
         (visit,) = s.scalars(select(Appointment)).all()
         assert visit.starts_at.day == 4
+
+
+def test_a_resource_the_binder_refuses_is_skipped_in_the_words_of_the_import(
+    engine: Engine, store: Store
+) -> None:
+    """The binder's refusal, without the command line's flags (nobody typed `--notes`)."""
+    patient = patient_resource()
+    result = observation(patient)
+    report = lab_report(patient, conclusion="x" * 19_990, result=[ref(result)])
+    summary = run_import(engine, store, parsed(bundle_doc(patient, result, report)))
+    assert summary.skipped == Counter(
+        {
+            (
+                "DiagnosticReport",
+                "it could not be kept (the notes field is too long (20,024 characters;"
+                " at most 20,000).)",
+            ): 1
+        }
+    )
+    assert row_counts(engine)["record"] == 0
 
 
 def test_a_resource_that_is_not_r4_is_skipped_with_its_name(engine: Engine, store: Store) -> None:

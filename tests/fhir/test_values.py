@@ -41,6 +41,13 @@ def test_tidy_gives_none_for_blank_text(value: str) -> None:
     assert tidy(value) is None
 
 
+@pytest.mark.parametrize("value", ["\u200b", " \u200d\u2060 ", "\ufeff\u00a0"])
+def test_tidy_gives_none_for_text_of_invisible_characters(value: str) -> None:
+    """The binder takes such text for blank, and refuses it where a value is required."""
+    assert tidy(value) is None
+    assert clean_text(value, "--name") is None
+
+
 def test_tidy_drops_control_characters_and_joins_lines() -> None:
     assert tidy("Dr.\x00 Carol\x1b[31m\r\nWeimann\t MD\x7f") == "Dr. Carol[31m Weimann MD"
 

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from carebinder.cli.common import (
-    App,
-    emit_json,
-    note,
-    out,
-    preparing,
-    report_left_out,
-    session,
-    store,
-)
+from carebinder.cli.common import App, emit_json, note, out, report_left_out, state
 from carebinder.cli.options import Json
 
 # The nouns of the summary, in the order a person reads them.
@@ -59,26 +49,13 @@ def import_file(
 
     Example: carebinder import ~/Downloads/my-health-records.json
     """
-    from carebinder.fhir import read
-    from carebinder.fhir.attachments import Decoded, decode_all
-    from carebinder.fhir.importer import import_bundle
+    from carebinder.fhir import intake
 
-    bundle = read.load(file)
-    with tempfile.TemporaryDirectory(prefix="carebinder-import-") as folder:
-        decoded = decode_all(bundle, Path(folder))
-        wanted = [(key, item.path) for key, item in decoded.items() if isinstance(item, Decoded)]
-        problems = {
-            key: item.reason for key, item in decoded.items() if not isinstance(item, Decoded)
-        }
-        if wanted:
-            files = "1 file" if len(wanted) == 1 else f"{len(wanted):,} files"
-            note(f"Storing {files} from {bundle.name}…")
-        with (
-            preparing(ctx, [path for _, path in wanted]) as prepared,
-            session(ctx, write=True) as s,
-        ):
-            by_attachment = {key: item for (key, _), item in zip(wanted, prepared, strict=True)}
-            summary = import_bundle(s, store(ctx), bundle, by_attachment, problems)
+    def storing(count: int, bundle: str) -> None:
+        files = "1 file" if count == 1 else f"{count:,} files"
+        note(f"Storing {files} from {bundle}…")
+
+    summary = intake.import_file(state(ctx).settings, file, command="import", storing=storing)
     rest = "everything else was imported."
     if as_json:
         emit_json(summary.to_json())

@@ -4,9 +4,10 @@ and the patient's insurance.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from carebinder.fhir import people, vocab
+from carebinder.fhir.context import ImportContext
 from carebinder.fhir.read import Resource, as_list
 from carebinder.fhir.values import (
     address_text,
@@ -34,11 +35,8 @@ from carebinder.services import (
 )
 from carebinder.services.common import LONG_TEXT
 
-if TYPE_CHECKING:
-    from carebinder.fhir.importer import Importer
 
-
-def opinion(ctx: Importer, patient_id: int, resource: Resource) -> None:
+def opinion(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     if ctx.existing(patient_id, "opinion", resource) is not None:
         return
     if resource["resourceType"] == "CarePlan":
@@ -97,7 +95,7 @@ def opinion(ctx: Importer, patient_id: int, resource: Resource) -> None:
     ctx.remember(patient_id, "opinion", opinion.id, resource)
 
 
-def appointment(ctx: Importer, patient_id: int, resource: Resource) -> None:
+def appointment(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     if ctx.existing(patient_id, "appointment", resource) is not None:
         return
     is_encounter = resource["resourceType"] == "Encounter"
@@ -165,7 +163,7 @@ def appointment(ctx: Importer, patient_id: int, resource: Resource) -> None:
     ctx.remember(patient_id, "appointment", appointment.id, resource)
 
 
-def _encounter_place(ctx: Importer, encounter: Resource) -> str | None:
+def _encounter_place(ctx: ImportContext, encounter: Resource) -> str | None:
     for item in as_list(encounter.get("location")):
         if isinstance(item, dict):
             place = ctx.bundle.resolve(item.get("location"), "Location")
@@ -175,7 +173,7 @@ def _encounter_place(ctx: Importer, encounter: Resource) -> str | None:
     return None if provider is None else _place_text(provider)
 
 
-def _appointment_place(ctx: Importer, appointment: Resource) -> str | None:
+def _appointment_place(ctx: ImportContext, appointment: Resource) -> str | None:
     for participant in as_list(appointment.get("participant")):
         if isinstance(participant, dict):
             place = ctx.bundle.resolve(participant.get("actor"), "Location")
@@ -184,7 +182,7 @@ def _appointment_place(ctx: Importer, appointment: Resource) -> str | None:
     return None
 
 
-def question(ctx: Importer, patient_id: int, resource: Resource) -> None:
+def question(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     if code_in(resource.get("category"), vocab.CATEGORY) != vocab.QUESTION:
         ctx.summary.skip(resource, "messages are not kept")
         return
@@ -213,7 +211,7 @@ def question(ctx: Importer, patient_id: int, resource: Resource) -> None:
     ctx.remember(patient_id, "question", question.id, resource)
 
 
-def material(ctx: Importer, patient_id: int, resource: Resource) -> None:
+def material(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     kind = choice(vocab.MaterialKind, code_in(resource.get("code"), vocab.MATERIAL_KIND))
     if kind is None:
         ctx.summary.skip(resource, "tasks are not kept")
@@ -239,7 +237,7 @@ def material(ctx: Importer, patient_id: int, resource: Resource) -> None:
     ctx.remember(patient_id, "material", material.id, resource)
 
 
-def coverage(ctx: Importer, patient_id: int, resource: Resource) -> None:
+def coverage(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     patient = ctx.session.get(Patient, patient_id)
     assert patient is not None
     payor = next(iter(as_list(resource.get("payor"))), None)

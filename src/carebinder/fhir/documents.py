@@ -7,10 +7,11 @@ MedicationRequests become one medication-list record per patient.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from carebinder.fhir import people, vocab
 from carebinder.fhir.attachments import attachments_of, is_data_url, is_placeholder
+from carebinder.fhir.context import ImportContext
 from carebinder.fhir.read import Resource, as_list
 from carebinder.fhir.values import (
     all_codes,
@@ -34,13 +35,10 @@ from carebinder.services import (
 )
 from carebinder.services.common import LONG_TEXT
 
-if TYPE_CHECKING:
-    from carebinder.fhir.importer import Importer
-
 ASK_SENDER = "The record's notes name it: ask the sender for it again."
 
 
-def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
+def record(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     if ctx.existing(patient_id, "record", resource) is not None:
         return
     fields = _record_fields(ctx, patient_id, resource)
@@ -75,7 +73,7 @@ def record(ctx: Importer, patient_id: int, resource: Resource) -> None:
     ctx.remember(patient_id, "record", record.id, resource)
 
 
-def _record_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+def _record_fields(ctx: ImportContext, patient_id: int, resource: Resource) -> dict[str, Any]:
     kind = resource["resourceType"]
     if kind == "DiagnosticReport":
         return _report_fields(ctx, patient_id, resource)
@@ -87,7 +85,7 @@ def _record_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[s
 
 
 def _files(
-    ctx: Importer, resource: Resource
+    ctx: ImportContext, resource: Resource
 ) -> tuple[list[files.Prepared], str | None, list[tuple[str, str]]]:
     """The resource's files ready to attach, the note naming those not included, and the
     ones left out because they could not be decoded (name, reason)."""
@@ -111,7 +109,7 @@ def _files(
     return kept, note, left_out
 
 
-def _report_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+def _report_fields(ctx: ImportContext, patient_id: int, resource: Resource) -> dict[str, Any]:
     sections = [
         code for category in as_list(resource.get("category")) for code in all_codes(category)
     ]
@@ -146,7 +144,7 @@ def _report_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[s
     }
 
 
-def _document_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+def _document_fields(ctx: ImportContext, patient_id: int, resource: Resource) -> dict[str, Any]:
     context = obj(resource.get("context"))
     period = obj(context.get("period"))
     return {
@@ -163,7 +161,7 @@ def _document_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict
     }
 
 
-def _procedure_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+def _procedure_fields(ctx: ImportContext, patient_id: int, resource: Resource) -> dict[str, Any]:
     period = resource.get("performedPeriod")
     reasons = [concept_text(c) for c in as_list(resource.get("reasonCode"))]
     sites = [concept_text(c) for c in as_list(resource.get("bodySite"))]
@@ -185,7 +183,7 @@ def _procedure_fields(ctx: Importer, patient_id: int, resource: Resource) -> dic
     }
 
 
-def _care_plan_fields(ctx: Importer, patient_id: int, resource: Resource) -> dict[str, Any]:
+def _care_plan_fields(ctx: ImportContext, patient_id: int, resource: Resource) -> dict[str, Any]:
     period = obj(resource.get("period"))
     activities = []
     for activity in as_list(resource.get("activity")):
@@ -212,7 +210,7 @@ def _care_plan_fields(ctx: Importer, patient_id: int, resource: Resource) -> dic
     }
 
 
-def medications(ctx: Importer) -> None:
+def medications(ctx: ImportContext) -> None:
     """All MedicationRequests of a patient become one medication-list record."""
     lines: dict[int, list[tuple[Resource, str]]] = {}
     lists: set[int] = set()  # medication lists an earlier import made
@@ -246,7 +244,7 @@ def medications(ctx: Importer) -> None:
             ctx.remember(patient_id, "record", record.id, resource)
 
 
-def _medication_line(ctx: Importer, resource: Resource) -> str:
+def _medication_line(ctx: ImportContext, resource: Resource) -> str:
     medication = concept_text(resource.get("medicationCodeableConcept"))
     if medication is None:
         target = ctx.bundle.resolve(resource.get("medicationReference"), "Medication")

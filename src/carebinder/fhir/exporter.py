@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from carebinder.errors import BlobUnusable
 from carebinder.fhir import vocab
 from carebinder.fhir.attachments import fhir_hash
+from carebinder.fhir.ids import row_uuid
 from carebinder.leftout import LeftOut
 from carebinder.models import (
     Appointment,
@@ -36,15 +37,8 @@ from carebinder.services import appointments, doctors, materials, opinions, ques
 from carebinder.store import Store
 
 Resource = dict[str, Any]
-NAMESPACE = uuid.UUID("5b0e9a56-3c1b-4c47-9a53-6f1c2d7e8a10")  # carebinder's own
 # FHIR needs an end time for a booked appointment; the binder keeps only the start.
 VISIT_LENGTH = timedelta(hours=1)
-
-
-def row_uuid(row: Any) -> str:
-    """A UUID for a row: the same in every export, different in every binder."""
-    created = row.created_at.astimezone(UTC).isoformat() if row.created_at else ""
-    return str(uuid.uuid5(NAMESPACE, f"{row.__tablename__}/{row.id}/{created}"))
 
 
 class Exporter:
@@ -386,4 +380,4 @@ def _put(resource: Resource, key: str, value: list[Resource]) -> None:
         resource[key] = value
 
 
-__all__ = ["export_bundle", "export_patients", "row_uuid"]
+__all__ = ["export_bundle", "export_patients"]

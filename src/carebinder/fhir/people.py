@@ -6,11 +6,12 @@ A doctor already in the binder, typed in by hand, is recognised by NPI or by nam
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from carebinder.fhir import vocab
+from carebinder.fhir.context import ImportContext
 from carebinder.fhir.read import Resource, as_list, identifiers
 from carebinder.fhir.values import (
     address_text,
@@ -28,11 +29,8 @@ from carebinder.services import (
 )
 from carebinder.services.common import LONG_TEXT
 
-if TYPE_CHECKING:
-    from carebinder.fhir.importer import Importer
 
-
-def doctor(ctx: Importer, patient_id: int, resource: Resource) -> int | None:
+def doctor(ctx: ImportContext, patient_id: int, resource: Resource) -> int | None:
     """The doctor made from a Practitioner (or the practitioner of a role)."""
     if resource.get("resourceType") == "PractitionerRole":
         practitioner = ctx.bundle.resolve(resource.get("practitioner"), "Practitioner")
@@ -80,7 +78,7 @@ def doctor(ctx: Importer, patient_id: int, resource: Resource) -> int | None:
     return doctor.id
 
 
-def _same_doctor(ctx: Importer, patient_id: int, name: str, npi: str | None) -> int | None:
+def _same_doctor(ctx: ImportContext, patient_id: int, name: str, npi: str | None) -> int | None:
     """A doctor already in the binder (typed in by hand, not made by this import) with the
     same NPI, or else the same name and no other NPI."""
     mine = select(Doctor.id).where(
@@ -98,14 +96,14 @@ def _same_doctor(ctx: Importer, patient_id: int, name: str, npi: str | None) -> 
     )
 
 
-def _role_of(ctx: Importer, practitioner: Resource) -> Resource | None:
+def _role_of(ctx: ImportContext, practitioner: Resource) -> Resource | None:
     for role in ctx.bundle.of_type("PractitionerRole"):
         if ctx.bundle.resolve(role.get("practitioner"), "Practitioner") is practitioner:
             return role
     return None
 
 
-def _institution_of(ctx: Importer, practitioner: Resource, role: Resource) -> str | None:
+def _institution_of(ctx: ImportContext, practitioner: Resource, role: Resource) -> str | None:
     organization = ctx.bundle.resolve(role.get("organization"), "Organization")
     if organization is not None:
         return tidy(organization.get("name"))
@@ -121,7 +119,7 @@ def _institution_of(ctx: Importer, practitioner: Resource, role: Resource) -> st
     return places.most_common(1)[0][0] if places else None
 
 
-def participants(ctx: Importer, encounter: Resource) -> list[Resource]:
+def participants(ctx: ImportContext, encounter: Resource) -> list[Resource]:
     found = []
     for participant in as_list(encounter.get("participant")):
         if isinstance(participant, dict):
@@ -137,7 +135,7 @@ def participants(ctx: Importer, encounter: Resource) -> list[Resource]:
     return found
 
 
-def doctor_ref(ctx: Importer, patient_id: int, *references: Any) -> int | None:
+def doctor_ref(ctx: ImportContext, patient_id: int, *references: Any) -> int | None:
     """The first reference that leads to a practitioner, as a doctor of the patient."""
     for reference in references:
         for item in as_list(reference):
@@ -151,7 +149,7 @@ def doctor_ref(ctx: Importer, patient_id: int, *references: Any) -> int | None:
     return None
 
 
-def organization_name(ctx: Importer, *references: Any) -> str | None:
+def organization_name(ctx: ImportContext, *references: Any) -> str | None:
     for reference in references:
         for item in as_list(reference):
             if isinstance(item, dict) and "actor" in item:
@@ -164,7 +162,7 @@ def organization_name(ctx: Importer, *references: Any) -> str | None:
     return None
 
 
-def link_referrals(ctx: Importer) -> None:
+def link_referrals(ctx: ImportContext) -> None:
     """carebinder's own export says who referred whom; set it once all doctors exist."""
     for resource in ctx.bundle.of_type("Practitioner"):
         target = ctx.bundle.resolve(

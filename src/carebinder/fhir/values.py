@@ -37,7 +37,9 @@ def tidy(value: Any, limit: int = SHORT_TEXT, *, multiline: bool = False) -> str
         text = "\n".join(line.rstrip() for line in text.splitlines())
     else:
         text = " ".join(text.split())
-    if not text:
+    # Only invisible characters (a zero-width space…) are blank to the binder: a required
+    # field would be refused, so the import treats the value as missing.
+    if all(unicodedata.category(char) in ("Cf", "Zs") for char in text):
         return None
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 
 from carebinder import config
 from carebinder.verify import report as report_module
-from carebinder.verify.database import _check_database, _without_removed_rows, open_for_check
+from carebinder.verify.database import check_database, open_for_check, without_removed_rows
 from carebinder.verify.repair import repair
 from carebinder.verify.report import DATABASE_KINDS, Checked, Problem, Repaired, Report, to_json
-from carebinder.verify.store import _check_permissions, _check_store
+from carebinder.verify.store import check_permissions, check_store
 
 __all__ = [
     "Checked",
@@ -38,11 +38,11 @@ __all__ = [
 def check(engine: Engine, settings: config.Settings, *, min_age: float | None = None) -> Report:
     """Check the database, the store and permissions; change nothing."""
     min_age = report_module.DEFAULT_MIN_AGE if min_age is None else min_age
-    db = _check_database(engine, settings)
+    db = check_database(engine, settings)
     healthy = not any(p.kind in DATABASE_KINDS for p in db.problems)
-    store = _check_store(settings, db.rows, healthy, min_age, time.time())
-    store.problems = _without_removed_rows(engine, store.problems)
-    problems = [*db.problems, *store.problems, *_check_permissions(settings, store.blobs)]
+    store = check_store(settings, db.rows, healthy, min_age, time.time())
+    store.problems = without_removed_rows(engine, store.problems)
+    problems = [*db.problems, *store.problems, *check_permissions(settings, store.blobs)]
     checked = Checked(
         records=db.records,
         files=len(db.rows or ()),

@@ -12,7 +12,7 @@ from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, make_engine
 from carebinder.errors import BinderMissing
 from carebinder.models import Base, File, Record
 from carebinder.store import Store
-from carebinder.verify.report import Problem, _printable, _relative
+from carebinder.verify.report import Problem, printable, relative_path
 from carebinder.words import plural
 
 
@@ -53,7 +53,9 @@ def _is_empty(engine: Engine) -> bool:
 
 
 @dataclass(frozen=True)
-class _Row:
+class FileRow:
+    """A file row as the store check needs it: ids, fingerprint and size."""
+
     file: int
     record: int
     patient: int | None
@@ -62,9 +64,11 @@ class _Row:
 
 
 @dataclass
-class _Database:
+class DatabaseCheck:
+    """What the database check found, and the file rows the store is checked against."""
+
     problems: list[Problem] = field(default_factory=list)
-    rows: list[_Row] | None = None  # None: the file list could not be read
+    rows: list[FileRow] | None = None  # None: the file list could not be read
     records: int = 0
     # Checks that do not apply to this database (SQLite's own, on a server).
     skipped: tuple[str, ...] = ()
@@ -74,7 +78,7 @@ class _Database:
 SQLITE_CHECKS = ("integrity_check", "foreign_key_check")
 
 
-def _without_removed_rows(engine: Engine, problems: list[Problem]) -> list[Problem]:
+def without_removed_rows(engine: Engine, problems: list[Problem]) -> list[Problem]:
     """Drop "missing" files whose row a concurrent command removed (with its blob) after
     the rows were read."""
     kinds = ("blob_missing", "blob_not_a_file")
@@ -102,8 +106,9 @@ def _reason(error: SQLAlchemyError) -> str:
     return message.splitlines()[0][:120]
 
 
-def _check_database(engine: Engine, settings: config.Settings) -> _Database:
-    db = _Database()
+def check_database(engine: Engine, settings: config.Settings) -> DatabaseCheck:
+    """SQLite's own checks (or the server's constraints), the schema, and the file rows."""
+    db = DatabaseCheck()
     name = _db_name(settings)
     restore = f"Restore {name} from a backup before changing anything in the binder."
     sqlite = engine.dialect.name == "sqlite"
@@ -115,7 +120,7 @@ def _check_database(engine: Engine, settings: config.Settings) -> _Database:
             Problem(
                 "database_unreadable",
                 f"The database cannot be read ({_reason(error)}). {restore}",
-                path=_relative(settings, settings.sqlite_path),
+                path=relative_path(settings, settings.sqlite_path),
                 detail=_reason(error),
             )
         )
@@ -148,7 +153,7 @@ def _check_database(engine: Engine, settings: config.Settings) -> _Database:
         return db
     if revision != SCHEMA_HEAD:
         outdated = revision in SCHEMA_REVISIONS
-        shown = _printable(str(revision)[:40])
+        shown = printable(str(revision)[:40])
         db.problems.append(
             Problem(
                 "schema_outdated" if outdated else "schema_unknown",
@@ -170,7 +175,7 @@ def _check_database(engine: Engine, settings: config.Settings) -> _Database:
                 File.id, File.record_id, Record.patient_id, File.sha256, File.size
             ).outerjoin(Record, Record.id == File.record_id)
             db.rows = [
-                _Row(ident, record, patient, sha256 or "", size)
+                FileRow(ident, record, patient, sha256 or "", size)
                 for ident, record, patient, sha256, size in conn.execute(query.order_by(File.id))
             ]
     except SQLAlchemyError as error:
@@ -182,14 +187,14 @@ def _unreadable(settings: config.Settings, error: SQLAlchemyError, restore: str)
     return Problem(
         "database_unreadable",
         f"The list of files cannot be read from the database ({_reason(error)}). {restore}",
-        path=_relative(settings, settings.sqlite_path),
+        path=relative_path(settings, settings.sqlite_path),
         detail=_reason(error),
     )
 
 
 def _sqlite_checks(engine: Engine, settings: config.Settings, restore: str) -> list[Problem]:
     problems = []
-    path = _relative(settings, settings.sqlite_path)
+    path = relative_path(settings, settings.sqlite_path)
     try:
         with engine.connect() as conn:
             # integrity_check, not quick_check: it also checks that indexes match tables.

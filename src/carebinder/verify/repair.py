@@ -16,7 +16,7 @@ from carebinder.models import File
 from carebinder.store import Store
 from carebinder.verify import report as report_module
 from carebinder.verify.report import LOOSE, Problem, Repaired, Report
-from carebinder.verify.store import _age, _hash
+from carebinder.verify.store import file_age, hash_file
 
 
 def repair(
@@ -32,7 +32,7 @@ def repair(
             continue
         if problem.kind == "temp_file":
             # Old when checked, but a slow writer may have written to it since.
-            if _age(path, now) < min_age:
+            if file_age(path, now) < min_age:
                 done.skipped.append(problem)
             else:
                 done.attempt(problem, "removed", functools.partial(path.unlink, missing_ok=True))
@@ -79,7 +79,7 @@ def _remove_orphans(
         now = time.time()
         for sha, problem in sorted(by_sha.items()):
             path = store.path_for(sha)
-            if sha in used or _age(path, now) < min_age or _hash(path).sha256 != sha:
+            if sha in used or file_age(path, now) < min_age or hash_file(path).sha256 != sha:
                 done.skipped.append(problem)
             else:
                 done.attempt(problem, "removed", functools.partial(store.remove, sha))

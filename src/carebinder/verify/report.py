@@ -90,17 +90,17 @@ class Repaired:
 # --- paths ----------------------------------------------------------------------------------
 
 
-def _relative(settings: config.Settings, path: Path | None) -> str | None:
+def relative_path(settings: config.Settings, path: Path | None) -> str | None:
     if path is None:
         return None
     try:
         relative = path.relative_to(settings.home)
     except ValueError:
-        return _printable(os.fsdecode(path))
-    return _printable(relative.as_posix() or ".")
+        return printable(os.fsdecode(path))
+    return printable(relative.as_posix() or ".")
 
 
-def _printable(name: str) -> str:
+def printable(name: str) -> str:
     """A path safe to print and to put in JSON: odd bytes and control characters escaped."""
     name = os.fsencode(name).decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)

@@ -12,7 +12,7 @@ from typing import Any
 
 from carebinder import config
 from carebinder.store import CHUNK, TEMP_PREFIX, Store
-from carebinder.verify.database import _Row
+from carebinder.verify.database import FileRow
 from carebinder.verify.report import (
     BLOB_NAME,
     CHECK_PERMISSIONS,
@@ -20,19 +20,23 @@ from carebinder.verify.report import (
     SHA256,
     SHARD,
     Problem,
-    _relative,
+    relative_path,
 )
 
 
 @dataclass(frozen=True)
-class _Hashed:
+class Hashed:
+    """A blob's SHA-256 and size as read from disk."""
+
     sha256: str | None  # None when the blob cannot be read
     size: int = 0
     error: str | None = None
 
 
 @dataclass
-class _Store:
+class StoreCheck:
+    """What the store check found, and the blobs it saw (for the permission check)."""
+
     problems: list[Problem] = field(default_factory=list)
     blobs: list[Path] = field(default_factory=list)
     bytes: int = 0
@@ -78,17 +82,19 @@ def _entries(folder: Path, scan: _Scan) -> list[os.DirEntry[str]]:
         return []
 
 
-def _check_store(
-    settings: config.Settings, rows: list[_Row] | None, healthy: bool, min_age: float, now: float
-) -> _Store:
+def check_store(
+    settings: config.Settings, rows: list[FileRow] | None, healthy: bool, min_age: float, now: float
+) -> StoreCheck:
+    """Every blob hashed and compared with the `rows` that need it; strays and leftovers
+    found. Unless the database is `healthy`, no orphan is marked for removal."""
     store = Store(settings.store_dir)
     scan = _scan(store.root)
-    result = _Store(blobs=list(scan.blobs.values()))
-    hashes = {name: _hash(path) for name, path in scan.blobs.items()}
+    result = StoreCheck(blobs=list(scan.blobs.values()))
+    hashes = {name: hash_file(path) for name, path in scan.blobs.items()}
     result.bytes = sum(h.size for h in hashes.values())
 
     def rel(path: Path) -> str:
-        return _relative(settings, path) or ""
+        return relative_path(settings, path) or ""
 
     problems = result.problems
     for folder, reason in scan.unreadable:
@@ -103,7 +109,7 @@ def _check_store(
         )
     # A row with a broken fingerprint may be the one that needs an "orphan".
     healthy = healthy and all(SHA256.fullmatch(row.sha256) for row in rows or ())
-    by_content: dict[str, list[_Row]] = {}
+    by_content: dict[str, list[FileRow]] = {}
     for row in rows or ():
         by_content.setdefault(row.sha256.lower(), []).append(row)
         problems.extend(_check_row(row, store, hashes, rel))
@@ -118,7 +124,7 @@ def _check_store(
             problems.append(_misnamed(rel(path), needing, rel, store, scan))
         elif rows is None:
             pass  # without the database's list of files, no blob can be called an orphan
-        elif _age(path, now) < min_age:
+        elif file_age(path, now) < min_age:
             result.in_progress += 1
         else:
             problems.append(_orphan(rel(path), path, healthy))
@@ -135,7 +141,7 @@ def _check_store(
             )
         )
     for path in scan.temps:
-        if _age(path, now) < min_age:
+        if file_age(path, now) < min_age:
             result.in_progress += 1
             continue
         problems.append(
@@ -152,7 +158,7 @@ def _check_store(
 
 
 def _check_row(
-    row: _Row, store: Store, hashes: dict[str, _Hashed], rel: Callable[[Path], str]
+    row: FileRow, store: Store, hashes: dict[str, Hashed], rel: Callable[[Path], str]
 ) -> Iterator[Problem]:
     who = f"File #{row.file} (record #{row.record})"
     ids: dict[str, Any] = {"patient": row.patient, "record": row.record, "file": row.file}
@@ -235,7 +241,7 @@ def _orphan(where: str, location: Path, healthy: bool) -> Problem:
 
 
 def _misnamed(
-    where: str, rows: list[_Row], rel: Callable[[Path], str], store: Store, scan: _Scan
+    where: str, rows: list[FileRow], rel: Callable[[Path], str], store: Store, scan: _Scan
 ) -> Problem:
     """A blob whose content is not what its name says. Never removed: a row may need it."""
     if not rows:
@@ -274,7 +280,7 @@ def _unreadable_blob(where: str, reason: str | None) -> Problem:
     )
 
 
-def _hash(path: Path) -> _Hashed:
+def hash_file(path: Path) -> Hashed:
     """SHA-256 and size of a file, streamed in 1 MiB chunks; or why it cannot be read."""
     digest = hashlib.sha256()
     buffer = bytearray(CHUNK)
@@ -288,11 +294,11 @@ def _hash(path: Path) -> _Hashed:
                 digest.update(view[:count])
                 size += count
     except OSError as error:
-        return _Hashed(None, error=error.strerror or type(error).__name__)
-    return _Hashed(digest.hexdigest(), size)
+        return Hashed(None, error=error.strerror or type(error).__name__)
+    return Hashed(digest.hexdigest(), size)
 
 
-def _age(path: Path, now: float) -> float:
+def file_age(path: Path, now: float) -> float:
     """Seconds since the file was last written or renamed (ctime moves on rename)."""
     try:
         info = path.lstat()
@@ -318,7 +324,8 @@ def _private_paths(settings: config.Settings, blobs: Iterable[Path]) -> Iterator
     yield settings.state_file
 
 
-def _check_permissions(settings: config.Settings, blobs: Iterable[Path]) -> list[Problem]:
+def check_permissions(settings: config.Settings, blobs: Iterable[Path]) -> list[Problem]:
+    """The binder's folders and files that other people on this computer could open."""
     if not CHECK_PERMISSIONS:
         return []
     problems = []
@@ -330,7 +337,7 @@ def _check_permissions(settings: config.Settings, blobs: Iterable[Path]) -> list
         mode = stat.S_IMODE(info.st_mode)
         if not mode & LOOSE or stat.S_ISLNK(info.st_mode):
             continue
-        where = _relative(settings, path) or ""
+        where = relative_path(settings, path) or ""
         what = {
             settings.home: "The binder folder",
             settings.store_dir: "The file store folder",
