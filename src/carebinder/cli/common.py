@@ -85,7 +85,7 @@ def guarded(function: F) -> F:
             raise
         except InvalidInput as error:
             fail(
-                error.naming(flag(error.field, _noun(args, kwargs)))
+                error.naming(flag(error.field, _command(args, kwargs)))
                 if error.field
                 else error.message
             )
@@ -99,32 +99,37 @@ def guarded(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# The command-line flag of a field, where it is not `--` and the field's name with dashes:
-# for every noun, then for one noun's commands.
-FLAGS = {
-    "time_zone": "--tz",
-    "starts_at": "--at",
-    "records_sent_on": "--records-sent",
-    "staff_told": "--told-staff",
+# The parameter that gives a field, where its name is not the field's own.
+PARAMETERS = {
+    "time_zone": "tz",
+    "starts_at": "at",
+    "records_sent_on": "records_sent",
+    "staff_told": "told_staff",
+    "institution": ("institution", "from_"),  # a material's is --from
 }
-NOUN_FLAGS: dict[tuple[str | None, str], str] = {("material", "institution"): "--from"}
 
 
-def flag(field: str, noun: str | None = None) -> str:
-    """The command line's word for a value the services name `field` ("institution" is
-    --institution; a material's institution is --from). A flag stays as it is."""
-    if field.startswith("-"):
+def flag(field: str, command: Any = None) -> str:
+    """The command line's word for a value the services name `field`: the running
+    command's option for it (--institution; a material's is --from) or its argument
+    (NAME). A flag or an argument's name stays as it is."""
+    if field.startswith("-") or field.isupper():
         return field
-    return NOUN_FLAGS.get((noun, field)) or FLAGS.get(field) or "--" + field.replace("_", "-")
+    wanted = PARAMETERS.get(field, field)
+    names = (wanted,) if isinstance(wanted, str) else wanted
+    for param in getattr(command, "params", ()):
+        if param.name in names:
+            longs = [str(opt) for opt in param.opts if opt.startswith("--")]
+            return longs[0] if longs else str(param.name).upper()
+    return "--" + field.replace("_", "-")
 
 
-def _noun(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
-    """The noun of the command running (`material` in `carebinder material add`)."""
+def _command(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The running command (Click's), from the context Typer handed the function."""
     for value in (*args, *kwargs.values()):
-        path = getattr(value, "command_path", None)  # the command's Click context
-        if isinstance(path, str):
-            words = path.split()  # e.g. "carebinder material add"
-            return words[-2] if len(words) > 1 else None
+        command = getattr(value, "command", None)
+        if getattr(value, "command_path", None) is not None and command is not None:
+            return command
     return None
 
 

@@ -10,7 +10,6 @@ Like every service, this takes a Session and never commits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -204,19 +203,12 @@ def _patient_by_keys(ctx: ImportContext, resource: Resource) -> Patient | None:
     return None
 
 
-# Services still name a field by the command line's flag or argument ("--notes is too long
-# (…)", "TITLE cannot be empty."): words the person importing a file never typed. Until
-# they name fields by their domain names (issue 12), the import says the field in words.
-_FLAG = re.compile(r"(?:--(?P<flag>[a-z][a-z-]*)|(?P<argument>[A-Z][A-Z_]+))(?=[: ])")
-
-
 def _in_words(error: CarebinderError) -> str:
-    """Why the binder refused a step, in the import's words (no command-line flags)."""
-    found = _FLAG.match(error.message) if isinstance(error, InvalidInput) else None
-    if found is None:
-        return error.message
-    name = (found["flag"] or found["argument"]).lower().replace("-", " ").replace("_", " ")
-    return f"the {name} field{error.message[found.end() :]}"
+    """Why the binder refused a step, in the import's words: a field by its name ("the
+    notes field is too long (…)"), never by a command-line flag."""
+    if isinstance(error, InvalidInput) and error.field:
+        return error.naming(f"the {error.field.replace('_', ' ')} field")
+    return error.message
 
 
 # --- small readers ------------------------------------------------------------------------

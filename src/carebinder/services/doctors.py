@@ -72,7 +72,7 @@ def add_doctor(
     _check_fields(contact)
     doctor = Doctor(
         patient_id=patient_id,
-        name=required_text(name, "NAME"),
+        name=required_text(name, "name"),
         role=role,
         npi=_check_npi(npi),
         address=long_text(address, "address"),

@@ -40,7 +40,7 @@ def add_material(
     material = Material(
         patient_id=patient_id,
         kind=kind,
-        description=required_text(description, "DESCRIPTION", limit=2_000),
+        description=required_text(description, "description", limit=2_000),
         institution=clean_text(institution, "institution"),
     )
     _set_status(material, status, on)

@@ -49,7 +49,7 @@ def add_patient(
 ) -> Patient:
     _check_fields(contact)
     patient = Patient(
-        name=required_text(name, "NAME"),
+        name=required_text(name, "name"),
         born=_check_born(born),
         address=long_text(address, "address"),
         **{field: clean_text(value, field) for field, value in contact.items()},

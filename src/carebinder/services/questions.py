@@ -26,7 +26,7 @@ def add_question(
 
     question = Question(
         patient_id=patient_id,
-        text=required_text(text, "TEXT", limit=QUESTION_LIMIT),
+        text=required_text(text, "text", limit=QUESTION_LIMIT),
         appointment=None
         if appointment is None
         else get_appointment(session, patient_id, appointment),
@@ -44,7 +44,7 @@ def answer_question(
     by: int | None = None,
     on: date | None = None,
 ) -> Question:
-    text = required_text(answer, "ANSWER", limit=LONG_TEXT)
+    text = required_text(answer, "answer", limit=LONG_TEXT)
     doctor = None if by is None else get_doctor(session, question.patient_id, by)
     question.answer = text
     question.answered_by = doctor

@@ -53,7 +53,7 @@ def add_record(
     record = Record(
         patient_id=patient_id,
         kind=kind,
-        title=required_text(title, "TITLE"),
+        title=required_text(title, "title"),
         date=date,
         doctor=source,
         institution=clean_text(institution, "institution")

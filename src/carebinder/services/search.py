@@ -54,7 +54,7 @@ class Results:
 
 def search(session: Session, patient_id: int, query: str, *, limit: int = DEFAULT_LIMIT) -> Results:
     """The patient's things matching `query` (words, "phrases", prefix*), best first."""
-    cleaned = required_text(query, "QUERY", limit=QUERY_LIMIT)
+    cleaned = required_text(query, "query", limit=QUERY_LIMIT)
     terms = parse_query(cleaned)
     backend = backend_for(session.get_bind().dialect.name)
     matches = backend.find(session, patient_id, terms, max(1, min(limit, MAX_LIMIT)))
