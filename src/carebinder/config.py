@@ -8,6 +8,8 @@ Order for the file store: `--store`, then `CAREBINDER_STORE`, then `files/` in t
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -116,3 +118,42 @@ def make_private_file(path: Path) -> None:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
     if (path.stat().st_mode & 0o777) != PRIVATE_FILE:
         path.chmod(PRIVATE_FILE)
+
+
+# --- the patient chosen with `patient use` (kept per user, per database) -------------------
+
+
+def _state_key(settings: Settings) -> str:
+    return hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+
+
+def remembered_patient(settings: Settings) -> int | None:
+    """The patient chosen for this database, or None."""
+    try:
+        data = json.loads(settings.state_file.read_text(encoding="utf-8"))
+        value = data.get("current_patient", {}).get(_state_key(settings))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def remember_patient(settings: Settings, patient_id: int | None) -> None:
+    """Choose `patient_id` for this database (None: forget the choice). The state file is
+    written whole to a temporary name, then renamed over the old one: never half written."""
+    try:
+        data = json.loads(settings.state_file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    current = data.setdefault("current_patient", {})
+    if patient_id is None:
+        current.pop(_state_key(settings), None)
+    else:
+        current[_state_key(settings)] = patient_id
+    make_private_dir(settings.home)
+    tmp = settings.state_file.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+    tmp.replace(settings.state_file)

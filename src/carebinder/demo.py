@@ -20,6 +20,7 @@ from carebinder.choices import (
     Purpose,
     RecordKind,
 )
+from carebinder.errors import FIELD
 from carebinder.services import (
     appointments,
     doctors,
@@ -289,3 +290,45 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
         on=today - timedelta(days=3),
     )
     return DemoSummary(patient_name=patient.name, appointment_id=visit.id)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A sample binder made by `make`, and its packet."""
+
+    home: Path
+    patient_name: str
+    appointment_id: int
+    packet: Path
+    pages: int
+
+
+def make(out: Path | None = None) -> Demo:
+    """The sample binder in a new temporary folder, and its packet: at `out`, or inside
+    the sample binder's folder. Refused before anything is made when `out` exists or its
+    folder does not."""
+    from carebinder.db import open_binder, session_scope
+    from carebinder.errors import Conflict, InvalidInput
+    from carebinder.models import Appointment
+    from carebinder.packet.build import Options, build_packet
+    from carebinder.packet.gather import gather
+
+    if out is not None and (out.exists() or out.is_symlink()):
+        raise Conflict(f"{out} already exists. Choose another file for the sample packet.")
+    if out is not None and not out.absolute().parent.is_dir():
+        folder = out.absolute().parent
+        raise InvalidInput(f"{FIELD}: the folder {folder} does not exist.", field="out")
+    home = Path(tempfile.mkdtemp(prefix="carebinder-demo-"))
+    settings = config.resolve(home=home, database_url=None, environ={})
+    engine = open_binder(settings, create=True)
+    try:
+        with session_scope(engine, command="demo") as s:
+            summary = build(s, settings)
+        with session_scope(engine, write=False) as s:
+            visit = s.get_one(Appointment, summary.appointment_id)
+            data = gather(s, Store(settings.store_dir), visit)
+    finally:
+        engine.dispose()
+    packet = (out or home / "sample-packet.pdf").absolute()
+    result = build_packet(data, packet, Options())
+    return Demo(home, summary.patient_name, summary.appointment_id, packet, result.pages)

@@ -35,14 +35,6 @@ Location = Annotated[str | None, typer.Option(help="Address, building, floor, ro
 Companion = Annotated[str | None, typer.Option(help="Who is coming with you.")]
 
 
-def _when(at: str, tz: str | None) -> tuple[Any, str]:
-    from carebinder.dates import local_zone_name, parse_datetime, parse_zone
-
-    zone_name = local_zone_name() if tz is None else tz
-    zone = parse_zone(zone_name)
-    return parse_datetime(at, "--at", zone), zone_name
-
-
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -62,14 +54,13 @@ def add(
     """
     from carebinder.services import appointments
 
-    starts_at, zone_name = _when(at, tz)
     with patient_session(ctx, write=True) as (s, patient):
         row = appointments.add_appointment(
             s,
             patient.id,
             doctor=doctor,
-            starts_at=starts_at,
-            time_zone=zone_name,
+            starts_at=at,
+            time_zone=tz,
             location=location,
             purpose=purpose,
             companion=companion,
@@ -185,25 +176,15 @@ def edit(
     Example: carebinder appointment edit 1 --told-staff --records-sent today
     --coverage confirmed --coverage-ref PA-88231
     """
-    from carebinder.dates import parse_datetime, parse_zone
     from carebinder.services import appointments
-    from carebinder.services.common import KEEP
 
     with patient_session(ctx, write=True) as (s, patient):
         row = appointments.get_appointment(s, patient.id, appointment)
-        zone_name = row.time_zone if tz is None else tz
-        zone = parse_zone(zone_name)
-        if at is not None:
-            starts_at: Any = parse_datetime(at, "--at", zone)
-        elif tz is not None:  # same wall-clock time, in the corrected zone
-            starts_at = appointments.local_start(row).replace(tzinfo=zone)
-        else:
-            starts_at = KEEP
         row = appointments.edit_appointment(
             s,
             row,
             doctor=keep_value(doctor),
-            starts_at=starts_at,
+            at=keep_value(at),
             time_zone=keep_value(tz),
             location=keep_text(location),
             purpose=keep_value(purpose),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import json
 import os
 import sys
@@ -106,6 +105,7 @@ PARAMETERS = {
     "records_sent_on": "records_sent",
     "staff_told": "told_staff",
     "institution": ("institution", "from_"),  # a material's is --from
+    "out": "out_file",
 }
 
 
@@ -254,7 +254,7 @@ def patient_session(
 
     st = state(ctx)
     with session(ctx, write=write) as s:
-        yield s, choose_patient(s, st.patient, remembered_patient(st.settings))
+        yield s, choose_patient(s, st.patient, config.remembered_patient(st.settings))
 
 
 @contextmanager
@@ -284,42 +284,6 @@ def store(ctx: typer.Context, *, write: bool = True, check: bool = True) -> Stor
 
     found = Store(state(ctx).settings.store_dir)
     return found.check(write=write) if check else found
-
-
-# --- the patient chosen with `patient use` (kept per user, per database) ----------------------
-
-
-def _state_key(settings: config.Settings) -> str:
-    return hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
-
-
-def remembered_patient(settings: config.Settings) -> int | None:
-    try:
-        data = json.loads(settings.state_file.read_text(encoding="utf-8"))
-        value = data.get("current_patient", {}).get(_state_key(settings))
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) else None
-
-
-def remember_patient(settings: config.Settings, patient_id: int | None) -> None:
-    try:
-        data = json.loads(settings.state_file.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            data = {}
-    except (OSError, ValueError):
-        data = {}
-    current = data.setdefault("current_patient", {})
-    if patient_id is None:
-        current.pop(_state_key(settings), None)
-    else:
-        current[_state_key(settings)] = patient_id
-    config.make_private_dir(settings.home)
-    tmp = settings.state_file.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, config.PRIVATE_FILE)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-    tmp.replace(settings.state_file)
 
 
 # --- interaction ----------------------------------------------------------------------------

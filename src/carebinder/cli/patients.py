@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from carebinder import config
 from carebinder.cli.common import (
     App,
     confirm_removal,
@@ -14,8 +15,6 @@ from carebinder.cli.common import (
     keep_date,
     keep_text,
     note,
-    remember_patient,
-    remembered_patient,
     result,
     session,
     state,
@@ -88,7 +87,7 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    current = state(ctx).patient or remembered_patient(state(ctx).settings)
+    current = state(ctx).patient or config.remembered_patient(state(ctx).settings)
     if current is None and len(rows) == 1:
         current = rows[0]["id"]
     table(
@@ -194,7 +193,7 @@ def use(ctx: typer.Context, patient: PatientId) -> None:
     with session(ctx) as s:
         chosen = patients.get_patient(s, patient)
         name = chosen.name
-    remember_patient(state(ctx).settings, patient)
+    config.remember_patient(state(ctx).settings, patient)
     note(f"Now working on patient #{patient}: {name}")
 
 
@@ -217,6 +216,6 @@ def remove(ctx: typer.Context, patient: PatientId, yes: Yes = False) -> None:
         )
         blobs = patients.remove_patient(s, row)
         release_blobs(s, store(ctx), blobs)
-    if remembered_patient(state(ctx).settings) == patient:
-        remember_patient(state(ctx).settings, None)
+    if config.remembered_patient(state(ctx).settings) == patient:
+        config.remember_patient(state(ctx).settings, None)
     note(f"Removed patient #{patient}.")

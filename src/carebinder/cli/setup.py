@@ -77,41 +77,16 @@ def demo(
 
     Example: carebinder demo --out sample-packet.pdf
     """
-    import tempfile
-
-    from carebinder import config
     from carebinder import demo as sample
-    from carebinder.db import open_binder, session_scope
-    from carebinder.errors import Conflict, InvalidInput
-    from carebinder.models import Appointment
-    from carebinder.packet.build import Options, build_packet
-    from carebinder.packet.gather import gather
-    from carebinder.store import Store
 
     start_up_done()  # this command does not ask for the global options (see state())
-    if out_file is not None and (out_file.exists() or out_file.is_symlink()):
-        raise Conflict(f"{out_file} already exists. Choose another --out file.")
-    if out_file is not None and not out_file.absolute().parent.is_dir():
-        raise InvalidInput(f"--out: the folder {out_file.absolute().parent} does not exist.")
-    home = Path(tempfile.mkdtemp(prefix="carebinder-demo-"))
-    settings = config.resolve(home=home, database_url=None, environ={})
-    engine = open_binder(settings, create=True)
-    try:
-        with session_scope(engine, command="demo") as s:
-            summary = sample.build(s, settings)
-        with session_scope(engine, write=False) as s:
-            visit = s.get_one(Appointment, summary.appointment_id)
-            data = gather(s, Store(settings.store_dir), visit)
-    finally:
-        engine.dispose()
-    packet_path = (out_file or home / "sample-packet.pdf").absolute()
-    result = build_packet(data, packet_path, Options())
-    note(f"Sample binder for {summary.patient_name}: {home}")
-    note(f"Its packet ({result.pages} pages): {packet_path}")
-    out(str(packet_path))
+    made = sample.make(out_file)
+    note(f"Sample binder for {made.patient_name}: {made.home}")
+    note(f"Its packet ({made.pages} pages): {made.packet}")
+    out(str(made.packet))
     note("Try it:")
-    note(f"  export CAREBINDER_HOME={home}")
+    note(f"  export CAREBINDER_HOME={made.home}")
     note("  carebinder record list")
     note("  carebinder opinion compare")
-    note(f"  carebinder checklist {summary.appointment_id}")
-    note(f"  carebinder packet {summary.appointment_id}")
+    note(f"  carebinder checklist {made.appointment_id}")
+    note(f"  carebinder packet {made.appointment_id}")

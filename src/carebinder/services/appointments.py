@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carebinder.dates import parse_zone
+from carebinder.dates import local_zone_name, parse_datetime, parse_zone
 from carebinder.models import Appointment, AppointmentStatus, Coverage, Purpose, Record
 from carebinder.services.common import (
     KEEP,
@@ -34,14 +34,20 @@ def add_appointment(
     patient_id: int,
     *,
     doctor: int,
-    starts_at: datetime,
-    time_zone: str,
+    starts_at: datetime | str,
+    time_zone: str | None = None,
     location: str | None = None,
     purpose: Purpose = Purpose.SECOND_OPINION,
     companion: str | None = None,
     notes: str | None = None,
 ) -> Appointment:
-    parse_zone(time_zone)
+    """`starts_at`: an aware datetime, or the local time as a person types it ("2026-12-03
+    09:30", "tomorrow 14:00"), read in `time_zone` (default: this computer's zone)."""
+    if time_zone is None:
+        time_zone = local_zone_name()
+    zone = parse_zone(time_zone)
+    if isinstance(starts_at, str):
+        starts_at = parse_datetime(starts_at, "starts_at", zone)
     appointment = Appointment(
         patient_id=patient_id,
         doctor=get_doctor(session, patient_id, doctor),
@@ -76,9 +82,17 @@ def edit_appointment(
     records_sent_on: date | Keep | None = KEEP,
     coverage: Coverage | Keep = KEEP,
     coverage_ref: str | Keep = KEEP,
+    at: str | Keep = KEEP,
 ) -> Appointment:
-    if time_zone is not KEEP:
-        parse_zone(time_zone)
+    """`at`: a new local time as a person types it, read in the appointment's zone (the
+    new one when `time_zone` changes too). A new zone alone keeps the wall-clock time: the
+    zone was wrong, not the hour the clinic gave."""
+    if time_zone is not KEEP or at is not KEEP:
+        zone = parse_zone(appointment.time_zone if time_zone is KEEP else time_zone)
+        if at is not KEEP:
+            starts_at = parse_datetime(at, "starts_at", zone)
+        elif starts_at is KEEP:
+            starts_at = local_start(appointment).replace(tzinfo=zone)
     apply(
         appointment,
         doctor=doctor if doctor is KEEP else get_doctor(session, appointment.patient_id, doctor),
