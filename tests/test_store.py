@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import random
@@ -498,3 +499,36 @@ def test_a_removed_blob_can_be_stored_again(
     assert again.path == blob.path
     assert again.path.read_bytes() == REPORT
     assert mode(again.path.parent) == 0o700
+
+
+@pytest.mark.parametrize(("code", "raised"), [(errno.EINVAL, False), (errno.EIO, True)])
+def test_a_folder_sync_ignores_a_filesystem_without_it_but_not_a_disk_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, raised: bool
+) -> None:
+    """`fsync_dir` serves the store and backups alike: a disk error (EIO) means a new name may
+    not survive a power cut, so it is not swallowed; EINVAL says only "not supported here"."""
+
+    def failing(fd: int) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(store_module.os, "fsync", failing)
+    if raised:
+        with pytest.raises(OSError, match=os.strerror(code)):
+            store_module.fsync_dir(tmp_path)
+    else:
+        store_module.fsync_dir(tmp_path)
+    store_module.fsync_dir(tmp_path / "no such folder")  # cannot be opened: nothing to sync
+
+
+def test_the_listing_holds_only_blobs_in_name_order(
+    store: Store, make_file: Callable[[str, bytes], Path]
+) -> None:
+    kept = sorted(store.put(make_file(f"{n}.txt", bytes([n]) * 10)).sha256 for n in range(3))
+    (store.root / f"{store_module.TEMP_PREFIX}1-x").write_bytes(b"an interrupted write")
+    (store.root / "zz").mkdir()
+    (store.root / "zz" / ("c" * 62)).write_bytes(b"not in a shard")
+    (store.root / kept[0][:2] / "notes.txt").write_bytes(b"stray")
+    (store.root / "ab").mkdir(exist_ok=True)
+    (store.root / "ab" / ("c" * 62)).symlink_to("/etc/hostname")
+
+    assert store.blobs() == [store_module.Listed(sha, 10) for sha in kept]

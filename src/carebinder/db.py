@@ -34,6 +34,9 @@ SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# A database that holds no binder's tables (a new file, an empty server schema).
+NO_BINDER_YET = "The database has no binder in it yet. Create one with `carebinder init`."
+
 ON_ROLLBACK = "carebinder.on_rollback"
 AFTER_COMMIT = "carebinder.after_commit"
 
@@ -172,6 +175,18 @@ def make_store(settings: config.Settings) -> None:
     Store(folder).check(write=True)
 
 
+def binder_missing(settings: config.Settings) -> BinderMissing:
+    """The refusal for a SQLite binder whose file is not there (what `backup` says too)."""
+    if settings.uses_default_database:
+        return BinderMissing(
+            f"No binder at {settings.home}. Create one with `carebinder init`"
+            " (or pick another with --home)."
+        )
+    return BinderMissing(
+        f"No binder in {settings.sqlite_path}. Create one with `carebinder init`, or check --db."
+    )
+
+
 def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
     """The engine of an existing binder, upgraded to `SCHEMA_HEAD` if it is older.
 
@@ -180,14 +195,7 @@ def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
     """
     sqlite_file = settings.sqlite_path
     if not create and sqlite_file is not None and not sqlite_file.exists():
-        if settings.uses_default_database:
-            raise BinderMissing(
-                f"No binder at {settings.home}. Create one with `carebinder init`"
-                " (or pick another with --home)."
-            )
-        raise BinderMissing(
-            f"No binder in {sqlite_file}. Create one with `carebinder init`, or check --db."
-        )
+        raise binder_missing(settings)
     config.make_private_dir(settings.home)
     if create:
         make_store(settings)
@@ -204,9 +212,7 @@ def open_binder(settings: config.Settings, *, create: bool = False) -> Engine:
                 "This binder was written by a newer carebinder. Update carebinder to open it."
             )
         if revision is None and not create:
-            raise BinderMissing(
-                "The database has no binder in it yet. Create one with `carebinder init`."
-            )
+            raise BinderMissing(NO_BINDER_YET)
         upgrade(engine)
     except BaseException:
         engine.dispose()

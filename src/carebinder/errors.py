@@ -132,6 +132,10 @@ class SchemaTooNew(CarebinderError):
     """The binder was written by a newer carebinder."""
 
 
+class ArchiveRejected(CarebinderError):
+    """A backup file that cannot be restored: damaged, forged, or not a backup at all."""
+
+
 class NoPatient(CarebinderError):
     """No patient is selected and none can be chosen automatically."""
 

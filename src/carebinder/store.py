@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,20 @@ CHUNK = 1 << 20
 NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 TEMP_PREFIX = ".tmp-"
+
+# A blob's name is its SHA-256 in hex, split after two characters: `files/ab/cdef…`. What a
+# folder holds beside these (temporary files, anything put there by hand) is not a blob.
+SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+SHARD = re.compile(r"[0-9a-f]{2}", re.ASCII)
+BLOB_NAME = re.compile(r"[0-9a-f]{62}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A blob found in the store by its name (its bytes are not read)."""
+
+    sha256: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,21 @@ class Store:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    def blobs(self) -> list[Listed]:
+        """Every blob in the store, in name order: no temporary or stray file, and no link
+        (nothing outside the store is taken for a blob)."""
+        found: list[Listed] = []
+        if not self.root.is_dir():
+            return found
+        for shard in sorted(os.scandir(self.root), key=lambda e: e.name):
+            if not SHARD.fullmatch(shard.name) or not shard.is_dir(follow_symlinks=False):
+                continue
+            for blob in sorted(os.scandir(shard.path), key=lambda e: e.name):
+                if BLOB_NAME.fullmatch(blob.name) and blob.is_file(follow_symlinks=False):
+                    size = blob.stat(follow_symlinks=False).st_size
+                    found.append(Listed(shard.name + blob.name, size))
+        return found
+
     def put(self, source: Path) -> Blob:
         """Copy `source` into the store and return its blob.
 
@@ -122,7 +152,7 @@ class Store:
                     checkpoint("store.rename")
                     tmp.replace(final)
                     checkpoint("store.dirsync")
-                    _fsync_dir(final.parent)
+                    fsync_dir(final.parent)
                 else:
                     tmp.unlink()
             except OSError as error:  # writing to the store failed: the disk, not the file
@@ -256,15 +286,21 @@ def _temp_path(root: Path) -> Path:
     return root / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+def fsync_dir(path: Path) -> None:
+    """Make a rename in the folder `path` durable (POSIX).
+
+    A no-op where folders cannot be opened (Windows) or where the filesystem refuses fsync
+    on a folder (EINVAL, EBADF): there is nothing more to be done. Any other error is the
+    disk's (EIO) and is raised: the new name may not survive a power cut, and a backup or a
+    stored file must not be reported as safe when it may not be.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(fd)
-    except OSError as error:  # some filesystems refuse fsync on folders
+    except OSError as error:
         if error.errno not in (errno.EINVAL, errno.EBADF):
             raise
     finally:

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from carebinder import backup as bk
+from carebinder.backup import is_encrypted, seal
 from carebinder.cli import common as cli_common
 from tests.blobdamage import damage
 from tests.cli.cliutil import assert_refused, no_traceback, snapshot
@@ -27,7 +27,7 @@ ENV = "CAREBINDER_BACKUP_PASSWORD"
 
 @pytest.fixture(autouse=True)
 def _fast_key_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bk, "SCRYPT_N", 1 << 10)
+    monkeypatch.setattr(seal, "SCRYPT_N", 1 << 10)
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_encrypted_backup_with_the_password_from_the_environment(
     assert ", encrypted)." in result.stderr
     assert "Keep the password somewhere safe" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
-    assert bk.is_encrypted(archive)
+    assert is_encrypted(archive)
 
     result = full.ok("--home", str(restored), "restore", str(archive))
     assert PASSWORD not in result.stdout + result.stderr
@@ -152,7 +152,7 @@ def test_the_password_variable_alone_does_not_encrypt(
     monkeypatch.setenv(ENV, PASSWORD)
     archive = tmp_path / "binder.backup"
     full.ok("backup", "-o", str(archive))
-    assert not bk.is_encrypted(archive)
+    assert not is_encrypted(archive)
 
 
 def test_password_is_asked_twice_for_backup_and_once_for_restore(
@@ -164,7 +164,7 @@ def test_password_is_asked_twice_for_backup_and_once_for_restore(
     assert result.exit_code == 0, result.stderr
     assert "Password for the backup" in result.stderr and "Repeat" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
-    assert bk.is_encrypted(archive)
+    assert is_encrypted(archive)
 
     result = full("--home", str(restored), "restore", str(archive), input=f"{PASSWORD}\n")
     assert result.exit_code == 0, result.stderr
@@ -240,7 +240,7 @@ def test_backup_never_replaces_a_file_unless_forced(full: Cli, tmp_path: Path) -
     assert archive.read_bytes() == b"last week's backup"
 
     full.ok("backup", "-o", str(archive), "--force")
-    assert archive.read_bytes().startswith(bk.MAGIC)
+    assert archive.read_bytes().startswith(seal.MAGIC)
 
 
 def test_backup_refuses_a_folder_a_missing_folder_and_the_binders_own_folder(
@@ -328,7 +328,7 @@ def test_restore_refuses_what_is_not_a_backup(
 def test_restore_refuses_a_backup_from_a_newer_carebinder(cli: Cli, tmp_path: Path) -> None:
     header = b'{"chunk_size":4096,"cipher":"none","format":2,"nonce_prefix":"0000000000000000"}'
     archive = tmp_path / "future.backup"
-    archive.write_bytes(bk.MAGIC + len(header).to_bytes(4, "big") + header + bytes(64))
+    archive.write_bytes(seal.MAGIC + len(header).to_bytes(4, "big") + header + bytes(64))
     result = cli("--home", str(tmp_path / "restored"), "restore", str(archive))
     assert_refused(result, 1, "newer carebinder", "Update carebinder")
 

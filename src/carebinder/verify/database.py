@@ -8,7 +8,13 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from carebinder import config
-from carebinder.db import SCHEMA_HEAD, SCHEMA_REVISIONS, make_engine
+from carebinder.db import (
+    NO_BINDER_YET,
+    SCHEMA_HEAD,
+    SCHEMA_REVISIONS,
+    binder_missing,
+    make_engine,
+)
 from carebinder.errors import BinderMissing
 from carebinder.models import Base, File, Record
 from carebinder.store import Store
@@ -24,16 +30,11 @@ def open_for_check(settings: config.Settings) -> Engine:
     missing or unreadable (the home's own `files/` is checked blob by blob instead)."""
     path = settings.sqlite_path
     if path is not None and not path.is_file():
-        raise BinderMissing(
-            f"No binder at {settings.home}. Create one with `carebinder init`"
-            " (or pick another with --home)."
-        )
+        raise binder_missing(settings)
     engine = make_engine(settings.database_url)
     try:
         if path is None and _is_empty(engine):
-            raise BinderMissing(
-                "The database has no binder in it yet. Create one with `carebinder init`."
-            )
+            raise BinderMissing(NO_BINDER_YET)
         if not settings.store_is_own:
             Store(settings.store_dir).check(write=False)
     except BaseException:

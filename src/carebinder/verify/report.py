@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,6 @@ from carebinder import config
 # Read at call time (tests set it to 0).
 DEFAULT_MIN_AGE = 10 * 60.0
 
-SHARD = re.compile(r"[0-9a-f]{2}")
-BLOB_NAME = re.compile(r"[0-9a-f]{62}")
-SHA256 = re.compile(r"[0-9a-f]{64}")
 LOOSE = 0o077  # group and other bits
 CHECK_PERMISSIONS = os.name == "posix"
 

@@ -11,17 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from carebinder import config
-from carebinder.store import CHUNK, TEMP_PREFIX, Store
+from carebinder.store import BLOB_NAME, CHUNK, SHA256, SHARD, TEMP_PREFIX, Store
 from carebinder.verify.database import FileRow
-from carebinder.verify.report import (
-    BLOB_NAME,
-    CHECK_PERMISSIONS,
-    LOOSE,
-    SHA256,
-    SHARD,
-    Problem,
-    relative_path,
-)
+from carebinder.verify.report import CHECK_PERMISSIONS, LOOSE, Problem, relative_path
 
 
 @dataclass(frozen=True)

@@ -18,25 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from carebinder import backup as bk
 from carebinder import config, verify
+from carebinder.backup.create import create_backup
+from carebinder.backup.manifest import OMITTED_FORMAT
+from carebinder.backup.restore import restore_backup
+from carebinder.backup.seal import FORMAT, SealedReader, SealedWriter
 from carebinder.db import open_binder
 from carebinder.errors import CarebinderError
+from tests.backup.kit import MODES, made_with_cli
 from tests.blobdamage import DAMAGE, WAYS, damage
-from tests.conftest import FILE_BACKUP, Cli, blob_files, write_pdf
+from tests.conftest import FILE_BACKUP, blob_files, write_pdf
 
 pytestmark = pytest.mark.sqlite_only(FILE_BACKUP)
 
-PASSWORD = "correct horse battery staple"
-MODES = pytest.mark.parametrize("password", [None, PASSWORD], ids=["plain", "encrypted"])
 
-
-@pytest.fixture(autouse=True)
-def _small_and_fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bk, "CHUNK_SIZE", 4096)
-    monkeypatch.setattr(bk, "SCRYPT_N", 1 << 10)
+# Small chunks and a quick key derivation: tests/backup/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +43,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = root / "home"
     notes = root / "notes.txt"
     notes.write_bytes(b"Consultation notes\n" * 40)
-    cli = Cli(CliRunner())
     commands = (
         ("init", "--name", "Ana Souza", "--born", "1964-04-12"),
         ("record", "add", "pathology", "Biopsy", "--file", str(write_pdf(root / "biopsy.pdf"))),
         ("record", "add", "imaging", "CT", "--file", str(write_pdf(root / "scan.pdf", 2))),
         ("record", "add", "consultation", "Visit", "--file", str(notes)),
     )
-    with pytest.MonkeyPatch.context() as env:  # module scope: before the per-test isolation
-        for name in (config.HOME_ENV, config.DATABASE_ENV, config.PATIENT_ENV):
-            env.delenv(name, raising=False)
-        for command in commands:
-            cli.ok("--home", str(home), *command)
-    return home
+    return made_with_cli(home, commands)
 
 
 @pytest.fixture
@@ -83,7 +74,7 @@ def rel(settings: config.Settings, blob: Path) -> str:
 
 def manifest_of(archive: Path, password: str | None = None) -> dict[str, object]:
     with archive.open("rb") as raw:
-        payload = bk.SealedReader(raw, password).read()
+        payload = SealedReader(raw, password).read()
     with tarfile.open(fileobj=io.BytesIO(payload)) as tar:
         member = tar.extractfile("manifest.json")
         assert member is not None
@@ -100,7 +91,7 @@ def test_one_bad_blob_is_left_out_and_the_rest_backed_up(
     where = rel(filled, bad)
     damage(bad, how)
     archive = tmp_path / "binder.backup"
-    made = bk.create_backup(filled, archive, password=password)
+    made = create_backup(filled, archive, password=password)
 
     (item,) = made.left_out
     assert (item.name, item.file, item.record, item.kind) == ("scan.pdf", 2, 2, DAMAGE[how])
@@ -109,11 +100,11 @@ def test_one_bad_blob_is_left_out_and_the_rest_backed_up(
     )
     assert made.files == 2
     manifest = manifest_of(archive, password)
-    assert manifest["format"] == bk.OMITTED_FORMAT
+    assert manifest["format"] == OMITTED_FORMAT
     assert manifest["omitted"] == [{"path": where, "reason": DAMAGE[how]}]
 
     target = config.resolve(home=tmp_path / "restored", environ={})
-    restored = bk.restore_backup(target, archive, password=password)
+    restored = restore_backup(target, archive, password=password)
     assert (restored.files, restored.omitted) == (2, ((where, DAMAGE[how]),))
     kept = {blob_of(filled, n).read_bytes() for n in (1, 3)}
     assert {p.read_bytes() for p in blob_files(target.home)} == kept
@@ -132,7 +123,7 @@ def test_every_bad_blob_is_found_though_copying_meets_only_the_first(
     writing it again, after checking every blob once, so all of them are named."""
     for file in (1, 3):
         damage(blob_of(filled, file), "flipped bit")
-    made = bk.create_backup(filled, tmp_path / "binder.backup")
+    made = create_backup(filled, tmp_path / "binder.backup")
     assert [(item.file, item.kind) for item in made.left_out] == [
         (1, "blob_damaged"),
         (3, "blob_damaged"),
@@ -149,7 +140,7 @@ def test_a_damaged_blob_no_record_uses_is_named_by_its_place(
     path = filled.store_dir / digest[:2] / digest[2:]
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(orphan[:-1] + b"!")
-    made = bk.create_backup(filled, tmp_path / "binder.backup")
+    made = create_backup(filled, tmp_path / "binder.backup")
     (item,) = made.left_out
     assert (item.name, item.file, item.record) == (rel(filled, path), None, None)
     assert item.message.startswith(f"Left out {rel(filled, path)}: it is damaged")
@@ -161,9 +152,9 @@ def test_without_a_bad_blob_the_manifest_keeps_the_first_format(
 ) -> None:
     """So that an older carebinder still restores every backup that lacks nothing."""
     archive = tmp_path / "binder.backup"
-    assert bk.create_backup(filled, archive).left_out == ()
+    assert create_backup(filled, archive).left_out == ()
     manifest = manifest_of(archive)
-    assert manifest["format"] == bk.FORMAT == 1
+    assert manifest["format"] == FORMAT == 1
     assert set(manifest) == {"format", "schema", "created", "members", "sha256"}
 
 
@@ -176,7 +167,7 @@ Body = dict[str, Any]
 def forged(archive: Path, change: Callable[[Body], None], target: Path) -> Path:
     """`archive` (plain) with its manifest changed by `change`, signed again."""
     with archive.open("rb") as raw:
-        payload = bk.SealedReader(raw).read()
+        payload = SealedReader(raw).read()
     with tarfile.open(fileobj=io.BytesIO(payload)) as tar:
         members = [(info, tar.extractfile(info).read()) for info in tar]  # type: ignore[union-attr]
     body = {k: v for k, v in json.loads(members[0][1]).items() if k != "sha256"}
@@ -191,7 +182,7 @@ def forged(archive: Path, change: Callable[[Body], None], target: Path) -> Path:
         for info, data in members[1:]:
             tar.addfile(info, io.BytesIO(data))
     with target.open("wb") as raw:
-        writer = bk.SealedWriter(raw)
+        writer = SealedWriter(raw)
         writer.write(buffer.getvalue())
         writer.finish()
     return target
@@ -233,12 +224,12 @@ def test_a_forged_list_of_what_a_backup_lacks_is_refused(
 ) -> None:
     damage(blob_of(filled, 2), "missing")
     archive = tmp_path / "real.backup"
-    bk.create_backup(filled, archive)
+    create_backup(filled, archive)
     change, says = OMITTED_FORGERIES[name]
     fake = forged(archive, change, tmp_path / "forged.backup")
     target = config.resolve(home=tmp_path / "restored", environ={})
     with pytest.raises(CarebinderError) as error:
-        bk.restore_backup(target, fake)
+        restore_backup(target, fake)
     assert says in error.value.message
     assert not target.home.exists()
 
@@ -248,9 +239,9 @@ def test_the_forging_kit_leaves_a_true_list_restorable(
 ) -> None:
     damage(blob_of(filled, 2), "missing")
     archive = tmp_path / "real.backup"
-    bk.create_backup(filled, archive)
+    create_backup(filled, archive)
     same = forged(archive, lambda body: None, tmp_path / "same.backup")
     target = config.resolve(home=tmp_path / "restored", environ={})
-    assert bk.restore_backup(target, same).omitted == (
+    assert restore_backup(target, same).omitted == (
         (rel(filled, blob_of(filled, 2)), "blob_missing"),
     )
