@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from typer.testing import Result
@@ -143,3 +145,10 @@ def added_id(result: Result) -> int:
     data = as_json(result)
     assert isinstance(data["id"], int)
     return int(data["id"])
+
+
+def forget_chosen_patient() -> None:
+    """As for a teammate on a shared binder who never chose a patient: no state file."""
+    from carebinder import config
+
+    (Path(os.environ[config.HOME_ENV]) / config.STATE_FILE).unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from tests.cli.cliutil import assert_refused
+from tests.cli.cliutil import assert_refused, forget_chosen_patient
 from tests.conftest import Cli, mode
 
 
@@ -103,6 +103,7 @@ def test_the_output_is_required(visits: Cli) -> None:
 
 def test_several_patients_need_a_choice(visits: Cli, tmp_path: Path) -> None:
     visits.ok("patient", "add", "Bob Lee", "--born", "1950-01-02")
+    forget_chosen_patient()
     target = tmp_path / "visits.ics"
     assert_refused(visits("calendar", "-o", str(target)), 1, "several patients", "--patient")
     assert not target.exists()

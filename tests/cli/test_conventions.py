@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.cliutil import as_json, assert_refused, snapshot
+from tests.cli.cliutil import as_json, assert_refused, forget_chosen_patient, snapshot
 from tests.conftest import Cli
 
 
@@ -108,6 +108,7 @@ def test_errors_with_json_leave_stdout_empty(full: Cli) -> None:
 
 
 def test_several_patients_and_none_chosen_is_refused(two_patients: Cli) -> None:
+    forget_chosen_patient()
     for args in (
         ("doctor", "list"),
         ("doctor", "add", "Dr. Nobody"),

@@ -19,7 +19,7 @@ from carebinder import config
 from carebinder.interop.tabular import TABLES, schema
 from carebinder.store import Store
 from tests.blobdamage import WAYS, damage
-from tests.cli.cliutil import as_json, assert_refused, no_traceback
+from tests.cli.cliutil import as_json, assert_refused, forget_chosen_patient, no_traceback
 from tests.conftest import Cli, mode
 
 TABLE_NAMES = [name for name, *_ in TABLES]
@@ -191,6 +191,7 @@ def two(full: Cli) -> Cli:
 
 
 def test_several_patients_need_a_choice(two: Cli, tmp_path: Path) -> None:
+    forget_chosen_patient()
     target = tmp_path / "x.json"
     assert_refused(two("export", "-o", str(target)), 1, "several patients", "--patient")
     assert not target.exists()

@@ -13,6 +13,7 @@ from tests.cli.cliutil import (
     as_json,
     assert_keys,
     assert_refused,
+    forget_chosen_patient,
     snapshot,
 )
 from tests.conftest import Cli, blob_files
@@ -49,7 +50,10 @@ def two_patients(binder: Cli) -> Cli:
 def test_add_prints_the_new_id(binder: Cli) -> None:
     result = binder.ok("patient", "add", "Bob Lee", "--born", "1950-01-02")
     assert result.stdout == "Added patient #2: Bob Lee\n"
-    assert result.stderr == ""
+    assert result.stderr == (
+        "Commands still work on patient #1 Ana Souza. To work on Bob Lee:"
+        " carebinder patient use 2 (or add --patient 2 to a command).\n"
+    )
 
 
 def test_add_json_has_every_fact(binder: Cli) -> None:
@@ -212,3 +216,80 @@ def test_use_of_unknown_patient_keeps_the_earlier_choice(two_patients: Cli) -> N
     assert_refused(two_patients("patient", "use", "99"), 1, "patient #99")
     two_patients.ok("doctor", "add", "Dr. Chosen")
     assert len(as_json(two_patients.ok("--patient", "2", "doctor", "list", "--json"))) == 1
+
+
+# --- a caregiver's second patient (the first stays chosen) -------------------------------------
+
+
+def test_adding_a_mother_leaves_the_binder_on_its_first_patient(cli: Cli) -> None:
+    """As a caregiver would: init for Ana, add her mother, and go on working on Ana."""
+    cli.ok("init", "--name", "Ana Souza", "--born", "1964-04-12")
+    cli.ok("patient", "add", "Mother Souza", "--born", "1940-01-01")
+    cli.ok("doctor", "add", "Dr. Wei Chen")
+    listing = cli.ok("doctor", "list")
+    assert "Dr. Wei Chen" in listing.stdout
+    assert listing.stderr == "Patient: Ana Souza (#1)\n"  # each message names whose binder
+    assert as_json(cli.ok("--patient", "2", "doctor", "list", "--json")) == []
+    cli.ok("patient", "use", "2")
+    assert cli.ok("doctor", "list").stderr.startswith("Patient: Mother Souza (#2)")
+
+
+def test_the_first_patient_added_becomes_the_chosen_one(cli: Cli) -> None:
+    cli.ok("init")
+    first = cli.ok("patient", "add", "Ana Souza", "--born", "1964-04-12")
+    assert first.stderr == ""  # nothing to switch from
+    second = cli.ok("patient", "add", "Bob Lee", "--born", "1950-01-02")
+    assert "carebinder patient use 2" in second.stderr
+    cli.ok("question", "add", "Which trials am I eligible for?")
+    assert len(as_json(cli.ok("--patient", "1", "question", "list", "--json"))) == 1
+
+
+def test_removing_the_chosen_patient_leaves_the_one_left_chosen(
+    two_patients: Cli,
+) -> None:
+    two_patients.ok("patient", "remove", "1", "--yes")
+    added = two_patients.ok("patient", "add", "Cleo Lee", "--born", "1980-05-06")
+    assert "still work on patient #2 Bob Lee" in added.stderr  # Bob is the only one left
+    two_patients.ok("patient", "remove", "2", "--yes")
+    two_patients.ok("patient", "remove", "3", "--yes")  # an empty binder: the next is chosen
+    assert two_patients.ok("patient", "add", "Dan Lee", "--born", "1981-05-06").stderr == ""
+    two_patients.ok("patient", "add", "Eve Lee", "--born", "1982-05-06")
+    assert two_patients.ok("doctor", "list").stderr.startswith("Patient: Dan Lee (#")
+
+
+def test_show_without_an_id_shows_the_chosen_patient(two_patients: Cli) -> None:
+    assert two_patients.ok("patient", "show").stdout.startswith("Patient:       #1 Ana Souza")
+    two_patients.ok("patient", "use", "2")
+    assert as_json(two_patients.ok("patient", "show", "--json"))["name"] == "Bob Lee"
+    assert two_patients.ok("--patient", "1", "patient", "show").stdout.startswith(
+        "Patient:       #1 Ana Souza"
+    )
+
+
+def test_json_output_names_no_patient(two_patients: Cli) -> None:
+    """Scripts read --json (and `-o -`) output: nothing else comes with the document."""
+    assert as_json(two_patients.ok("doctor", "list", "--json")) == []
+    added = two_patients.ok("patient", "add", "Cleo Lee", "--born", "1980-05-06", "--json")
+    assert added.stderr == ""
+    exported = two_patients.ok("export", "-o", "-")
+    assert exported.stderr == ""
+
+
+def test_one_patient_binders_name_no_patient(binder: Cli) -> None:
+    binder.ok("doctor", "add", "Dr. Wei Chen")
+    assert binder.ok("doctor", "list").stderr == ""
+
+
+def test_a_refusal_stays_one_line_in_a_binder_of_several(two_patients: Cli) -> None:
+    assert_refused(two_patients("doctor", "show", "99"), 1, "doctor #99")
+
+
+def test_a_patient_added_beside_several_unchosen_ones_says_how_to_choose(
+    two_patients: Cli,
+) -> None:
+    forget_chosen_patient()  # a shared binder where nobody chose a patient
+    added = two_patients.ok("patient", "add", "Cleo Lee", "--born", "1980-05-06")
+    assert added.stderr == (
+        "To work on Cleo Lee: carebinder patient use 3 (or add --patient 3 to a command).\n"
+    )
+    assert_refused(two_patients("doctor", "list"), 1, "several patients")

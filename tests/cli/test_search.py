@@ -21,6 +21,7 @@ from tests.conftest import Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
 
 UNIQUE = "Xanthogranulomatous"
+ANA = "Patient: Ana Souza (#1)\n"  # the binder holds two patients: each message names whose
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_search_lists_the_best_matches_with_marked_snippets(filled: Cli) -> None
     assert "    [Sentinel] [node] negative" in lines
     assert "opinion #1: Opinion of Dr. Adán Muñoz" in lines
     assert "Bob" not in result.stdout  # another patient's record
-    assert result.stderr == (
+    assert result.stderr == ANA + (
         "3 results for “sentinel node”. See one with: carebinder question list\n"
     )
 
@@ -99,7 +100,7 @@ def test_patient_option_scopes_the_search(filled: Cli) -> None:
 def test_no_results_is_a_note_not_an_error(filled: Cli) -> None:
     result = filled.ok("search", "osteosarcoma")
     assert result.stdout == ""
-    assert result.stderr == "No results for “osteosarcoma”.\n"
+    assert result.stderr == ANA + "No results for “osteosarcoma”.\n"
     assert as_json(filled.ok("search", "osteosarcoma", "--json"))["results"] == []
 
 
@@ -198,14 +199,14 @@ def test_read_text_makes_old_pdfs_searchable(
         "File #1 of record #1: pathology.pdf: read.",
         "File #2 of record #1: old-scan.pdf: no text layer (a scan), search cannot see its words.",
     ]
-    assert read.stderr == "Read 2 of 2 PDFs.\n"
+    assert read.stderr == ANA + "Read 2 of 2 PDFs.\n"
 
     after = filled.ok("search", UNIQUE)
     assert after.stdout.startswith("file #1 of record #1: pathology.pdf")
     assert "not searched yet" not in after.stderr
     again = filled.ok("record", "read-text")
     assert again.stdout == ""
-    assert again.stderr == "Every PDF's words are already read: search sees them all.\n"
+    assert again.stderr == ANA + "Every PDF's words are already read: search sees them all.\n"
 
 
 def test_read_text_json_and_other_patients(filled: Cli, database_url: str, tmp_path: Path) -> None:
@@ -234,7 +235,7 @@ def test_read_text_reports_a_pdf_missing_from_the_store(
         "File #1 of record #1: pathology.pdf: not read (it is missing from the binder's file"
         " store; run `carebinder verify`).\n"
     )
-    assert result.stderr == "Read 0 of 1 PDF.\n"
+    assert result.stderr == ANA + "Read 0 of 1 PDF.\n"
     data = as_json(filled.ok("record", "read-text", "--json"))
     assert data["read"] == []
     assert data["not_read"] == [
@@ -262,7 +263,7 @@ def test_read_text_leaves_out_a_bad_blob_and_reads_the_others(
     assert bad.startswith("File #1 of record #1: pathology.pdf: not read (it ")
     assert bad.endswith("; run `carebinder verify`).")
     assert good == "File #2 of record #1: later.pdf: read."
-    assert result.stderr == "Read 1 of 2 PDFs.\n"
+    assert result.stderr == ANA + "Read 1 of 2 PDFs.\n"
     data = as_json(filled.ok("record", "read-text", "--json"))
     prefix = "File #1 of record #1: pathology.pdf: not read ("
     assert [(f["id"], f["why"]) for f in data["not_read"]] == [(1, bad[len(prefix) : -2])]

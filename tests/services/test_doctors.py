@@ -64,9 +64,9 @@ def test_add_doctor_minimal(session: Session, patient: Patient) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"name": ""}, "NAME cannot be empty."),
-        ({"name": "Dr.\x00X"}, "NAME contains a control character"),
-        ({"name": "D" * 201}, "NAME is too long (201 characters; at most 200)."),
+        ({"name": ""}, "name cannot be empty."),
+        ({"name": "Dr.\x00X"}, "name contains a control character"),
+        ({"name": "D" * 201}, "name is too long (201 characters; at most 200)."),
         ({"name": "Dr. X", "specialty": "Onc\nology"}, "specialty contains a control character"),
         ({"name": "Dr. X", "institution": "I" * 201}, "institution is too long"),
         ({"name": "Dr. X", "notes": "n" * 20_001}, "notes is too long (20,001 characters"),

@@ -99,10 +99,10 @@ def test_update_material_through_its_life(session: Session, patient: Patient) ->
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"description": ""}, "DESCRIPTION cannot be empty."),
+        ({"description": ""}, "description cannot be empty."),
         (
             {"description": "d" * 2_001},
-            "DESCRIPTION is too long (2,001 characters; at most 2,000).",
+            "description is too long (2,001 characters; at most 2,000).",
         ),
         ({"description": "ok", "institution": "M\nGH"}, "institution contains a control character"),
         ({"description": "ok", "institution": "i" * 201}, "institution is too long"),

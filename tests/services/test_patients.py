@@ -89,11 +89,11 @@ def test_add_patient_unknown_field_is_a_programming_error(session: Session) -> N
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("", "NAME cannot be empty."),
-        ("   ", "NAME cannot be empty."),
-        ("Ana\x1b[31m", "NAME contains a control character"),
-        ("Ana\nSouza", "NAME contains a control character"),
-        ("x" * 201, "NAME is too long (201 characters; at most 200)."),
+        ("", "name cannot be empty."),
+        ("   ", "name cannot be empty."),
+        ("Ana\x1b[31m", "name contains a control character"),
+        ("Ana\nSouza", "name contains a control character"),
+        ("x" * 201, "name is too long (201 characters; at most 200)."),
     ],
 )
 def test_add_patient_refuses_bad_names(session: Session, name: str, message: str) -> None:

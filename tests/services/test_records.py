@@ -85,9 +85,9 @@ def test_add_record_institution_defaults_to_the_doctors(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"title": ""}, "TITLE cannot be empty."),
-        ({"title": "T\x1b"}, "TITLE contains a control character"),
-        ({"title": "T" * 201}, "TITLE is too long (201 characters; at most 200)."),
+        ({"title": ""}, "title cannot be empty."),
+        ({"title": "T\x1b"}, "title contains a control character"),
+        ({"title": "T" * 201}, "title is too long (201 characters; at most 200)."),
         ({"title": "T", "institution": "I\nJ"}, "institution contains a control character"),
         ({"title": "T", "notes": "n" * 20_001}, "notes is too long"),
     ],

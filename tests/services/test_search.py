@@ -158,11 +158,11 @@ def test_a_pdf_missing_from_the_store_stays_unread(
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("", "QUERY cannot be empty"),
-        ("   ", "QUERY cannot be empty"),
-        ("-- * ()", "QUERY has no words to look for"),
-        ("x" * 501, "QUERY is too long"),
-        ("a\x1b[2Jb", "QUERY contains a control character"),
+        ("", "query cannot be empty"),
+        ("   ", "query cannot be empty"),
+        ("-- * ()", "query has no words to look for"),
+        ("x" * 501, "query is too long"),
+        ("a\x1b[2Jb", "query contains a control character"),
     ],
 )
 def test_queries_without_words_are_refused(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from carebinder import config
+from carebinder.cli.options import STDOUT
 from carebinder.errors import EXIT_REFUSED, CarebinderError, InvalidInput, Refused
 from carebinder.words import plural
 
@@ -45,6 +46,7 @@ class State:
     database_url: str | None = None
     store: Path | None = None
     patient: int | None = None
+    patient_named: bool = False
     _settings: config.Settings | None = field(default=None, repr=False)
 
     @property
@@ -250,11 +252,24 @@ def patient_session(
     ctx: typer.Context, *, write: bool = False
 ) -> Iterator[tuple[Session, Patient]]:
     """A session and the patient this command works on."""
-    from carebinder.services.patients import choose_patient
+    from carebinder.services.patients import choose_patient, several_patients
 
     st = state(ctx)
     with session(ctx, write=write) as s:
-        yield s, choose_patient(s, st.patient, config.remembered_patient(st.settings))
+        patient = choose_patient(s, st.patient, config.remembered_patient(st.settings))
+        yield s, patient
+        whose = f"{patient.name} (#{patient.id})"
+        name_it = not (st.patient_named or _prints_a_document(ctx)) and several_patients(s)
+    # Done and saved: say once whose binder the command worked in, where there is a choice.
+    # A refusal stays one line, and a JSON document on stdout comes with nothing else.
+    if name_it:
+        st.patient_named = True
+        note(f"Patient: {whose}")
+
+
+def _prints_a_document(ctx: typer.Context) -> bool:
+    """Whether the command prints a document (--json, or -o - ) rather than messages."""
+    return bool(ctx.params.get("as_json")) or str(ctx.params.get("out_file")) == str(STDOUT)
 
 
 @contextmanager

@@ -48,7 +48,8 @@ def add(
     insurer_phone: InsurerPhone = None,
     as_json: Json = False,
 ) -> None:
-    """Add a patient.
+    """Add a patient. Commands go on working on the patient chosen before (the first one
+    added, or `init`'s), until `carebinder patient use ID` switches.
 
     Example: carebinder patient add "Ana Souza" --born 1961-04-12 --insurer Aetna
     """
@@ -71,7 +72,21 @@ def add(
             insurer_phone=insurer_phone,
         )
         data = patients.to_json(patient)
-    result(data, as_json, f"Added patient #{data['id']}: {data['name']}")
+        settings = state(ctx).settings
+        current = patients.chosen_or_new(s, config.remembered_patient(settings), patient)
+        chosen = None if current is None else current.id
+        still = (
+            "" if current is None else f"Commands still work on patient #{chosen} {current.name}. "
+        )
+    new_id = data["id"]
+    if chosen == new_id:
+        config.remember_patient(settings, new_id)
+    result(data, as_json, f"Added patient #{new_id}: {data['name']}")
+    if chosen != new_id and not as_json:
+        note(
+            f"{still}To work on {data['name']}: carebinder patient use {new_id}"
+            f" (or add --patient {new_id} to a command)."
+        )
 
 
 @app.command("list")
@@ -108,15 +123,30 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, patient: PatientId, as_json: Json = False) -> None:
-    """Show a patient's identity and insurance.
+def show(
+    ctx: typer.Context,
+    patient: Annotated[
+        int | None,
+        typer.Argument(
+            help="The patient's id (default: the one commands work on; see `patient list`).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Show a patient's identity and insurance: the one commands work on, or another.
 
     Example: carebinder patient show 1
     """
     from carebinder.services import patients
 
+    st = state(ctx)
     with session(ctx) as s:
-        data = patients.to_json(patients.get_patient(s, patient))
+        if patient is None:
+            row = patients.choose_patient(s, st.patient, config.remembered_patient(st.settings))
+        else:
+            row = patients.get_patient(s, patient)
+        data = patients.to_json(row)
     if as_json:
         emit_json(data)
         return

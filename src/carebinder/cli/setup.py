@@ -28,6 +28,7 @@ def init(
 
     Example: carebinder init --name "Ana Souza" --born 1961-04-12
     """
+    from carebinder import config
     from carebinder.db import session_scope
     from carebinder.errors import InvalidInput
     from carebinder.services import patients
@@ -53,6 +54,10 @@ def init(
                     if existing
                     else f"Added patient #{patient.id}: {patient.name}"
                 )
+                remembered = config.remembered_patient(settings)
+                chosen = patients.chosen_or_new(s, remembered, patient)
+            if chosen is patient:  # the patient commands work on, until `patient use`
+                config.remember_patient(settings, patient.id)
             out(message)
     finally:
         engine.dispose()

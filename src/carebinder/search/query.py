@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from carebinder.errors import InvalidInput
+from carebinder.errors import FIELD, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def parse_query(query: str) -> list[Term]:
             terms.append(Term(text, phrase=phrase and " " in text, prefix=prefix))
     if not terms:
         raise InvalidInput(
-            "QUERY has no words to look for. Give a word, e.g. carebinder search biopsy"
+            f"{FIELD} has no words to look for. Give a word, e.g. carebinder search biopsy",
+            field="query",
         )
     return terms

@@ -119,6 +119,27 @@ def choose_patient(session: Session, requested: int | None, remembered: int | No
     return patients[0]
 
 
+def chosen_or_new(session: Session, remembered: int | None, new: Patient) -> Patient | None:
+    """The patient commands work on once `new` is added: the one chosen before, while it
+    is still in the binder, or the binder's only other patient; `new` when it is the first.
+    The patient `init` makes, or the first one added, stays chosen until `patient use` says
+    otherwise: a caregiver who adds a parent has not chosen to work on the parent. None when
+    several others were there and none was chosen: commands still ask for a choice."""
+    if remembered is not None and 1 <= remembered <= MAX_ID:
+        chosen = session.get(Patient, remembered)
+        if chosen is not None:
+            return chosen
+    others = session.scalars(select(Patient).where(Patient.id != new.id).limit(2)).all()
+    if not others:
+        return new
+    return others[0] if len(others) == 1 else None
+
+
+def several_patients(session: Session) -> bool:
+    """Whether the binder holds more than one patient."""
+    return len(session.scalars(select(Patient.id).limit(2)).all()) > 1
+
+
 def patient_contents(session: Session, patient: Patient) -> dict[str, int]:
     """How much removing `patient` would remove, for the confirmation prompt."""
     counts: dict[str, int] = {}

@@ -5,7 +5,8 @@ look at each file (can it be opened? how many pages or frames?) happens in a sep
 Python process with a cap on its address space, and a deadline per file: a file that
 makes it die, overrun the deadline or run out of memory is reported "could not be read"
 with the reason, and the child is restarted for the files after it. Only files that
-passed are then opened by the command itself.
+passed are then opened by the command itself. This module is the command's side; the
+child is `carebinder.sandbox.child`.
 
 The child also checks every page of a PDF as the packet will print it (carebinder.pdfpages:
 its size, its content and resources): a file that cannot be printed is still readable, and
@@ -37,9 +38,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from carebinder.faults import SANDBOX_POINT, SANDBOX_TEXT_POINT, checkpoint
 
 # Per file; generous, since a big scan can take a second or two to decode.
 DEADLINE_SECONDS = 30.0
@@ -167,7 +165,7 @@ class Reading:
 
 def _spawn() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "carebinder.sandbox"],
+        [sys.executable, "-m", "carebinder.sandbox.child"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -310,198 +308,3 @@ class _Lines:
 
     def close(self) -> None:
         self.selector.close()
-
-
-# --- the child -----------------------------------------------------------------------------
-
-
-def _limit_memory() -> None:
-    try:
-        import resource
-    except ImportError:  # not on Windows: the deadline still applies
-        return
-    wanted = int(os.environ.get(MEMORY_ENV, MEMORY_LIMIT))
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _inspect_pdf(path: Path) -> dict[str, Any]:
-    import pikepdf
-
-    from carebinder.pdfpages import flatten_annotations, notice, quiet_libraries
-
-    with quiet_libraries() as said:
-        try:
-            with pikepdf.open(path) as pdf:
-                pages = len(pdf.pages)
-                boxes: list[list[float]] = []
-                unprintable = _unprintable(pdf, boxes) if pages else None
-                if unprintable is None:
-                    flatten_annotations(pdf)
-                    said += [str(warning) for warning in pdf.get_warnings()]
-        except FileNotFoundError:
-            raise
-        except pikepdf.PasswordError:
-            return {"pages": None, "error": "the PDF is password-protected"}
-        except (pikepdf.PdfError, ValueError, RecursionError, OSError) as error:
-            return {"pages": None, "error": f"the PDF is damaged ({type(error).__name__})"}
-    if pages == 0:
-        return {"pages": None, "error": "the PDF has no pages"}
-    return {
-        "pages": pages,
-        "error": None,
-        "unprintable": unprintable,
-        "notice": notice(said),
-        "boxes": None if unprintable else boxes,
-    }
-
-
-def _unprintable(pdf: Any, boxes: list[list[float]]) -> str | None:
-    """Why the packet cannot print this PDF's pages (the first bad page), or None; each
-    good page's box goes into `boxes`, as [x0, y0, x1, y1, rotate]."""
-    from carebinder.errors import Unprintable
-    from carebinder.pdfpages import check_content, check_structure, page_box, said_by
-
-    try:
-        said_by(pdf)
-        for number, page in enumerate(pdf.pages, 1):
-            box = page_box(page.obj, number)
-            boxes.append([box.x0, box.y0, box.x1, box.y1, box.rotate])
-            streams = check_structure(page.obj, number)
-            check_content(streams, number, MAX_CONTENT_BYTES)
-    except Unprintable as error:
-        return error.message
-    return None
-
-
-def _read_words(path: Path) -> dict[str, Any]:
-    """The words of a PDF, page by page, and whether it has a text layer at all: a PDF
-    whose pages hold pictures and no text is a scan, whose words search cannot see."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    started = time.monotonic()
-    parts: list[str] = []
-    size = 0
-    pictures = False
-    try:
-        pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError:
-        return {"text": None, "has_text": None}
-    try:
-        for index in range(len(pdf)):
-            if size >= MAX_TEXT_CHARS or time.monotonic() - started > TEXT_SECONDS:
-                break
-            page = pdf[index]
-            try:
-                textpage = page.get_textpage()
-                try:
-                    words = _plain(textpage.get_text_range())
-                finally:
-                    textpage.close()
-                if words:
-                    parts.append(words)
-                    size += len(words)
-                elif not pictures:
-                    images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4)
-                    pictures = next(images, None) is not None
-            finally:
-                page.close()
-    except pdfium.PdfiumError:
-        pass  # keep the pages read so far
-    finally:
-        pdf.close()
-    if parts:
-        return {"text": "\n\n".join(parts)[:MAX_TEXT_CHARS], "has_text": True}
-    # No words: a scan if it shows pictures; otherwise blank pages, with nothing to miss.
-    return {"text": None, "has_text": not pictures}
-
-
-# Control characters become spaces (line breaks and tabs stay): what a PDF holds must not
-# reach a terminal as escape sequences, nor collide with search's highlight marks.
-_CONTROLS = {code: " " for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in "\n\t"}
-
-
-def _plain(text: str) -> str:
-    """`text` with plain line breaks and without control characters, stripped."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS).strip()
-
-
-def _inspect_image(path: Path, media_type: str) -> dict[str, Any]:
-    from PIL import Image, UnidentifiedImageError
-
-    from carebinder.pdfpages import image_unprintable
-
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    try:
-        with Image.open(path) as image:
-            frames = getattr(image, "n_frames", 1) if media_type == "image/tiff" else 1
-            unprintable = None
-            for frame in range(frames):  # decode everything: a photo cut short shows here
-                image.seek(frame)
-                image.load()
-                unprintable = unprintable or image_unprintable(image.size)
-    except FileNotFoundError:
-        raise
-    except Image.DecompressionBombError:
-        return {"pages": None, "error": "the image is too large to print"}
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
-        return {"pages": None, "error": f"the image cannot be read ({type(error).__name__})"}
-    return {"pages": frames, "error": None, "unprintable": unprintable}
-
-
-def _serve() -> None:
-    _limit_memory()
-    for line in sys.stdin:
-        request = json.loads(line)
-        path, media_type = Path(request["path"]), request["media_type"]
-        checkpoint(SANDBOX_POINT)
-        try:
-            stored = _stored_copy_problem(path, request.get("sha256"))
-            if stored is not None:
-                answer = {"pages": None, "error": stored}
-            elif media_type == "application/pdf":
-                answer = _inspect_pdf(path)
-            else:
-                answer = _inspect_image(path, media_type)
-        except MemoryError:
-            answer = {"pages": None, "error": "the file needs too much memory to read"}
-        except FileNotFoundError:
-            answer = {
-                "pages": None,
-                "error": "missing from the binder's file store (run `carebinder verify`)",
-            }
-        _answer(answer)
-        if request.get("text") and answer["error"] is None:
-            checkpoint(SANDBOX_TEXT_POINT)
-            try:
-                words = _read_words(path)
-            except MemoryError:
-                words = {"text": None, "has_text": None}
-            _answer(words)
-
-
-def _stored_copy_problem(path: Path, sha256: str | None) -> str | None:
-    """Why a file of a binder's store cannot be used (damaged, missing, a folder or a pipe
-    in its place), or None; checked against the SHA-256 that names it (`path` is where
-    the store keeps it)."""
-    if not sha256:
-        return None
-    from carebinder.errors import BlobUnusable
-    from carebinder.store import Store
-
-    try:
-        Store(path.parents[1]).read(sha256, keep=False)
-    except BlobUnusable as error:
-        return f"the stored copy {error.reason}; `carebinder verify` says what to do"
-    return None
-
-
-def _answer(answer: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    _serve()
