@@ -100,12 +100,27 @@ def _postgres_admin() -> Iterator[Engine | None]:
             text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :prefix"),
             {"prefix": f"{SCHEMA_PREFIX}%"},
         ):
-            conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
+            if not _still_running(name):  # the other pytest-xdist workers' are in use
+                conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
     yield admin
     admin.dispose()
 
 
 _schema_numbers = itertools.count(1)
+
+
+def _still_running(schema: str) -> bool:
+    """Whether the test process that made `schema` (cbtest_PID_N) is alive on this machine."""
+    pid = schema.removeprefix(SCHEMA_PREFIX).partition("_")[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_parse_query(query: str, terms: list[Term]) -> None:
 
 @pytest.mark.parametrize("query", ["", "   ", "*", '""', '" "', "- + / ( ) :", "***"])
 def test_a_query_without_words_is_refused(query: str) -> None:
-    with pytest.raises(InvalidInput, match="QUERY has no words to look for"):
+    with pytest.raises(InvalidInput, match="query has no words to look for"):
         parse_query(query)
 
 
