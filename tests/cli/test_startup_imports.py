@@ -28,6 +28,13 @@ HEAVY = frozenset(
         "cryptography",
         "alembic",
         "rich",
+        # The web face's: only `serve` loads them.
+        "starlette",
+        "jinja2",
+        "uvicorn",
+        "multipart",
+        "python_multipart",
+        "anyio",
     }
 )
 
@@ -69,7 +76,14 @@ def loaded_by(home: Path, *args: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [("--help",), ("--version",), ("doctor", "list"), ("record", "list"), ("import", "--help")],
+    [
+        ("--help",),
+        ("--version",),
+        ("doctor", "list"),
+        ("record", "list"),
+        ("import", "--help"),
+        ("serve", "--help"),
+    ],
 )
 def test_everyday_commands_load_no_heavy_library(
     binder: Cli, home: Path, args: tuple[str, ...]
@@ -115,6 +129,30 @@ def test_the_probe_sees_a_heavy_import(binder: Cli, home: Path, tmp_path: Path) 
     loaded = loaded_by(home, "export", "--format", "fhir", "-o", str(target))
     assert target.exists()
     assert {"fhir", "pydantic"} <= loaded
+
+
+def test_serve_loads_the_web_face_and_no_other_commands_libraries(binder: Cli, home: Path) -> None:
+    """A port taken by another program stops `serve` once its imports are done: what it
+    loaded by then is the web face's, and none of the packet's, the import's or backup's."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        result = subprocess.run(
+            [sys.executable, "-c", PROBE, "serve", "--no-browser", "--port", port],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CAREBINDER_HOME": str(home)},
+            check=False,
+        )
+    report = json.loads(result.stderr.rpartition("MODULES ")[2])
+    assert report["exit"] == 1
+    assert "cannot listen on port" in result.stderr
+    loaded = set(report["modules"])
+    assert {"starlette", "jinja2", "uvicorn"} <= loaded
+    assert not loaded & {"reportlab", "pikepdf", "fhir", "icalendar", "cryptography", "alembic"}
 
 
 @pytest.mark.parametrize(

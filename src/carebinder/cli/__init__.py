@@ -103,6 +103,7 @@ COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("audit",), "audit"),
     (("import",), "imports"),
     (("db",), "db"),
+    (("serve",), "serve"),
 )
 
 
