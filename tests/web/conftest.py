@@ -5,7 +5,10 @@ from collections.abc import Iterator
 import pytest
 
 from carebinder import config
+from tests.web.livesite import chromium, server, shots
 from tests.web.webutil import Browser
+
+__all__ = ["chromium", "server", "shots"]  # fixtures for the browser tests
 
 
 @pytest.fixture

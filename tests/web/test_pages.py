@@ -12,9 +12,19 @@ from tests.web.webutil import Browser, field_error, field_value, texts
 
 def test_an_empty_binder_asks_for_its_first_patient(browser: Browser) -> None:
     response = browser.get("/")
+    assert response.url.path == "/patients/new"
+    assert texts(response.text, "done") == ["Welcome. Start with the person whose binder this is."]
+    assert "No patients yet" in browser.get("/patients").text
+
+
+def test_a_binder_of_several_unchosen_patients_asks_for_a_choice(
+    ana: Browser, settings: config.Settings
+) -> None:
+    ana.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
+    (settings.home / config.STATE_FILE).unlink()  # nobody chose: a navigator's shared binder
+    response = ana.get("/doctors")
     assert response.url.path == "/patients"
-    assert texts(response.text, "done") == ["Choose the patient to work on, or add one."]
-    assert "No patients yet" in response.text
+    assert texts(response.text, "done") == ["Choose the patient to work on."]
 
 
 def test_adding_the_first_patient_opens_their_binder(browser: Browser) -> None:

@@ -87,12 +87,17 @@ def test_a_forged_post_changes_nothing(ana: Browser, settings: config.Settings) 
     good = {**form, "csrf": csrf_token(KEY)}
     for headers in ({"origin": "http://evil.example"}, {"origin": "null"}, {}):
         assert ana.client.post("/doctors/new", data=good, headers=headers).status_code == 403
+    cross_site = {"origin": "null", "sec-fetch-site": "cross-site"}  # a sandboxed frame
+    assert ana.client.post("/doctors/new", data=good, headers=cross_site).status_code == 403
     referer = {"referer": "http://evil.example/page"}
     assert ana.client.post("/doctors/new", data=good, headers=referer).status_code == 403
     assert doctors_in(settings) == 0
-    # The page's own form, from the page: taken.
+    # The page's own form, from the page: taken (under no-referrer, Chrome sends Origin: null
+    # with Sec-Fetch-Site: same-origin; a browser without Fetch Metadata sends a Referer).
+    own = {"origin": "null", "sec-fetch-site": "same-origin"}
+    assert ana.client.post("/doctors/new", data=good, headers=own).status_code == 200
     assert ana.client.post("/doctors/new", data=good, headers={"referer": ORIGIN + "/doctors/new"})
-    assert doctors_in(settings) == 1
+    assert doctors_in(settings) == 2
 
 
 def test_a_token_from_another_server_start_is_refused(

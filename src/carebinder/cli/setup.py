@@ -89,9 +89,25 @@ def demo(
     note(f"Sample binder for {made.patient_name}: {made.home}")
     note(f"Its packet ({made.pages} pages): {made.packet}")
     out(str(made.packet))
-    note("Try it:")
+    note("Open it in your browser:")
+    note(f"  {_as_typed()} --home {made.home} serve")
+    note("Or try it on the command line:")
     note(f"  export CAREBINDER_HOME={made.home}")
     note("  carebinder record list")
     note("  carebinder opinion compare")
     note(f"  carebinder checklist {made.appointment_id}")
     note(f"  carebinder packet {made.appointment_id}")
+
+
+def _as_typed() -> str:
+    """How to run carebinder again from here: its name when the shell finds this very
+    program by it, else the path it was started by (e.g. .venv/bin/carebinder from make)."""
+    import os
+    import shutil
+    import sys
+
+    started = sys.argv[0]
+    found = shutil.which("carebinder")
+    if found and os.path.realpath(found) == os.path.realpath(started):
+        return "carebinder"
+    return started if os.path.basename(started) == "carebinder" else "carebinder"

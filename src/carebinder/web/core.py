@@ -250,7 +250,15 @@ def answer(function: Callable[[Page], Response], page: Page) -> Response:
     try:
         return function(page)
     except NoPatient:
-        return page.redirect("/patients", "Choose the patient to work on, or add one.")
+        from carebinder.services.patients import several_patients
+
+        with page.session() as s:
+            several = several_patients(s)
+        if several:
+            return page.redirect("/patients", "Choose the patient to work on.")
+        return page.redirect(
+            "/patients/new", "Welcome. Start with the person whose binder this is."
+        )
     except NotFound as error:
         return page.render("message.html", status=404, title="Not found", message=not_found(error))
     except CarebinderError as error:

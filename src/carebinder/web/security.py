@@ -9,8 +9,9 @@ DNS-rebinding site (a name of theirs that resolves to 127.0.0.1).
 - The key: random per start, printed once in the address. A request carrying it in
   `?key=` gets it as an HttpOnly, SameSite=Strict cookie and is redirected to the same
   address without it; any other request needs the cookie. Compared in constant time.
-- A change is a POST whose Origin (or, lacking one, Referer) is this server; its CSRF token
-  (`csrf_token`, checked where the form is read) is tied to the key.
+- A change is a POST from this server's own page (its Origin, or the browser's
+  Sec-Fetch-Site, or its Referer says so); its CSRF token (`csrf_token`, checked where the
+  form is read) is tied to the key.
 - Every response carries a strict Content-Security-Policy and no-store caching.
 - The log line of a request is its method, its route's template and the status: never a
   name, an id or a query string.
@@ -138,11 +139,17 @@ class Gate:
 
     @staticmethod
     def from_here(headers: dict[str, str], host: str) -> bool:
+        """Whether a POST came from this server's own page. Under `no-referrer` a browser
+        sends `Origin: null` even for its own form, so then the Fetch Metadata header the
+        browser sets (and no page can forge) decides; a tool that sends neither is refused."""
         origin = headers.get("origin")
-        if origin is not None:
+        if origin is not None and origin != "null":
             return origin == f"http://{host}"
+        site = headers.get("sec-fetch-site")
+        if site is not None:
+            return site == "same-origin"
         referer = headers.get("referer")
-        return referer is not None and referer.startswith(f"http://{host}/")
+        return origin is None and referer is not None and referer.startswith(f"http://{host}/")
 
 
 def text_response(status: int, text: str) -> ASGIApp:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
 import webbrowser
 from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 from carebinder import config
 from carebinder.errors import InvalidInput
@@ -40,6 +43,23 @@ def listening_socket(port: int) -> socket.socket:
     return sock
 
 
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class QuietStop(uvicorn.Server):
+        """uvicorn, for which Ctrl-C or SIGTERM is the normal end: it stops taking requests,
+        lets the one in flight finish, and returns (exit 0), where uvicorn itself would
+        raise the signal again once stopped, killing the process before its clean-up."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True  # a second Ctrl-C: stop now
+            else:
+                self.should_exit = True
+
+    return QuietStop
+
+
 def has_display() -> bool:
     """Whether a browser can open a window here (not on a server reached by ssh)."""
     if sys.platform in ("darwin", "win32"):
@@ -65,7 +85,7 @@ def serve(
     app = create_app(settings, key=key, port=port, patient=patient)
     address = f"http://{LOOPBACK}:{port}/?{KEY_PARAMETER}={key}"
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    server = uvicorn.Server(
+    server = _server_class()(
         uvicorn.Config(
             app,
             log_level="warning",
@@ -83,3 +103,4 @@ def serve(
     finally:
         app.state.web.engine.dispose()
         sock.close()
+    say("carebinder stopped.")
