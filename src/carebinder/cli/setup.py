@@ -102,12 +102,11 @@ def demo(
 def _as_typed() -> str:
     """How to run carebinder again from here: its name when the shell finds this very
     program by it, else the path it was started by (e.g. .venv/bin/carebinder from make)."""
-    import os
     import shutil
     import sys
 
     started = sys.argv[0]
     found = shutil.which("carebinder")
-    if found and os.path.realpath(found) == os.path.realpath(started):
+    if found and Path(found).resolve() == Path(started).resolve():
         return "carebinder"
-    return started if os.path.basename(started) == "carebinder" else "carebinder"
+    return started if Path(started).name == "carebinder" else "carebinder"
