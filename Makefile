@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-search-postgres bench-patients bench-patients-postgres bench-all clean
+.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-search-postgres bench-patients bench-patients-postgres bench-web bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-export: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/export.py
 
 # A 10,000-record binder: query time in-process, and the whole command's wall time.
+# The web face on 500 patients x 50 records: each page's median and p95, serve's start.
+bench-web: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/web.py
+
 bench-search: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/search.py
 
@@ -72,7 +76,7 @@ bench-patients-postgres: $(VENV)/.installed-dev
 	.ci/postgres.sh $(BIN)/python benchmarks/many_patients.py
 
 # Every benchmark in turn (benchmarks/README.md lists them with their latest figures).
-bench-all: bench bench-packet bench-import bench-export bench-search bench-patients
+bench-all: bench bench-packet bench-import bench-export bench-search bench-patients bench-web
 	$(BIN)/python benchmarks/pdf_text.py
 	$(BIN)/python benchmarks/crash_stress.py
 

@@ -68,14 +68,14 @@ def test_a_second_patient_does_not_switch_the_binder(ana: Browser) -> None:
         " work on them."
     ]
     assert "<h1>Ana Souza</h1>" in ana.get("/").text
-    switched = ana.post("/patients/2/use")
+    switched = ana.post("/patients/use", {"patient": "2"})
     assert texts(switched.text, "done") == ["Now working on Maria Souza."]
     assert "<h1>Maria Souza</h1>" in switched.text
 
 
 def test_the_choice_is_the_command_lines_too(ana: Browser, cli: Cli) -> None:
     ana.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
-    ana.post("/patients/2/use")
+    ana.post("/patients/use", {"patient": "2"})
     cli.ok("doctor", "add", "Dr. Maria's Doctor")
     assert "Dr. Maria&#39;s Doctor" in ana.get("/doctors").text
 
@@ -94,7 +94,7 @@ def test_editing_a_patient(ana: Browser) -> None:
 
 
 def test_unknown_patients_are_not_found(ana: Browser) -> None:
-    for response in [ana.get("/patients/9/edit"), ana.post("/patients/9/use")]:
+    for response in [ana.get("/patients/9/edit"), ana.post("/patients/use", {"patient": "9"})]:
         assert response.status_code == 404
         assert texts(response.text, "message") == ["No patient #9 in this binder."]
 
@@ -158,9 +158,9 @@ def test_removing_a_doctor_asks_first(ana: Browser) -> None:
 
 def test_another_patients_doctor_is_not_found(ana: Browser) -> None:
     ana.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
-    ana.post("/patients/2/use")
+    ana.post("/patients/use", {"patient": "2"})
     ana.post("/doctors/new", {"name": "Dr. Maria's Doctor"})
-    ana.post("/patients/1/use")
+    ana.post("/patients/use", {"patient": "1"})
     for response in [
         ana.get("/doctors/1"),
         ana.get("/doctors/1/edit"),

@@ -103,12 +103,12 @@ def edit(page: Page) -> Response:
     )
 
 
-@pages.post("/patients/{ident:int}/use")
+@pages.post("/patients/use")
 def use(page: Page) -> Response:
     from carebinder.services import patients
 
     with page.session() as s:
-        row = patients.get_patient(s, page.request.path_params["ident"])
+        row = patients.get_patient(s, page.number("patient") or 0)
         name = row.name
     config.remember_patient(page.web.settings, row.id)
     page.web.patient = None  # a choice made here outranks --patient from now on
