@@ -167,15 +167,19 @@ class Page:
 
     def numbers(self, name: str) -> list[int]:
         """The ids of a group of checkboxes (a repeated option on the command line)."""
-        got = self.form.getlist(name) if isinstance(self.form, FormData) else []
         chosen = []
-        for value in got:
-            if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+        for value in self.ticked(name):
+            if not value.isdigit() or len(value) > 18:
                 raise InvalidInput(
-                    f"{FIELD}: {str(value)[:20]!r} is not one of the choices.", field=name
+                    f"{FIELD}: {value[:20]!r} is not one of the choices.", field=name
                 )
             chosen.append(int(value))
         return chosen
+
+    def ticked(self, name: str) -> list[str]:
+        """Every value of a repeated field as sent (the boxes ticked in a group)."""
+        got = self.form.getlist(name) if isinstance(self.form, FormData) else []
+        return [value for value in got if isinstance(value, str)]
 
     def choice(self, name: str, kind: type[E]) -> E:
         """One of a fixed vocabulary (a <select> of choices.py's words)."""
