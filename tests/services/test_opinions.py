@@ -294,7 +294,6 @@ def test_compare_finds_the_differing_fields(
     assert [o.doctor_id for o in result.opinions] == [doctor.id, second.id]
 
 
-
 def test_the_comparison_marks_the_rows_that_differ_and_says_what_it_found(
     session: Session, patient: Patient, doctor: Doctor, second: Doctor
 ) -> None:
@@ -326,6 +325,7 @@ def test_the_comparison_marks_the_rows_that_differ_and_says_what_it_found(
         opinions.THIRD_OPINION_NOTE,
         opinions.DISCUSS_NOTE,
     ]
+
 
 @pytest.mark.parametrize(
     ("left", "right"),

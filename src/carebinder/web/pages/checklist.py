@@ -64,4 +64,3 @@ def checklist(page: Page) -> Response:
             checklist=result,
             fixes=fixes(row, result),
         )
-
