@@ -81,7 +81,8 @@ def test_following_the_links_makes_the_visit_ready(visit: Browser, cli: Cli) -> 
     # a question for this visit: the link chooses the visit in the form
     questions = visit.get(shown["questions"][2].split("#")[0]).text
     assert '<option value="1" selected>Dr. Wei Chen, Thu 03 Dec 2099 09:30</option>' in questions
-    visit.post("/questions/new", {"text": "Is radiation needed?", "appointment": "1"})
+    asked = visit.post("/questions/new", {"text": "Is radiation needed?", "appointment": "1"})
+    assert "To ask at the visit with Dr. Wei Chen, Thu 03 Dec 2099" in asked.text
     # the slides, received in one click
     assert visit.get(shown["materials"][2]).status_code == 200
     visit.post(
@@ -143,3 +144,19 @@ def test_the_home_page_without_a_visit_to_come(ana: Browser, cli: Cli) -> None:
     home = ana.get("/").text
     assert home.index("CT chest") < home.index("Core biopsy")  # the latest first
     assert texts(home, "done") == []
+
+
+def test_a_question_for_another_patients_visit_is_refused(visit: Browser) -> None:
+    visit.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
+    visit.post("/patients/2/use")
+    response = visit.post("/questions/new", {"text": "Whose visit?", "appointment": "1"})
+    assert response.status_code == 404
+    assert texts(response.text, "message") == ["No appointment #1 in this binder."]
+    assert "No questions yet." in visit.get("/questions").text
+
+
+def test_a_refused_answer_still_shows_the_visit_of_each_question(visit: Browser) -> None:
+    visit.post("/questions/new", {"text": "Is radiation needed?", "appointment": "1"})
+    refused = visit.post("/questions/1/answer", {"answer": " "})
+    assert refused.status_code == 400
+    assert "To ask at the visit with Dr. Wei Chen, Thu 03 Dec 2099" in refused.text
