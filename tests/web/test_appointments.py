@@ -203,3 +203,14 @@ def test_another_patients_appointment_is_not_found(team: Browser) -> None:
         assert texts(response.text, "message") == ["No appointment #1 in this binder."]
         assert "Maria" not in response.text
     assert "Maria" not in team.get("/appointments").text
+
+
+def test_the_same_refusal_in_both_faces(team: Browser, cli: Cli) -> None:
+    """The command line names the flag where the page names the field: the rest is the same."""
+    at = ("--at", "2099-02-30 09:30", "--tz", "America/New_York")
+    line = cli("appointment", "add", "--doctor", "1", *at).stderr.strip()
+    page = field_error(team.post("/appointments/new", visit(date="2099-02-30")).text, "starts_at")
+    assert line.removeprefix("Error: --at") == page.removeprefix("Date and time")
+    line = cli("appointment", "add", "--doctor", "1", "--at", "2099-12-03 09:30", "--tz", "X/Y")
+    page = field_error(team.post("/appointments/new", visit(time_zone="X/Y")).text, "time_zone")
+    assert line.stderr.strip().removeprefix("Error: --tz") == page.removeprefix("Time zone")
