@@ -294,6 +294,39 @@ def test_compare_finds_the_differing_fields(
     assert [o.doctor_id for o in result.opinions] == [doctor.id, second.id]
 
 
+def test_the_comparison_marks_the_rows_that_differ_and_says_what_it_found(
+    session: Session, patient: Patient, doctor: Doctor, second: Doctor
+) -> None:
+    """Both faces show these rows and these lines: the marks and words are the service's."""
+    assert opinions.compare(session, patient.id).verdict == []
+    opinions.add_opinion(session, patient.id, doctor=doctor.id, diagnosis="IDC", stage="IIA")
+    alone = opinions.compare(session, patient.id)
+    assert alone.rows == [
+        ("Date", "date"),
+        ("Diagnosis", "diagnosis"),
+        ("Stage", "stage"),
+        ("Plan", "plan"),
+    ]
+    assert alone.verdict == ["Only one opinion so far: nothing to compare yet."]
+    opinions.add_opinion(session, patient.id, doctor=second.id, diagnosis="idc.", stage="IIA")
+    assert opinions.compare(session, patient.id).verdict == [
+        "The opinions agree on diagnosis, stage and plan."
+    ]
+    opinions.add_opinion(session, patient.id, doctor=second.id, diagnosis="IDC", stage="IIB")
+    differing = opinions.compare(session, patient.id)
+    assert differing.rows == [
+        ("Date", "date"),
+        ("Diagnosis", "diagnosis"),
+        ("Stage ≠", "stage"),
+        ("Plan", "plan"),
+    ]
+    assert differing.verdict == [
+        "≠ marks where the opinions differ.",
+        opinions.THIRD_OPINION_NOTE,
+        opinions.DISCUSS_NOTE,
+    ]
+
+
 @pytest.mark.parametrize(
     ("left", "right"),
     [

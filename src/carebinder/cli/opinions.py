@@ -89,7 +89,7 @@ def list_(ctx: typer.Context, as_json: Json = False) -> None:
             [o["id"], o["date"], o["doctor_name"], o["diagnosis"], o["stage"], o["plan"]]
             for o in data
         ],
-        empty="No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT",
+        empty=opinions.NO_OPINIONS,
     )
 
 
@@ -184,28 +184,12 @@ def compare(ctx: typer.Context, as_json: Json = False) -> None:
         emit_json(data)
         return
     if not data["opinions"]:
-        note("No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT")
+        note(opinions.NO_OPINIONS)
         return
-    differing = set(data["differing_fields"])
-
-    def label(name: str, key: str) -> str:
-        return f"{name} ≠" if key in differing else name
 
     columns = [f"#{o['id']} {o['doctor_name']}" for o in data["opinions"]]
-    rows = [
-        ["Date", *(o["date"] for o in data["opinions"])],
-        *(
-            [label(name, key), *(o[key] for o in data["opinions"])]
-            for name, key in (("Diagnosis", "diagnosis"), ("Stage", "stage"), ("Plan", "plan"))
-        ),
-    ]
+    rows = [[name, *(o[field] for o in data["opinions"])] for name, field in comparison.rows]
     table(["", *columns], rows, empty="")
     out()
-    if len(data["opinions"]) == 1:
-        out("Only one opinion so far: nothing to compare yet.")
-    elif differing:
-        out("≠ marks where the opinions differ.")
-        for line in data["notes"]:
-            out(line)
-    else:
-        out("The opinions agree on diagnosis, stage and plan.")
+    for line in comparison.verdict:
+        out(line)

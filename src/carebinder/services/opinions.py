@@ -30,6 +30,14 @@ THIRD_OPINION_NOTE = (
     "The opinions differ. Insurers usually cover a third opinion when the first two differ."
 )
 DISCUSS_NOTE = "You can ask the doctors to discuss their conclusions with each other."
+# How `opinion compare` (and the web page) marks a field where the opinions differ.
+DIFFERS = "≠"
+# The rows of the side-by-side comparison: (name shown, field).
+COMPARED_ROWS = (("Date", "date"), ("Diagnosis", "diagnosis"), ("Stage", "stage"), ("Plan", "plan"))
+NO_OPINIONS = "No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT"
+ONLY_ONE = "Only one opinion so far: nothing to compare yet."
+MARKED = f"{DIFFERS} marks where the opinions differ."
+AGREE = "The opinions agree on diagnosis, stage and plan."
 
 
 def get_opinion(session: Session, patient_id: int, ident: int) -> Opinion:
@@ -120,6 +128,26 @@ class Comparison:
     @property
     def notes(self) -> list[str]:
         return [THIRD_OPINION_NOTE, DISCUSS_NOTE] if self.differs else []
+
+    def label(self, name: str, field: str) -> str:
+        """A row's name, marked with DIFFERS when the opinions differ on its field."""
+        return f"{name} {DIFFERS}" if field in self.differing else name
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        """The comparison's rows: (name, marked when they differ; field)."""
+        return [(self.label(name, field), field) for name, field in COMPARED_ROWS]
+
+    @property
+    def verdict(self) -> list[str]:
+        """What the comparison says under the table (nothing when there are no opinions)."""
+        if not self.opinions:
+            return []
+        if len(self.opinions) == 1:
+            return [ONLY_ONE]
+        if self.differs:
+            return [MARKED, *self.notes]
+        return [AGREE]
 
 
 def _normal(value: str | None) -> str | None:

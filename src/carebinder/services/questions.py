@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carebinder.models import Question
+from carebinder.models import Appointment, Question
 from carebinder.services.common import LONG_TEXT, get_scoped, required_text
 from carebinder.services.doctors import get_doctor
 
@@ -63,7 +63,10 @@ def list_questions(
     query = (
         select(Question)
         .where(Question.patient_id == patient_id)
-        .options(selectinload(Question.answered_by))
+        .options(
+            selectinload(Question.answered_by),
+            selectinload(Question.appointment).selectinload(Appointment.doctor),
+        )
         .order_by(Question.id)
     )
     if appointment is not None:

@@ -11,19 +11,22 @@ block); the event loop only reads forms and writes responses.
 
 from __future__ import annotations
 
+import enum
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from carebinder import config
-from carebinder.errors import CarebinderError, InvalidInput, NoPatient, NotFound
+from carebinder.errors import FIELD, CarebinderError, InvalidInput, NoPatient, NotFound
 from carebinder.web.security import CSRF_FIELD, csrf_token, log, same
 
 if TYPE_CHECKING:
@@ -58,7 +61,29 @@ LABELS = {
     "by": "Answered by",
     "appointment": "Appointment",
     "query": "Search",
+    # opinions
+    "doctor": "Doctor",
+    "diagnosis": "Diagnosis",
+    "stage": "Stage",
+    "date": "Date",
+    "records": "Based on the records",
+    # appointments
+    "starts_at": "Date and time",
+    "time": "Time",
+    "time_zone": "Time zone",
+    "location": "Location",
+    "purpose": "Purpose",
+    "status": "Status",
+    "companion": "Companion",
+    "staff_told": "Staff told",
+    "records_sent_on": "Records sent on",
+    "coverage": "Insurance coverage",
+    "coverage_ref": "Authorization or reference number",
+    # materials
+    "kind": "Kind",
+    "description": "Description",
 }
+E = TypeVar("E", bound=enum.Enum)
 # Form fields a page never hands to a service.
 NOT_DATA = frozenset({CSRF_FIELD})
 MAX_FORM_FIELDS = 200
@@ -132,6 +157,47 @@ class Page:
         if not value.isdigit() or len(value) > 18:
             raise InvalidInput(f"{{field}}: {value[:20]!r} is not one of the choices.", field=name)
         return int(value)
+
+    def required(self, name: str) -> int:
+        """A choice of id that must be made (a command line's required option)."""
+        value = self.number(name)
+        if value is None:
+            raise InvalidInput(f"{FIELD} is missing: choose one.", field=name)
+        return value
+
+    def numbers(self, name: str) -> list[int]:
+        """The ids of a group of checkboxes (a repeated option on the command line)."""
+        chosen = []
+        for value in self.ticked(name):
+            if not value.isdigit() or len(value) > 18:
+                raise InvalidInput(
+                    f"{FIELD}: {value[:20]!r} is not one of the choices.", field=name
+                )
+            chosen.append(int(value))
+        return chosen
+
+    def ticked(self, name: str) -> list[str]:
+        """Every value of a repeated field as sent (the boxes ticked in a group)."""
+        got = self.form.getlist(name) if isinstance(self.form, FormData) else []
+        return [value for value in got if isinstance(value, str)]
+
+    def choice(self, name: str, kind: type[E]) -> E:
+        """One of a fixed vocabulary (a <select> of choices.py's words)."""
+        value = self.text(name).strip()
+        try:
+            return kind(value)
+        except ValueError:
+            words = ", ".join(str(member.value) for member in kind)
+            raise InvalidInput(
+                f"{FIELD}: {value[:20]!r} is not one of {words}.", field=name
+            ) from None
+
+    def day(self, name: str) -> date | None:
+        """A date field, None when left empty (an <input type=date>)."""
+        from carebinder.dates import parse_date
+
+        value = self.text(name)
+        return parse_date(value, name) if value.strip() else None
 
     def values(self) -> dict[str, str]:
         """What was typed, to fill the form again after a refusal."""

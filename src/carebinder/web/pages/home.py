@@ -5,17 +5,32 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from carebinder.web.core import Page, Pages
+from carebinder.web.pages.checklist import fixes
 
 pages = Pages()
+
+RECENT_RECORDS = 5
 
 
 @pages.get("/")
 def home(page: Page) -> Response:
-    from carebinder.services import doctors, questions
+    from carebinder.services import appointments, checklist, doctors, opinions, questions, records
 
     with page.binder() as (s, patient):
-        team = doctors.list_doctors(s, patient.id)
-        open_questions = questions.list_questions(s, patient.id, unanswered=True)
+        upcoming = appointments.list_appointments(s, patient.id, upcoming=True)
+        following = upcoming[0] if upcoming else None
+        ready = checklist.build(s, following) if following else None
         return page.render(
-            "home.html", title="Home", patient=patient, doctors=team, questions=open_questions
+            "home.html",
+            title="Home",
+            patient=patient,
+            doctors=doctors.list_doctors(s, patient.id),
+            questions=questions.list_questions(s, patient.id, unanswered=True),
+            following=following,
+            start=appointments.local_start(following) if following else None,
+            checklist=ready,
+            fixes=fixes(following, ready) if following and ready else {},
+            # the latest first: the list is in date order, undated last
+            records=records.list_records(s, patient.id)[::-1][:RECENT_RECORDS],
+            opinions=opinions.list_opinions(s, patient.id),
         )

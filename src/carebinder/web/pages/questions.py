@@ -14,19 +14,26 @@ pages = Pages()
 
 
 def listing(s: Session, patient: Patient) -> dict[str, Any]:
-    from carebinder.services import doctors, questions
+    from carebinder.services import appointments, doctors, questions
 
     return {
         "patient": patient,
         "questions": questions.list_questions(s, patient.id),
         "doctors": doctors.list_doctors(s, patient.id),
+        "appointments": appointments.list_appointments(s, patient.id),
+        "start": appointments.local_start,
     }
 
 
 @pages.get("/questions")
 def list_(page: Page) -> Response:
     with page.binder() as (s, patient):
-        return page.render("questions/list.html", title="Questions", **listing(s, patient))
+        return page.render(
+            "questions/list.html",
+            title="Questions",
+            visit=page.request.query_params.get("appointment"),  # the checklist's link
+            **listing(s, patient),
+        )
 
 
 @pages.post("/questions/new")
@@ -34,7 +41,9 @@ def add(page: Page) -> Response:
     from carebinder.services import questions
 
     def add_question(s: Session, patient: Patient) -> tuple[str, str]:
-        questions.add_question(s, patient.id, text=page.text("text"))
+        questions.add_question(
+            s, patient.id, text=page.text("text"), appointment=page.number("appointment")
+        )
         return "/questions", "Question added."
 
     return page.change(add_question, form="questions/list.html", context=listing, title="Questions")
