@@ -11,11 +11,12 @@ block); the event loop only reads forms and writes responses.
 
 from __future__ import annotations
 
+import enum
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -58,10 +59,16 @@ LABELS = {
     "by": "Answered by",
     "appointment": "Appointment",
     "query": "Search",
+    "kind": "Kind",
+    "title": "Title",
+    "date": "Date",
+    "doctor": "Doctor",
+    "files": "Files",
 }
 # Form fields a page never hands to a service.
 NOT_DATA = frozenset({CSRF_FIELD})
 MAX_FORM_FIELDS = 200
+C = TypeVar("C", bound=enum.StrEnum)
 
 
 @dataclass
@@ -90,6 +97,8 @@ class Page:
     request: Request
     web: Web
     form: Mapping[str, Any] | None = None
+    # An upload refused before its form could be read (too large): nothing of it was kept.
+    refused: CarebinderError | None = None
 
     # --- the binder ---
 
@@ -132,6 +141,10 @@ class Page:
         if not value.isdigit() or len(value) > 18:
             raise InvalidInput(f"{{field}}: {value[:20]!r} is not one of the choices.", field=name)
         return int(value)
+
+    def choice(self, name: str, choices: type[C]) -> C:
+        """One of a fixed vocabulary (a required <select>)."""
+        return choice(self.text(name), choices, name)
 
     def values(self) -> dict[str, str]:
         """What was typed, to fill the form again after a refusal."""
@@ -188,14 +201,37 @@ class Page:
         except (NotFound, NoPatient):
             raise  # the page's own answer (answer() below)
         except CarebinderError as error:
-            extra: dict[str, Any] = {}
-            if context is not None:
-                with self.binder() as (s, chosen):
-                    extra = context(s, chosen)
-            return self.render(
-                form, status=400, errors=refusal(error), values=self.values(), **extra, **more
-            )
+            return self.refuse(error, form=form, context=context, **more)
         return self.redirect(location, done)
+
+    def refuse(
+        self,
+        error: CarebinderError,
+        /,
+        *,
+        form: str,
+        context: Callable[[Session, Patient], dict[str, Any]] | None = None,
+        status: int = 400,
+        **more: Any,
+    ) -> Response:
+        """`form` again, with what was typed and the reason `error` gives beside its field."""
+        extra: dict[str, Any] = {}
+        if context is not None:
+            with self.binder() as (s, chosen):
+                extra = context(s, chosen)
+        return self.render(
+            form, status=status, errors=refusal(error), values=self.values(), **extra, **more
+        )
+
+
+def choice(value: str, choices: type[C], field: str) -> C:
+    """`value` as one of `choices` (RecordKind…), refused beside `field` otherwise."""
+    try:
+        return choices(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{{field}}: {value[:20]!r} is not one of the choices.", field=field
+        ) from None
 
 
 def refusal(error: CarebinderError) -> dict[str, str]:
@@ -225,19 +261,39 @@ class Pages:
     def post(self, path: str) -> Callable[[Callable[[Page], Response]], Callable[[Page], Response]]:
         return self._add(path, "POST")
 
+    def upload(
+        self, path: str
+    ) -> Callable[[Callable[[Page], Response]], Callable[[Page], Response]]:
+        """A POST carrying files (web/uploads.py): its body is counted as it arrives, and one
+        over the limit reaches the page as `page.refused`, with no form."""
+        return self._add(path, "POST", upload=True)
+
     def _add(
-        self, path: str, method: str
+        self, path: str, method: str, *, upload: bool = False
     ) -> Callable[[Callable[[Page], Response]], Callable[[Page], Response]]:
         def register(function: Callable[[Page], Response]) -> Callable[[Page], Response]:
             async def endpoint(request: Request) -> Response:
+                from carebinder.web import uploads
+
                 web: Web = request.app.state.web
                 form = None
-                if method == "POST":
+                if upload:
+                    try:
+                        form = await uploads.read_form(request)
+                    except InvalidInput as error:  # too large: refused before it is read
+                        page = Page(request, web, refused=error)
+                        return await run_in_threadpool(answer, function, page)
+                elif method == "POST":
                     form = await request.form(max_fields=MAX_FORM_FIELDS)
+                if form is not None:
                     token = form.get(CSRF_FIELD)
                     if not isinstance(token, str) or not same(token, web.csrf):
                         return forbidden(web)
-                return await run_in_threadpool(answer, function, Page(request, web, form))
+                try:
+                    return await run_in_threadpool(answer, function, Page(request, web, form))
+                finally:
+                    if upload and form is not None:
+                        await form.close()  # the uploaded files' spooled copies
 
             self.routes.append(Route(path, endpoint, methods=[method]))
             return function
