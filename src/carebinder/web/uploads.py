@@ -59,22 +59,33 @@ async def read_form(request: Request) -> FormData:
     """The form of an upload; refused (InvalidInput beside the file field) as soon as its
     body is over the limit, before the rest is read. The parser closes what it spooled."""
     limit = MAX_UPLOAD_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large(limit)
-    counted = 0
     receive = request.receive
+    counted, finished = 0, False
 
     async def counting() -> Message:
-        nonlocal counted
+        nonlocal counted, finished
         message = await receive()
+        finished = message["type"] != "http.request" or not message.get("more_body", False)
         if message["type"] == "http.request":
             counted += len(message.get("body", b""))
             if counted > limit:
                 raise too_large(limit)
         return message
 
-    return await Request(request.scope, counting).form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
+    try:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        return await Request(request.scope, counting).form(
+            max_files=MAX_FILES, max_fields=MAX_FIELDS
+        )
+    except InvalidInput:
+        # The rest is read and dropped: a browser still sending when the connection closes
+        # shows "connection reset", not the page that says why.
+        while not finished:
+            message = await receive()
+            finished = message["type"] != "http.request" or not message.get("more_body", False)
+        raise
 
 
 def safe_name(given: str | None) -> str:
