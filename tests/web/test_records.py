@@ -330,3 +330,30 @@ def test_unknown_and_other_patients_records_are_not_found(
     assert texts(other.text, "message") == ["No file #1 in this binder."]
     ana.post("/patients/2/use")
     assert "Maria&#39;s scan" in ana.get("/records/1").text  # untouched
+
+
+def test_uploads_pass_through_a_private_folder_that_is_then_removed(
+    ana: Browser, make_pdf: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from carebinder.services import files
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    seen: list[tuple[str, int, int]] = []
+    prepare = files.prepare
+
+    def watched(store: Any, paths: Any, on_created: Any) -> Any:
+        for path in paths:
+            folder = path.parent.parent
+            seen.append((path.name, folder.stat().st_mode & 0o777, path.stat().st_mode & 0o777))
+        return prepare(store, paths, on_created)
+
+    monkeypatch.setattr(files, "prepare", watched)
+    same = make_pdf("report.pdf")
+    add(ana, same, same)  # two files of one name: each in a folder of its own
+    add(ana, make_pdf("other.pdf"), title="")  # refused
+    assert seen == [("report.pdf", 0o700, 0o600)] * 2 + [("other.pdf", 0o700, 0o600)]
+    assert list(scratch.iterdir()) == []
