@@ -45,7 +45,7 @@ def test_wrap_cuts_a_word_longer_than_the_column() -> None:
 
 
 def test_human_size_reads_like_a_file_manager() -> None:
-    from carebinder.cli.common import human_size
+    from carebinder.words import human_size
 
     assert human_size(512) == "512 bytes"
     assert human_size(1_400) == "1.4 KB"

@@ -187,10 +187,10 @@ def test_removing_an_appointment_asks_first(team: Browser) -> None:
 
 def test_another_patients_appointment_is_not_found(team: Browser) -> None:
     team.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
-    team.post("/patients/2/use")
+    team.post("/patients/use", {"patient": "2"})
     team.post("/doctors/new", {"name": "Dr. Maria's Doctor"})
     team.post("/appointments/new", visit(doctor="2", location="Maria's clinic"))
-    team.post("/patients/1/use")
+    team.post("/patients/use", {"patient": "1"})
     for response in [
         team.get("/appointments/1/edit"),
         team.post("/appointments/1/edit", visit(status="planned", coverage="unknown")),

@@ -148,7 +148,7 @@ def test_the_home_page_without_a_visit_to_come(ana: Browser, cli: Cli) -> None:
 
 def test_a_question_for_another_patients_visit_is_refused(visit: Browser) -> None:
     visit.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
-    visit.post("/patients/2/use")
+    visit.post("/patients/use", {"patient": "2"})
     response = visit.post("/questions/new", {"text": "Whose visit?", "appointment": "1"})
     assert response.status_code == 404
     assert texts(response.text, "message") == ["No appointment #1 in this binder."]

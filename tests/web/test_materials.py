@@ -91,9 +91,9 @@ def test_removing_a_material_asks_first(ana: Browser) -> None:
 
 def test_another_patients_material_is_not_found(ana: Browser) -> None:
     ana.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
-    ana.post("/patients/2/use")
+    ana.post("/patients/use", {"patient": "2"})
     ana.post("/materials/new", slides(description="Maria's slides"))
-    ana.post("/patients/1/use")
+    ana.post("/patients/use", {"patient": "1"})
     for response in [
         ana.post("/materials/1/status", {"status": "received"}),
         ana.get("/materials/1/remove"),

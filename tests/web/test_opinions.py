@@ -132,10 +132,10 @@ def test_removing_an_opinion_asks_first(team: Browser) -> None:
 
 def test_another_patients_opinion_is_not_found(team: Browser) -> None:
     team.post("/patients/new", {"name": "Maria Souza", "born": "1940-01-01"})
-    team.post("/patients/2/use")
+    team.post("/patients/use", {"patient": "2"})
     team.post("/doctors/new", {"name": "Dr. Maria's Doctor"})
     team.post("/opinions/new", opinion(doctor="3", diagnosis="Maria's diagnosis"))
-    team.post("/patients/1/use")
+    team.post("/patients/use", {"patient": "1"})
     for response in [
         team.get("/opinions/1/edit"),
         team.post("/opinions/1/edit", opinion()),

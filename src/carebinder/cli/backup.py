@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from carebinder.cli.common import App, human_size, note, out, report_left_out, state
+from carebinder.cli.common import App, note, out, report_left_out, state
 from carebinder.cli.common import password as ask_password
 from carebinder.outfile import check_file
-from carebinder.words import plural
+from carebinder.words import human_size, plural
 
 PASSWORD_ENV = "CAREBINDER_BACKUP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 # Why a backup was made without a file, as its list of contents says (verify's names).

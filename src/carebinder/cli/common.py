@@ -385,14 +385,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: st
     out(render(headers, rows, width))
 
 
-def human_size(size: int) -> str:
-    """A file size as people read it: `1.4 KB`, `12.0 MB`, `512 bytes`."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
-
-
 def fields(pairs: Sequence[tuple[str, object]]) -> None:
     """`label: value` lines for a show command, skipping empty values."""
     width = max(len(label) for label, _ in pairs)

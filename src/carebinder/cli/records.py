@@ -14,7 +14,6 @@ from carebinder.cli.common import (
     date_or_none,
     emit_json,
     fields,
-    human_size,
     keep_date,
     keep_text,
     keep_value,
@@ -27,7 +26,7 @@ from carebinder.cli.common import (
     table,
 )
 from carebinder.cli.options import DateOpt, Json, Notes, RecordId, Yes
-from carebinder.words import plural
+from carebinder.words import human_size, plural
 
 app = App(help="Medical records (pathology, surgery, imaging, labs…) and their files.")
 

@@ -21,11 +21,14 @@ PAGES = (
     "home",
     "patients",
     "doctors",
-    "questions",
+    "records",
+    "record_files",
     "opinions",
     "appointments",
     "checklist",
+    "questions",
     "materials",
+    "search",
 )
 
 

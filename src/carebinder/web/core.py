@@ -82,6 +82,9 @@ LABELS = {
     # materials
     "kind": "Kind",
     "description": "Description",
+    # records
+    "title": "Title",
+    "files": "Files",
 }
 E = TypeVar("E", bound=enum.Enum)
 # Form fields a page never hands to a service.
@@ -115,6 +118,8 @@ class Page:
     request: Request
     web: Web
     form: Mapping[str, Any] | None = None
+    # An upload refused before its form could be read (too large): nothing of it was kept.
+    refused: CarebinderError | None = None
 
     # --- the binder ---
 
@@ -183,14 +188,7 @@ class Page:
 
     def choice(self, name: str, kind: type[E]) -> E:
         """One of a fixed vocabulary (a <select> of choices.py's words)."""
-        value = self.text(name).strip()
-        try:
-            return kind(value)
-        except ValueError:
-            words = ", ".join(str(member.value) for member in kind)
-            raise InvalidInput(
-                f"{FIELD}: {value[:20]!r} is not one of {words}.", field=name
-            ) from None
+        return choice(self.text(name), kind, name)
 
     def day(self, name: str) -> date | None:
         """A date field, None when left empty (an <input type=date>)."""
@@ -254,14 +252,36 @@ class Page:
         except (NotFound, NoPatient):
             raise  # the page's own answer (answer() below)
         except CarebinderError as error:
-            extra: dict[str, Any] = {}
-            if context is not None:
-                with self.binder() as (s, chosen):
-                    extra = context(s, chosen)
-            return self.render(
-                form, status=400, errors=refusal(error), values=self.values(), **extra, **more
-            )
+            return self.refuse(error, form=form, context=context, **more)
         return self.redirect(location, done)
+
+    def refuse(
+        self,
+        error: CarebinderError,
+        /,
+        *,
+        form: str,
+        context: Callable[[Session, Patient], dict[str, Any]] | None = None,
+        status: int = 400,
+        **more: Any,
+    ) -> Response:
+        """`form` again, with what was typed and the reason `error` gives beside its field."""
+        extra: dict[str, Any] = {}
+        if context is not None:
+            with self.binder() as (s, chosen):
+                extra = context(s, chosen)
+        return self.render(
+            form, status=status, errors=refusal(error), values=self.values(), **extra, **more
+        )
+
+
+def choice(value: str, kind: type[E], field: str) -> E:
+    """`value` as one of `kind`'s words (RecordKind…), refused beside `field` otherwise."""
+    try:
+        return kind(value.strip())
+    except ValueError:
+        words = ", ".join(str(member.value) for member in kind)
+        raise InvalidInput(f"{FIELD}: {value[:20]!r} is not one of {words}.", field=field) from None
 
 
 def refusal(error: CarebinderError) -> dict[str, str]:
@@ -291,19 +311,39 @@ class Pages:
     def post(self, path: str) -> Callable[[Callable[[Page], Response]], Callable[[Page], Response]]:
         return self._add(path, "POST")
 
+    def upload(
+        self, path: str
+    ) -> Callable[[Callable[[Page], Response]], Callable[[Page], Response]]:
+        """A POST carrying files (web/uploads.py): its body is counted as it arrives, and one
+        over the limit reaches the page as `page.refused`, with no form."""
+        return self._add(path, "POST", upload=True)
+
     def _add(
-        self, path: str, method: str
+        self, path: str, method: str, *, upload: bool = False
     ) -> Callable[[Callable[[Page], Response]], Callable[[Page], Response]]:
         def register(function: Callable[[Page], Response]) -> Callable[[Page], Response]:
             async def endpoint(request: Request) -> Response:
+                from carebinder.web import uploads
+
                 web: Web = request.app.state.web
                 form = None
-                if method == "POST":
+                if upload:
+                    try:
+                        form = await uploads.read_form(request)
+                    except InvalidInput as error:  # too large: refused before it is read
+                        page = Page(request, web, refused=error)
+                        return await run_in_threadpool(answer, function, page)
+                elif method == "POST":
                     form = await request.form(max_fields=MAX_FORM_FIELDS)
+                if form is not None:
                     token = form.get(CSRF_FIELD)
                     if not isinstance(token, str) or not same(token, web.csrf):
                         return forbidden(web)
-                return await run_in_threadpool(answer, function, Page(request, web, form))
+                try:
+                    return await run_in_threadpool(answer, function, Page(request, web, form))
+                finally:
+                    if upload and form is not None:
+                        await form.close()  # the uploaded files' spooled copies
 
             self.routes.append(Route(path, endpoint, methods=[method]))
             return function
