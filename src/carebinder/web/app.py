@@ -17,7 +17,7 @@ from carebinder.web.security import Gate
 
 HERE = Path(__file__).parent
 # The pages of each noun, one module of carebinder.web.pages each, as cli/ has one per command.
-PAGES = ("home", "patients", "doctors", "questions")
+PAGES = ("home", "patients", "doctors", "questions", "packet", "transfer", "checks")
 
 
 def templates() -> jinja2.Environment:

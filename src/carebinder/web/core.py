@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from carebinder import config
 from carebinder.errors import CarebinderError, InvalidInput, NoPatient, NotFound
+from carebinder.web.jobs import Jobs
 from carebinder.web.security import CSRF_FIELD, csrf_token, log, same
 
 if TYPE_CHECKING:
@@ -58,9 +59,23 @@ LABELS = {
     "by": "Answered by",
     "appointment": "Appointment",
     "query": "Search",
+    "records": "Records to bring",
+    "paper": "Paper size",
+    "no_records": "Only the summary pages, without the records",
+    "password": "Password",
+    "password_again": "Repeat the password",
+    "file": "FHIR file",
+    "format": "Format",
+    "all_patients": "Every patient of the binder",
+    "no_data": "Without the files' bytes",
+    "upcoming": "Only visits that have not started yet",
+    "no_reminder": "No reminder the day before planned visits",
+    "limit": "How many events, newest first",
 }
 # Form fields a page never hands to a service.
 NOT_DATA = frozenset({CSRF_FIELD})
+# Form fields never shown again after a refusal: typed once more instead.
+SECRET = frozenset({"password", "password_again"})
 MAX_FORM_FIELDS = 200
 
 
@@ -74,6 +89,7 @@ class Web:
     templates: jinja2.Environment
     patient: int | None = None  # --patient, else the one `patient use` remembered
     done: dict[str, str] = field(default_factory=dict)  # messages shown after a redirect
+    jobs: Jobs = field(default_factory=Jobs)  # packets being built, by random id
 
     @property
     def csrf(self) -> str:
@@ -133,10 +149,29 @@ class Page:
             raise InvalidInput(f"{{field}}: {value[:20]!r} is not one of the choices.", field=name)
         return int(value)
 
+    def numbers(self, name: str) -> list[int]:
+        """The ids of the ticked checkboxes named `name`."""
+        getlist = getattr(self.form, "getlist", None)
+        found = getlist(name) if getlist is not None else []
+        chosen = []
+        for value in found:
+            if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
+                raise InvalidInput(
+                    f"{{field}}: {str(value)[:20]!r} is not one of the choices.", field=name
+                )
+            chosen.append(int(value))
+        return chosen
+
+    def ticked(self, name: str) -> bool:
+        """Whether the checkbox `name` is ticked: as a flag given on the command line."""
+        return self.text(name) == "yes"
+
     def values(self) -> dict[str, str]:
         """What was typed, to fill the form again after a refusal."""
         return {
-            k: v for k, v in (self.form or {}).items() if isinstance(v, str) and k not in NOT_DATA
+            k: v
+            for k, v in (self.form or {}).items()
+            if isinstance(v, str) and k not in NOT_DATA and k not in SECRET
         }
 
     # --- answers ---

@@ -1,0 +1,7 @@
+"""stub."""
+
+from __future__ import annotations
+
+from carebinder.web.core import Pages
+
+pages = Pages()
