@@ -221,3 +221,21 @@ def test_the_visits_are_listed(visit: Browser) -> None:
     page = visit.get("/packet").text
     assert '<a href="/packet/1">Make the packet for #1</a>' in page
     assert "2026-12-03 09:30" in page
+
+
+def test_a_packet_nobody_downloads_is_removed_in_time(visit: Browser) -> None:
+    from carebinder.web.jobs import KEEP_SECONDS
+
+    job = job_of(visit.post("/packet/1", {"paper": "letter", "records": ["1"]}))
+    finished(visit, job)
+    jobs = visit.app.state.web.jobs
+    kept = jobs.get(job)
+    assert kept.path.is_file()
+    kept.finished -= KEEP_SECONDS - 60  # not yet
+    jobs.tidy()
+    assert jobs.get(job) is kept
+    kept.finished -= 120
+    jobs.tidy()
+    assert jobs.get(job) is None
+    assert not kept.folder.exists()
+    assert visit.get(f"/packet/jobs/{job}/download").status_code == 404
