@@ -9,6 +9,7 @@ command that exits 1 for the same damage: its job is to find it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +60,14 @@ class LeftOut:
             "reason": self.reason,
             "message": self.message,
         }
+
+
+def report_lines(left_out: Sequence[LeftOut], rest: str) -> list[str]:
+    """The end of a command that left files out: one line for each (what and why, what to
+    do), then how many and `rest` (what was done all the same). None when nothing was."""
+    from carebinder.words import plural
+
+    lines = [item.message for item in left_out]
+    if left_out:
+        lines.append(f"{plural(len(left_out), 'file')} left out (see above); {rest}")
+    return lines

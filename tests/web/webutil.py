@@ -28,12 +28,13 @@ class Browser:
 
     def close(self) -> None:
         self.client.close()
+        self.app.state.web.jobs.close()
         self.app.state.web.engine.dispose()
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(path, **kwargs)
 
-    def post(self, path: str, data: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         form = {"csrf": csrf_token(KEY), **(data or {})}
         headers = {"origin": ORIGIN, **kwargs.pop("headers", {})}
         return self.client.post(path, data=form, headers=headers, **kwargs)

@@ -15,7 +15,7 @@ import sqlite3
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -30,6 +30,11 @@ from carebinder.store import CHUNK, NOFOLLOW, NONBLOCK, SHA256, Store, fsync_dir
 from carebinder.store import damaged as damaged_blob
 from carebinder.store import missing as missing_blob
 from carebinder.store import unreadable as unreadable_blob
+
+
+def default_name(day: date) -> str:
+    """e.g. `carebinder-backup-2026-12-01.cbk`: no patient name in a file name."""
+    return f"carebinder-backup-{day.isoformat()}.cbk"
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,6 @@ def register(app: App) -> None:
     app.command("restore")(restore)
 
 
-def default_name(day: date) -> str:
-    """e.g. `carebinder-backup-2026-12-01.cbk`: no patient name in a file name."""
-    return f"carebinder-backup-{day.isoformat()}.cbk"
-
-
 def backup(
     ctx: typer.Context,
     out_file: Annotated[
@@ -64,6 +59,7 @@ def backup(
     Example: carebinder backup -o /media/usb/binder.cbk --password
     """
     from carebinder.backup import check_backup_source, create_backup
+    from carebinder.backup.create import default_name
 
     settings = state(ctx).settings
     check_backup_source(settings)

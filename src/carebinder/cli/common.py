@@ -24,7 +24,6 @@ import typer
 from carebinder import config
 from carebinder.cli.options import STDOUT
 from carebinder.errors import EXIT_REFUSED, CarebinderError, InvalidInput, Refused
-from carebinder.words import plural
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -172,11 +171,10 @@ def report_left_out(left_out: Sequence[LeftOut], rest: str) -> None:
     """The end of a command that left files out: one line for each (what and why, what to
     do), then how many and `rest` (what was done all the same). On stderr; nothing when
     nothing was left out."""
-    for item in left_out:
-        note(item.message)
-    if left_out:
-        count = len(left_out)
-        note(f"{plural(count, 'file')} left out (see above); {rest}")
+    from carebinder.leftout import report_lines
+
+    for line in report_lines(left_out, rest):
+        note(line)
 
 
 def out(text: str = "") -> None:

@@ -10,20 +10,6 @@ import typer
 from carebinder.cli.common import App, emit_json, note, out, report_left_out, state
 from carebinder.cli.options import Json
 
-# The nouns of the summary, in the order a person reads them.
-NOUNS = (
-    ("patient", "patient", "patients"),
-    ("doctor", "doctor", "doctors"),
-    ("record", "record", "records"),
-    ("file", "file", "files"),
-    ("opinion", "opinion", "opinions"),
-    ("appointment", "appointment", "appointments"),
-    ("medication", "medication in the list", "medications in the list"),
-    ("question", "question", "questions"),
-    ("material", "material", "materials"),
-    ("coverage", "insurance", "insurances"),
-)
-
 
 def register(app: App) -> None:
     app.command("import")(import_file)
@@ -50,34 +36,17 @@ def import_file(
     Example: carebinder import ~/Downloads/my-health-records.json
     """
     from carebinder.fhir import intake
+    from carebinder.fhir.words import REST, summary_lines
 
     def storing(count: int, bundle: str) -> None:
         files = "1 file" if count == 1 else f"{count:,} files"
         note(f"Storing {files} from {bundle}…")
 
     summary = intake.import_file(state(ctx).settings, file, command="import", storing=storing)
-    rest = "everything else was imported."
     if as_json:
         emit_json(summary.to_json())
-        report_left_out(summary.left_out, rest)
+        report_left_out(summary.left_out, REST)
         return
-    for ident, name, how in summary.patients:
-        plain = how in ("new", "already in the binder")
-        shown = how if plain else f"already in the binder: {how}"
-        out(f"Patient #{ident} {name} ({shown}).")
-    out(f"Imported: {_counts(summary.imported) or 'nothing new'}.")
-    if +summary.already:
-        out(f"Already in the binder: {_counts(summary.already)}.")
-    if summary.skipped:
-        out(f"Skipped {sum(summary.skipped.values()):,}:")
-        for (kind, reason), count in sorted(summary.skipped.items(), key=lambda i: -i[1]):
-            out(f"  {count:>5,} {kind}: {reason}")
-    report_left_out(summary.left_out, rest)
-
-
-def _counts(counts: dict[str, int]) -> str:
-    parts = []
-    for key, one, many in NOUNS:
-        if counts.get(key):
-            parts.append(f"{counts[key]:,} {one if counts[key] == 1 else many}")
-    return ", ".join(parts)
+    for line in summary_lines(summary):
+        out(line)
+    report_left_out(summary.left_out, REST)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -25,13 +23,6 @@ PASSWORD_ENV = "CAREBINDER_PACKET_PASSWORD"  # noqa: S105 - the variable's name,
 
 def register(app: App) -> None:
     app.command("packet")(packet)
-
-
-def default_name(patient: str, visit_day: str) -> str:
-    """e.g. `packet-Ana-Souza-2026-12-03.pdf`: plain ASCII, safe on every filesystem."""
-    ascii_name = unicodedata.normalize("NFKD", patient).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-") or "patient"
-    return f"packet-{slug}-{visit_day}.pdf"
 
 
 def packet(
@@ -75,6 +66,7 @@ def packet(
         sandbox.warm_up()  # the reader of the records' files gets ready meanwhile
     from carebinder.dates import shown
     from carebinder.packet.build import PAPERS, Options, build_packet
+    from carebinder.packet.data import default_name
     from carebinder.packet.gather import gather
     from carebinder.services.appointments import get_appointment
 

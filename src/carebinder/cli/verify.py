@@ -8,7 +8,6 @@ import typer
 
 from carebinder.cli.common import App, emit_json, note, out, state
 from carebinder.errors import EXIT_REFUSED
-from carebinder.words import plural
 
 if TYPE_CHECKING:
     from carebinder.verify import Repaired, Report
@@ -58,40 +57,12 @@ def verify(ctx: typer.Context, repair: Repair = False, as_json: Json = False) ->
 
 
 def _print(report: Report, repaired: Repaired | None) -> None:
+    from carebinder.verify.report import closing_lines, repair_lines
+
     if repaired is not None:
-        _print_repairs(repaired)
-    checked = report.checked
-    counts = f"{plural(checked.records, 'record')}, {plural(checked.files, 'file')} checked"
+        for line in repair_lines(repaired):
+            note(line)
     for problem in report.problems:
         out(problem.message)
-    if report.skipped:
-        note(
-            "Skipped SQLite's integrity and foreign-key checks, which do not apply: the"
-            " database server checks its own data and enforces foreign keys (checked: that"
-            " every foreign key is there and in force)."
-        )
-    if checked.in_progress:
-        note(
-            f"Left alone {plural(checked.in_progress, 'new file')} that another carebinder command"
-            " may still be writing."
-        )
-    if report.ok:
-        note(f"Binder OK: {counts}.")
-        return
-    count = len(report.problems)
-    fixable = len(report.fixable)
-    summary = f"Found {plural(count, 'problem')} ({counts})."
-    if fixable and repaired is None:
-        summary += f" `carebinder verify --repair` can fix {fixable} of them."
-    note(summary)
-
-
-def _print_repairs(repaired: Repaired) -> None:
-    removed, tightened = len(repaired.removed), len(repaired.tightened)
-    if not removed and not tightened:
-        note("Nothing to repair.")
-        return
-    note(
-        f"Repaired: removed {plural(removed, 'leftover file')},"
-        f" made {plural(tightened, 'item')} private."
-    )
+    for line in closing_lines(report, repaired):
+        note(line)

@@ -7,6 +7,8 @@ can be used, and tested, without a database.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -140,3 +142,10 @@ class PacketData:
     records: tuple[RecordInfo, ...]
     timeline: tuple[Event, ...]
     generated_on: date
+
+
+def default_name(patient: str, visit_day: str) -> str:
+    """e.g. `packet-Ana-Souza-2026-12-03.pdf`: plain ASCII, safe on every filesystem."""
+    ascii_name = unicodedata.normalize("NFKD", patient).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-") or "patient"
+    return f"packet-{slug}-{visit_day}.pdf"

@@ -140,3 +140,48 @@ def to_json(report: Report, repaired: Repaired | None = None) -> dict[str, Any]:
             "skipped": list(repaired.skipped),
         },
     }
+
+
+# --- the report in words, as both faces say it ------------------------------------------------
+
+
+def repair_lines(repaired: Repaired) -> list[str]:
+    """What `--repair` did, one line."""
+    from carebinder.words import plural
+
+    removed, tightened = len(repaired.removed), len(repaired.tightened)
+    if not removed and not tightened:
+        return ["Nothing to repair."]
+    return [
+        f"Repaired: removed {plural(removed, 'leftover file')},"
+        f" made {plural(tightened, 'item')} private."
+    ]
+
+
+def closing_lines(report: Report, repaired: Repaired | None) -> list[str]:
+    """What is said after the problems: checks skipped, files left alone, the verdict."""
+    from carebinder.words import plural
+
+    checked = report.checked
+    counts = f"{plural(checked.records, 'record')}, {plural(checked.files, 'file')} checked"
+    lines = []
+    if report.skipped:
+        lines.append(
+            "Skipped SQLite's integrity and foreign-key checks, which do not apply: the"
+            " database server checks its own data and enforces foreign keys (checked: that"
+            " every foreign key is there and in force)."
+        )
+    if checked.in_progress:
+        lines.append(
+            f"Left alone {plural(checked.in_progress, 'new file')} that another carebinder"
+            " command may still be writing."
+        )
+    if report.ok:
+        lines.append(f"Binder OK: {counts}.")
+        return lines
+    fixable = len(report.fixable)
+    summary = f"Found {plural(len(report.problems), 'problem')} ({counts})."
+    if fixable and repaired is None:
+        summary += f" `carebinder verify --repair` can fix {fixable} of them."
+    lines.append(summary)
+    return lines

@@ -29,6 +29,9 @@ PAGES = (
     "questions",
     "materials",
     "search",
+    "packet",
+    "transfer",
+    "checks",
 )
 
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from carebinder import config
 from carebinder.errors import FIELD, CarebinderError, InvalidInput, NoPatient, NotFound
+from carebinder.web.jobs import Jobs
 from carebinder.web.security import CSRF_FIELD, csrf_token, log, same
 
 if TYPE_CHECKING:
@@ -85,10 +86,25 @@ LABELS = {
     # records
     "title": "Title",
     "files": "Files",
+    # the packet, import, export, calendar, audit
+    "bring": "Records to bring",
+    "paper": "Paper size",
+    "no_records": "Only the summary pages, without the records",
+    "password": "Password",
+    "password_again": "Repeat the password",
+    "file": "FHIR file",
+    "format": "Format",
+    "all_patients": "Every patient of the binder",
+    "no_data": "Without the files' bytes",
+    "upcoming": "Only visits that have not started yet",
+    "no_reminder": "No reminder the day before planned visits",
+    "limit": "How many events, newest first",
 }
 E = TypeVar("E", bound=enum.Enum)
 # Form fields a page never hands to a service.
 NOT_DATA = frozenset({CSRF_FIELD})
+# Form fields never shown again after a refusal: typed once more instead.
+SECRET = frozenset({"password", "password_again"})
 MAX_FORM_FIELDS = 200
 
 
@@ -102,6 +118,7 @@ class Web:
     templates: jinja2.Environment
     patient: int | None = None  # --patient, else the one `patient use` remembered
     done: dict[str, str] = field(default_factory=dict)  # messages shown after a redirect
+    jobs: Jobs = field(default_factory=Jobs)  # packets being built, by random id
 
     @property
     def csrf(self) -> str:
@@ -197,10 +214,16 @@ class Page:
         value = self.text(name)
         return parse_date(value, name) if value.strip() else None
 
+    def flag(self, name: str) -> bool:
+        """Whether the checkbox `name` is ticked: as a flag given on the command line."""
+        return self.text(name) == "yes"
+
     def values(self) -> dict[str, str]:
         """What was typed, to fill the form again after a refusal."""
         return {
-            k: v for k, v in (self.form or {}).items() if isinstance(v, str) and k not in NOT_DATA
+            k: v
+            for k, v in (self.form or {}).items()
+            if isinstance(v, str) and k not in NOT_DATA and k not in SECRET
         }
 
     # --- answers ---

@@ -105,6 +105,7 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
+        app.state.web.jobs.close()  # the packets nobody downloaded
         app.state.web.engine.dispose()
         sock.close()
     say("carebinder stopped.")

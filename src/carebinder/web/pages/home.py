@@ -34,3 +34,9 @@ def home(page: Page) -> Response:
             records=records.list_records(s, patient.id)[::-1][:RECENT_RECORDS],
             opinions=opinions.list_opinions(s, patient.id),
         )
+
+
+@pages.get("/more")
+def more(page: Page) -> Response:
+    """What is done now and then: bringing files in and out, and checking the binder."""
+    return page.render("more.html", title="More")

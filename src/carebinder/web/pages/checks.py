@@ -1,0 +1,71 @@
+"""The audit trail and the binder's check, as `carebinder audit` and `carebinder verify`.
+
+Both only read. `verify --repair` removes files, so it stays on the command line, which
+the page names.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from carebinder.errors import InvalidInput
+from carebinder.web.core import Page, Pages, refusal
+
+pages = Pages()
+
+# `carebinder audit --limit`: its default and its bounds.
+LIMIT, MAX_LIMIT = 50, 100_000
+
+
+def limit(page: Page) -> int:
+    value = page.request.query_params.get("limit", str(LIMIT)).strip()
+    if not value.isdigit() or not 1 <= int(value[:7]) <= MAX_LIMIT:
+        raise InvalidInput(
+            f"{{field}}: {value[:20]!r} is not a number from 1 to {MAX_LIMIT:,}.", field="limit"
+        )
+    return int(value)
+
+
+@pages.get("/audit")
+def audit(page: Page) -> Response:
+    """The newest changes first; with `serve --patient`, only that patient's (as `--patient`
+    makes `carebinder audit` list only theirs)."""
+    from carebinder import audit as trail
+
+    try:
+        count = limit(page)
+    except InvalidInput as error:
+        values = {"limit": page.request.query_params.get("limit", "")}
+        return page.render(
+            "checks/audit.html",
+            status=400,
+            title="Audit trail",
+            rows=[],
+            errors=refusal(error),
+            values=values,
+        )
+    with page.session() as s:
+        rows = [trail.to_json(e) for e in trail.events(s, patient_id=page.web.patient, limit=count)]
+    return page.render(
+        "checks/audit.html", title="Audit trail", rows=rows, values={"limit": str(count)}
+    )
+
+
+@pages.get("/verify")
+def verify(page: Page) -> Response:
+    from carebinder import verify as service
+    from carebinder.verify.report import closing_lines
+
+    settings = page.web.settings
+    engine = service.open_for_check(settings)
+    try:
+        report = service.check(engine, settings)
+    finally:
+        engine.dispose()
+    return page.render(
+        "checks/verify.html",
+        status=200,
+        title="Check the binder",
+        report=report,
+        closing=closing_lines(report, None),
+    )
