@@ -132,8 +132,8 @@ def test_a_password_encrypts_the_packet(visit: Browser) -> None:
             "paper",
             "Paper size: 'legal' is not a paper size. Use letter or a4.",
         ),
-        ({}, "records", "Tick the records to bring, or tick 'Only the summary pages'."),
-        ({"bring": ["x"]}, "records", "Records to bring: 'x' is not one of the choices."),
+        ({}, "bring", "Tick the records to bring, or tick 'Only the summary pages'."),
+        ({"bring": ["x"]}, "bring", "Records to bring: 'x' is not one of the choices."),
     ],
 )
 def test_a_refused_packet_builds_nothing_and_changes_nothing(
@@ -174,7 +174,7 @@ def test_the_progress_page_reloads_itself_until_the_packet_is_ready(
         return real(data, out, options, progress)
 
     monkeypatch.setattr(packet_build, "build_packet", slow)
-    response = visit.post("/packet/1", {"paper": "letter", "records": ["1", "2", "3"]})
+    response = visit.post("/packet/1", {"paper": "letter", "bring": ["1", "2", "3"]})
     job = job_of(response)
     deadline = time.monotonic() + 10
     while "putting" not in response.text and time.monotonic() < deadline:
@@ -207,7 +207,7 @@ def test_another_patients_visit_and_an_unknown_job_are_not_found(visit: Browser,
 
 def test_a_forged_packet_build_is_refused(visit: Browser, cli: Cli) -> None:
     cli.ok("appointment", "bring", "1", "2")
-    form = {"paper": "letter", "records": ["1"]}
+    form = {"paper": "letter", "bring": ["1"]}
     no_token = visit.client.post("/packet/1", data=form, headers={"origin": ORIGIN})
     elsewhere = visit.post("/packet/1", form, headers={"origin": "http://evil.example"})
     for response in (no_token, elsewhere):
@@ -226,7 +226,7 @@ def test_the_visits_are_listed(visit: Browser) -> None:
 def test_a_packet_nobody_downloads_is_removed_in_time(visit: Browser) -> None:
     from carebinder.web.jobs import KEEP_SECONDS
 
-    job = job_of(visit.post("/packet/1", {"paper": "letter", "records": ["1"]}))
+    job = job_of(visit.post("/packet/1", {"paper": "letter", "bring": ["1"]}))
     finished(visit, job)
     jobs = visit.app.state.web.jobs
     kept = jobs.get(job)
