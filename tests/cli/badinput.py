@@ -56,6 +56,10 @@ HOME_PATHS = {"home"}
 STORE_OPTIONS = {"store"}  # a folder, given as text ("" means "not given")
 # Ints that are not ids of the patient's things (so "another patient's id" does not apply).
 COUNT_OPTIONS = {"limit"}
+PORT_OPTIONS = {"port"}  # a TCP port: 0 (any free one) to 65535
+# Commands whose valid run serves until stopped: the sweep checks their refusals only
+# (tests/cli/test_serve.py and the browser tests start the real thing).
+SERVERS = {("serve",)}
 UNSCOPED_IDS = {"patient"}  # patients are not owned by a patient
 # Text fields that can never be empty, wherever they are given.
 REQUIRED_TEXT = {"name", "title", "diagnosis", "text", "description"}
@@ -154,6 +158,8 @@ def kind_of(param: Any) -> str:
     if type_name in ("int", "int range"):
         if name in COUNT_OPTIONS:
             return "count"
+        if name in PORT_OPTIONS:
+            return "port"
         return "id" if name not in UNSCOPED_IDS else "patient-id"
     if type_name == "choice":
         return "choice"
@@ -358,6 +364,14 @@ def bad_values(command: tuple[str, ...], param: Any, ws: Workspace) -> list[Valu
             # Not an id: "as many as there are" would be a fair reading, so it may succeed.
             Value("2**70", HUGE_ID, TOLERATED),
         ]
+    if kind == "port":
+        return [
+            Value("negative", "-1"),
+            Value("past 65535", "65536"),
+            Value("2**70", HUGE_ID),
+            Value("not a number", "abc"),
+            Value("empty", ""),
+        ]
     if kind == "choice":
         return [
             Value("not a choice", "nope"),
@@ -557,6 +571,8 @@ def cases_for(command: tuple[str, ...], cmd: Any, ws: Workspace) -> list[Case]:
             cases.append(
                 Case(command, param.name, kind, value.label, argv, value.expect, value.child)
             )
+    if command in SERVERS:  # a case it accepts would start serving and never return
+        return [case for case in cases if case.expect == REFUSED]
     return cases
 
 

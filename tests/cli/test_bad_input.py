@@ -332,7 +332,8 @@ def test_every_parameter_refuses_bad_values(command: tuple[str, ...], sweep: Swe
     cmd = LEAVES[command]
     failures = sweep.run(bi.cases_for(command, cmd, sweep.ws))
     assert not failures, failed(failures)
-    sweep.check_baseline(command, cmd)
+    if command not in bi.SERVERS:
+        sweep.check_baseline(command, cmd)
 
 
 def test_global_options_refuse_bad_values(sweep: Sweep) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from carebinder.cli.common import App, note, state
+from carebinder.dates import shown
 from carebinder.errors import InvalidInput
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost"})
@@ -48,7 +49,7 @@ def serve(
     """
     if host not in LOOPBACK_NAMES:
         raise InvalidInput(
-            f"{{field}}: {host!r} would let other computers reach the binder; carebinder"
+            f"{{field}}: {shown(host)} would let other computers reach the binder; carebinder"
             " listens on this computer only (127.0.0.1). Leave --host out.",
             field="host",
         )
