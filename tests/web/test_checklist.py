@@ -160,3 +160,11 @@ def test_a_refused_answer_still_shows_the_visit_of_each_question(visit: Browser)
     refused = visit.post("/questions/1/answer", {"answer": " "})
     assert refused.status_code == 400
     assert "To ask at the visit with Dr. Wei Chen, Thu 03 Dec 2099" in refused.text
+
+
+def test_a_cancelled_visit_is_not_the_next_one_on_the_home_page(visit: Browser, cli: Cli) -> None:
+    assert "The checklist for this visit" in visit.get("/").text
+    cli.ok("appointment", "edit", "1", "--status", "cancelled")
+    home = visit.get("/").text
+    assert "No appointment to come." in home
+    assert "The checklist for this visit" not in home

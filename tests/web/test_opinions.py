@@ -26,7 +26,7 @@ def opinion(doctor: str = "1", **more: str) -> dict[str, str]:
 
 def rows(html: str) -> list[list[str]]:
     """The comparison's table, a list of its rows' cells as text."""
-    table = re.search(r'<table class="compare">(.*?)</table>', html, flags=re.S)
+    table = re.search(r'<table class="compare stack">(.*?)</table>', html, flags=re.S)
     assert table, "no comparison table"
     found = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), flags=re.S):

@@ -219,7 +219,7 @@ def test_a_forged_packet_build_is_refused(visit: Browser, cli: Cli) -> None:
 
 def test_the_visits_are_listed(visit: Browser) -> None:
     page = visit.get("/packet").text
-    assert '<a href="/packet/1">Make the packet for #1</a>' in page
+    assert '<a href="/packet/1">Make the packet<span class="sr-only"> for the visit with' in page
     assert "2026-12-03 09:30" in page
 
 

@@ -27,9 +27,9 @@ FIXES = {
         "Confirm the coverage with the insurer",
     ),
     "companion": ("/appointments/{a}/edit#f-companion", "Name who is coming with you"),
-    "pathology_report": ("/records", "Add the pathology report"),
-    "surgery_report": ("/records", "Add the surgery report"),
-    "treatment_plan": ("/records", "Add the treatment plan"),
+    "pathology_report": ("/records/new", "Add the pathology report"),
+    "surgery_report": ("/records/new", "Add the surgery report"),
+    "treatment_plan": ("/records/new", "Add the treatment plan"),
     "materials": ("/materials", "Get the slides and imaging discs, and mark them received"),
     "questions": (
         "/questions?appointment={a}#f-text",

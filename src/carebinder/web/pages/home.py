@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from carebinder.choices import AppointmentStatus
 from carebinder.web.core import Page, Pages
 from carebinder.web.pages.checklist import fixes
 
@@ -18,7 +19,8 @@ def home(page: Page) -> Response:
 
     with page.binder() as (s, patient):
         upcoming = appointments.list_appointments(s, patient.id, upcoming=True)
-        following = upcoming[0] if upcoming else None
+        planned = [a for a in upcoming if a.status is AppointmentStatus.PLANNED]
+        following = planned[0] if planned else None  # a cancelled visit is not the next
         ready = checklist.build(s, following) if following else None
         return page.render(
             "home.html",
@@ -30,8 +32,12 @@ def home(page: Page) -> Response:
             start=appointments.local_start(following) if following else None,
             checklist=ready,
             fixes=fixes(following, ready) if following and ready else {},
-            # the latest first: the list is in date order, undated last
-            records=records.list_records(s, patient.id)[::-1][:RECENT_RECORDS],
+            # the latest first, an undated record by the day it was added
+            records=sorted(
+                records.list_records(s, patient.id),
+                key=lambda r: r.date or r.created_at.date(),
+                reverse=True,
+            )[:RECENT_RECORDS],
             opinions=opinions.list_opinions(s, patient.id),
         )
 

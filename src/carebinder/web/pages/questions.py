@@ -44,7 +44,8 @@ def add(page: Page) -> Response:
         questions.add_question(
             s, patient.id, text=page.text("text"), appointment=page.number("appointment")
         )
-        return "/questions", "Question added."
+        visit = page.number("appointment")  # the next question is likely for it too
+        return (f"/questions?appointment={visit}" if visit else "/questions"), "Question added."
 
     return page.change(add_question, form="questions/list.html", context=listing, title="Questions")
 
