@@ -243,3 +243,25 @@ def test_a_whole_case_from_the_first_page_to_the_packet(
         look(page, shots, name)
     code, said = server.stop()
     assert code == 0, said
+
+
+def test_adding_a_record_with_the_keyboard_alone(chromium: Any, server: Server, cli: Cli) -> None:
+    """Tab from field to field, arrows in the list of kinds, Enter to save: no mouse."""
+    cli.ok("init", "--name", "Ana Souza", "--born", "1964-04-12")
+    page = chromium.new_page()
+    page.goto(server.address)
+    page.goto(server.origin + "/records/new")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the page"
+    page.keyboard.press("Enter")  # to the page's own content
+    while page.evaluate("document.activeElement.id") != "f-kind":
+        page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # the kind after the first one
+    kind = page.get_by_label("Kind").input_value()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-title"
+    page.keyboard.type("Operative note")
+    page.keyboard.press("Enter")  # submits the form
+    page.wait_for_url(re.compile(r"/records/1"))
+    shown = cli.ok("record", "list").stdout
+    assert "Operative note" in shown and kind in shown
