@@ -103,7 +103,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(engine: Engi
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
         engine.dispose()
 
 

@@ -32,7 +32,11 @@ SCHEMA_HEAD = "0006"
 # Every revision in order, so "older" and "newer" can be told apart without Alembic.
 SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a write waits for its turn on SQLite before "database is locked". SQLite's
+# waiters poll rather than queue, so one can be passed over again and again: eight
+# processes writing at once on a loaded two-core machine waited more than 10 s
+# (tests/test_concurrency.py). A person would rather wait than lose the command.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # A database that holds no binder's tables (a new file, an empty server schema).
 NO_BINDER_YET = "The database has no binder in it yet. Create one with `carebinder init`."
