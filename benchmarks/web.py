@@ -32,7 +32,8 @@ from carebinder.web.security import COOKIE
 GOAL_P95_MS = 50.0
 GOAL_START_S = 1.5
 GOAL_RSS_MB = 150.0
-SLOW_BY_NATURE = ("/packet",)  # the packet's download builds a PDF: timed by bench-packet
+# Not pages but a job's own: the packet's build and download (timed by bench-packet).
+SLOW_BY_NATURE = ("/packet/jobs",)
 
 
 def ids_of(patient: int) -> dict[str, int]:
@@ -46,7 +47,12 @@ def ids_of(patient: int) -> dict[str, int]:
         "appointments": patient,
         "questions": (patient - 1) * QUESTIONS + 1,
         "materials": (patient - 1) * MATERIALS + 1,
+        "packet": patient,  # a packet is made for a visit: the appointment's id
     }
+
+
+# What a download's link carries (the choices made on its page).
+QUERIES = {"/export/file": "?format=json", "/search": "?q=findings"}
 
 
 def page_paths(app: object, patient: int) -> list[tuple[str, str]]:
@@ -68,7 +74,7 @@ def page_paths(app: object, patient: int) -> list[tuple[str, str]]:
         if "{" in path:
             print(f"  (not timed: {template}: no id for it in this binder)")
             continue
-        paths.append((template, path))
+        paths.append((template, path + QUERIES.get(template, "")))
     return paths
 
 
