@@ -64,12 +64,22 @@ def _delete(code: int) -> str:
     return f"DELETE FROM {INDEX} WHERE rowid = old.id * 8 + {code}"  # noqa: S608 - constants
 
 
+# How the index holds each row's patient. Revision 0007 indexes it, so a search asks the
+# index for one patient's rows instead of filtering every patient's matches.
+UNINDEXED_PATIENT = "patient_id UNINDEXED"
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
+    build(UNINDEXED_PATIENT)
+
+
+def build(patient_column: str) -> None:
+    """The index, its rank, its rows and its triggers (also used by revision 0007)."""
     op.execute(
         f"CREATE VIRTUAL TABLE {INDEX} USING fts5("
-        "title, body, patient_id UNINDEXED,"
+        f"title, body, {patient_column},"
         " tokenize = 'porter unicode61 remove_diacritics 2')"
     )
     # `ORDER BY rank` uses these weights: title, body, and patient_id (a number, not searched).
@@ -98,6 +108,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
+    drop()
+
+
+def drop() -> None:
+    """The index and its triggers, gone (also used by revision 0007)."""
     for table, *_ in SOURCES:
         for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {INDEX}_{table}_{event}")

@@ -6,7 +6,7 @@ import pytest
 
 from carebinder.errors import InvalidInput
 from carebinder.search import Term, parse_query
-from carebinder.search.fts5 import match_expression
+from carebinder.search.fts5 import match_expression, patient_query
 from carebinder.search.snippet import split_marks
 
 
@@ -54,3 +54,8 @@ def test_split_marks_gives_plain_text_and_where_the_matches_are() -> None:
     assert [plain[a:b] for a, b in spans] == ["sentinel", "node"]
     assert split_marks("") == ("", ())
     assert split_marks("no marks") == ("no marks", ())
+
+
+def test_the_fts5_query_holds_the_words_to_the_text_and_asks_for_one_patient() -> None:
+    query = patient_query(parse_query("biopsy 7"), 7)
+    assert query == '{title body} : ("biopsy" "7") AND patient_id : "7"'

@@ -233,6 +233,7 @@ def test_a_whole_case_from_the_first_page_to_the_packet(
         ("/backup", "28-backup"),
         ("/audit", "29-audit"),
         ("/verify", "30-verify"),
+        ("/verify/report", "30-verify-report"),
         ("/patients", "31-patients"),
         ("/patients/1/edit", "32-patient-edit"),
         ("/doctors/1/edit", "33-doctor-edit"),

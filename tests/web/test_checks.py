@@ -84,7 +84,7 @@ def with_file(ana: Browser, cli: Cli, tmp_path: Path) -> Browser:
 
 
 def test_a_sound_binder_is_ok(with_file: Browser, cli: Cli) -> None:
-    page = with_file.get("/verify").text
+    page = with_file.get("/verify/report").text
     said = cli.ok("verify").stderr.strip()
     assert said == "Binder OK: 1 record, 1 file checked."
     assert texts(page, "done") == [said]
@@ -100,7 +100,7 @@ def test_each_problem_with_what_to_do_and_nothing_repaired(
     os.chmod(blob, 0o644 | 0o200)
     blob.write_bytes(damaged)
     os.chmod(blob, 0o644)
-    page = with_file.get("/verify")
+    page = with_file.get("/verify/report")
     assert page.status_code == 200
     by_cli = cli("verify")
     assert by_cli.exit_code == 1
@@ -110,3 +110,11 @@ def test_each_problem_with_what_to_do_and_nothing_repaired(
     assert "carebinder verify --repair</code>" in page.text
     assert mode(blob) == 0o644  # the page repairs nothing
     assert blob.read_bytes() == damaged
+
+
+def test_the_check_runs_when_asked(with_file: Browser) -> None:
+    """Opening the page reads nothing: the button runs the check (every file is read)."""
+    page = with_file.get("/verify").text
+    assert '<form method="get" action="/verify/report">' in page
+    assert "Check the binder now" in page
+    assert "problem" not in page.lower()

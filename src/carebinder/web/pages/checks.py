@@ -52,6 +52,13 @@ def audit(page: Page) -> Response:
 
 
 @pages.get("/verify")
+def verify_start(page: Page) -> Response:
+    """What the check does, and the button that runs it: it reads every stored file, so
+    it runs when asked, not whenever the page is opened."""
+    return page.render("checks/verify.html", title="Check the binder", report=None, closing=[])
+
+
+@pages.get("/verify/report")
 def verify(page: Page) -> Response:
     from carebinder import verify as service
     from carebinder.verify.report import closing_lines
