@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,8 +85,22 @@ def with_file(ana: Browser, cli: Cli, tmp_path: Path) -> Browser:
     return ana
 
 
+def checked(browser: Browser) -> Any:
+    """Start the check, then follow its page until it is done (it reloads itself)."""
+    started = browser.post("/verify", follow_redirects=False)
+    assert started.status_code == 303
+    location = started.headers["location"]
+    assert location.startswith("/verify/jobs/")
+    for _ in range(600):
+        page = browser.get(location)
+        if 'http-equiv="refresh"' not in page.text:
+            return page
+        time.sleep(0.05)
+    raise AssertionError("the check never finished")
+
+
 def test_a_sound_binder_is_ok(with_file: Browser, cli: Cli) -> None:
-    page = with_file.get("/verify/report").text
+    page = checked(with_file).text
     said = cli.ok("verify").stderr.strip()
     assert said == "Binder OK: 1 record, 1 file checked."
     assert texts(page, "done") == [said]
@@ -100,7 +116,7 @@ def test_each_problem_with_what_to_do_and_nothing_repaired(
     os.chmod(blob, 0o644 | 0o200)
     blob.write_bytes(damaged)
     os.chmod(blob, 0o644)
-    page = with_file.get("/verify/report")
+    page = checked(with_file)
     assert page.status_code == 200
     by_cli = cli("verify")
     assert by_cli.exit_code == 1
@@ -115,6 +131,9 @@ def test_each_problem_with_what_to_do_and_nothing_repaired(
 def test_the_check_runs_when_asked(with_file: Browser) -> None:
     """Opening the page reads nothing: the button runs the check (every file is read)."""
     page = with_file.get("/verify").text
-    assert '<form method="get" action="/verify/report">' in page
+    assert '<form method="post" action="/verify">' in page
     assert "Check the binder now" in page
     assert "problem" not in page.lower()
+    assert with_file.get("/verify/jobs/nope").status_code == 404
+    forged = with_file.client.post("/verify", data={}, headers={"origin": "http://evil.example"})
+    assert forged.status_code == 403

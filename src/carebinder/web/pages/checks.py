@@ -10,9 +10,11 @@ from starlette.responses import Response
 
 from carebinder.errors import InvalidInput
 from carebinder.web.core import Page, Pages, refusal
+from carebinder.web.jobs import Job
 
 pages = Pages()
 
+GONE = "This check is no longer known (the server was restarted, or it is too old). Run it again."
 # `carebinder audit --limit`: its default and its bounds.
 LIMIT, MAX_LIMIT = 50, 100_000
 
@@ -53,26 +55,41 @@ def audit(page: Page) -> Response:
 
 @pages.get("/verify")
 def verify_start(page: Page) -> Response:
-    """What the check does, and the button that runs it: it reads every stored file, so
-    it runs when asked, not whenever the page is opened."""
-    return page.render("checks/verify.html", title="Check the binder", report=None, closing=[])
+    """What the check does, and the button that starts it: it reads every stored file, so
+    it runs when asked, in the background, not whenever the page is opened."""
+    return page.render("checks/verify.html", title="Check the binder", job=None)
 
 
-@pages.get("/verify/report")
+@pages.post("/verify")
 def verify(page: Page) -> Response:
     from carebinder import verify as service
-    from carebinder.verify.report import closing_lines
 
     settings = page.web.settings
-    engine = service.open_for_check(settings)
-    try:
-        report = service.check(engine, settings)
-    finally:
-        engine.dispose()
+
+    def check(job: Job) -> object:
+        job.say("Reading the database and every stored file…")
+        engine = service.open_for_check(settings)
+        try:
+            return service.check(engine, settings)
+        finally:
+            engine.dispose()
+
+    return page.redirect(f"/verify/jobs/{page.web.jobs.start(check, file_name='report')}")
+
+
+@pages.get("/verify/jobs/{ident:str}")
+def verify_job(page: Page) -> Response:
+    """The check under way (the page reloads itself), then its report, as the CLI says it."""
+    from carebinder.verify.report import closing_lines
+
+    job = page.web.jobs.get(page.request.path_params["ident"])
+    if job is None:
+        return page.render("message.html", status=404, title="Not found", message=GONE)
+    report = job.result if job.done and not job.refused else None
     return page.render(
         "checks/verify.html",
-        status=200,
         title="Check the binder",
+        job=job,
         report=report,
-        closing=closing_lines(report, None),
+        closing=closing_lines(report, None) if report is not None else [],
     )
