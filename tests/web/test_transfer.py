@@ -17,7 +17,7 @@ from icalendar import Calendar
 
 from carebinder import config
 from carebinder.interop.tabular import TABLES
-from tests.conftest import Cli
+from tests.conftest import FILE_BACKUP, Cli
 from tests.packet.pdfutil import text_pdf
 from tests.web.webutil import Browser, field_error, texts
 
@@ -242,6 +242,7 @@ def restore(cli: Cli, tmp_path: Path, content: bytes) -> tuple[Any, Path]:
     return cli("--home", str(home), "restore", str(archive)), home
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_the_backup_download_restores_on_the_command_line(
     filled: Browser, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -259,6 +260,7 @@ def test_the_backup_download_restores_on_the_command_line(
     assert "Ana Souza" in names
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_a_backup_with_a_password_needs_it_to_restore(
     filled: Browser, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
