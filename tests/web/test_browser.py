@@ -238,6 +238,18 @@ def test_a_whole_case_from_the_first_page_to_the_packet(
         ("/doctors/1/edit", "33-doctor-edit"),
         ("/records/1/edit", "34-record-edit"),
         ("/appointments", "35-appointments"),
+        ("/packet/1", "37-packet-form"),
+        ("/doctors/new", "38-doctor-new"),
+        ("/doctors/1/remove", "39-doctor-remove"),
+        ("/records/1/attach", "40-record-attach"),
+        ("/records/1/remove", "41-record-remove"),
+        ("/records/1/files/1/detach", "42-file-detach"),
+        ("/opinions/new", "43-opinion-new"),
+        ("/opinions/1/edit", "44-opinion-edit"),
+        ("/opinions/1/remove", "45-opinion-remove"),
+        ("/appointments/1/edit", "46-appointment-edit"),
+        ("/appointments/1/remove", "47-appointment-remove"),
+        ("/patients/new", "48-patient-new"),
     ]:
         page.goto(server.origin + path)
         look(page, shots, name)

@@ -85,11 +85,13 @@ def verify_job(page: Page) -> Response:
     job = page.web.jobs.get(page.request.path_params["ident"])
     if job is None:
         return page.render("message.html", status=404, title="Not found", message=GONE)
-    report = job.result if job.done and not job.refused else None
+    done = job.done  # once: the check may finish while this page is being written
+    report = job.result if done and not job.refused else None
     return page.render(
         "checks/verify.html",
         title="Check the binder",
         job=job,
+        finished=done,
         report=report,
         closing=closing_lines(report, None) if report is not None else [],
     )

@@ -158,10 +158,12 @@ def progress(page: Page) -> Response:
     job = page.web.jobs.get(page.request.path_params["ident"])
     if job is None:
         return page.render("message.html", status=404, title="Not found", message=GONE)
+    done = job.done  # once: the build may finish while this page is being written
     return page.render(
         "packet/job.html",
-        title="The packet is ready" if job.done and not job.refused else "Building the packet",
+        title="The packet is ready" if done and not job.refused else "Building the packet",
         job=job,
+        finished=done,
         ident=page.request.path_params["ident"],
     )
 
