@@ -174,11 +174,7 @@ class Page:
     def number(self, name: str) -> int | None:
         """A choice of id (a <select>), None when none was chosen."""
         value = self.text(name).strip()
-        if not value:
-            return None
-        if not value.isdigit() or len(value) > 18:
-            raise InvalidInput(f"{{field}}: {value[:20]!r} is not one of the choices.", field=name)
-        return int(value)
+        return an_id(value, name) if value else None
 
     def required(self, name: str) -> int:
         """A choice of id that must be made (a command line's required option)."""
@@ -189,14 +185,7 @@ class Page:
 
     def numbers(self, name: str) -> list[int]:
         """The ids of a group of checkboxes (a repeated option on the command line)."""
-        chosen = []
-        for value in self.ticked(name):
-            if not value.isdigit() or len(value) > 18:
-                raise InvalidInput(
-                    f"{FIELD}: {value[:20]!r} is not one of the choices.", field=name
-                )
-            chosen.append(int(value))
-        return chosen
+        return [an_id(value, name) for value in self.ticked(name)]
 
     def ticked(self, name: str) -> list[str]:
         """Every value of a repeated field as sent (the boxes ticked in a group)."""
@@ -296,6 +285,13 @@ class Page:
         return self.render(
             form, status=status, errors=refusal(error), values=self.values(), **extra, **more
         )
+
+
+def an_id(value: str, field: str) -> int:
+    """`value` as the id of one of a form's choices, refused beside `field` otherwise."""
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput(f"{FIELD}: {value[:20]!r} is not one of the choices.", field=field)
+    return int(value)
 
 
 def choice(value: str, kind: type[E], field: str) -> E:

@@ -197,6 +197,6 @@ def remove(page: Page) -> Response:
         appointments.remove_appointment(s, row)
         return "/appointments", f"Removed the appointment with {row.doctor.name}."
 
-    if page.text("confirmed") != "yes":
+    if not page.flag("confirmed"):
         return page.redirect(f"/appointments/{ident}/remove")
     return page.change(remove_appointment, form="message.html", title="Not removed", message="")

@@ -153,6 +153,6 @@ def remove(page: Page) -> Response:
         doctors.remove_doctor(s, row)
         return "/doctors", f"Removed {row.name}."
 
-    if page.text("confirmed") != "yes":
+    if not page.flag("confirmed"):
         return page.redirect(f"/doctors/{ident}/remove")
     return page.change(remove_doctor, form="message.html", title="Not removed", message="")

@@ -101,6 +101,6 @@ def remove(page: Page) -> Response:
         materials.remove_material(s, row)
         return "/materials", f"Removed {row.description}."
 
-    if page.text("confirmed") != "yes":
+    if not page.flag("confirmed"):
         return page.redirect(f"/materials/{ident}/remove")
     return page.change(remove_material, form="message.html", title="Not removed", message="")

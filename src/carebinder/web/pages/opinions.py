@@ -165,6 +165,6 @@ def remove(page: Page) -> Response:
         opinions.remove_opinion(s, row)
         return "/opinions", f"Removed the opinion from {row.doctor.name}."
 
-    if page.text("confirmed") != "yes":
+    if not page.flag("confirmed"):
         return page.redirect(f"/opinions/{ident}/remove")
     return page.change(remove_opinion, form="message.html", title="Not removed", message="")

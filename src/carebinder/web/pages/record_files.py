@@ -123,7 +123,7 @@ def detach(page: Page) -> Response:
         files.detach_file(s, store, row, target)
         return f"/records/{ident}", f"Detached file #{number} from record #{ident}."
 
-    if page.text("confirmed") != "yes":
+    if not page.flag("confirmed"):
         return page.redirect(f"/records/{ident}/files/{number}/detach")
     return page.change(detach_file, form="message.html", title="Not detached", message="")
 

@@ -211,6 +211,6 @@ def remove(page: Page) -> Response:
         records.remove_record(s, Store(page.web.settings.store_dir).check(write=True), row)
         return "/records", f"Removed record #{ident}."
 
-    if page.text("confirmed") != "yes":
+    if not page.flag("confirmed"):
         return page.redirect(f"/records/{ident}/remove")
     return page.change(remove_record, form="message.html", title="Not removed", message="")
