@@ -45,7 +45,10 @@ SOURCES = (
 )
 
 
-def _insert(source: tuple[str, int, str, tuple[str, ...], str], row: str) -> str:
+Source = tuple[str, int, str, tuple[str, ...], str]
+
+
+def _insert(source: Source, row: str, span: int = 8) -> str:
     table, code, title, body, patient = source
     # "IIA — Lumpectomy, then radiation — notes": the fields that are set, in one line
     # (a NULL field makes its `field || ' — '` NULL, so it leaves no separator behind).
@@ -56,12 +59,13 @@ def _insert(source: tuple[str, int, str, tuple[str, ...], str], row: str) -> str
     origin = "" if row == "new." else f" FROM {table}"
     return (
         f"INSERT INTO {INDEX} (rowid, title, body, patient_id)"
-        f" SELECT {row}id * 8 + {code}, {row}{title}, {text}, {patient.format(row=row)}{origin}"
+        f" SELECT {row}id * {span} + {code}, {row}{title}, {text},"
+        f" {patient.format(row=row)}{origin}"
     )
 
 
-def _delete(code: int) -> str:
-    return f"DELETE FROM {INDEX} WHERE rowid = old.id * 8 + {code}"  # noqa: S608 - constants
+def _delete(code: int, span: int = 8) -> str:
+    return f"DELETE FROM {INDEX} WHERE rowid = old.id * {span} + {code}"  # noqa: S608 - constants
 
 
 # How the index holds each row's patient. Revision 0007 indexes it, so a search asks the
@@ -75,8 +79,9 @@ def upgrade() -> None:
     build(UNINDEXED_PATIENT)
 
 
-def build(patient_column: str) -> None:
-    """The index, its rank, its rows and its triggers (also used by revision 0007)."""
+def build(patient_column: str, sources: Sequence[Source] = SOURCES, span: int = 8) -> None:
+    """The index, its rank, its rows and its triggers (also used by revisions 0007 and
+    0008, which index more tables: each row's rowid is `id * span + code`)."""
     op.execute(
         f"CREATE VIRTUAL TABLE {INDEX} USING fts5("
         f"title, body, {patient_column},"
@@ -86,22 +91,22 @@ def build(patient_column: str) -> None:
     op.execute(
         f"INSERT INTO {INDEX} ({INDEX}, rank) VALUES ('rank', 'bm25(10.0, 1.0, 0.0)')"  # noqa: S608
     )
-    for source in SOURCES:
+    for source in sources:
         table, code, title, body, _ = source
         # An update fires only when a column the index reads changes (not updated_at alone).
         watched = ", ".join((title, *body, "record_id" if table == "file" else "patient_id"))
-        op.execute(_insert(source, row=f"{table}."))
+        op.execute(_insert(source, f"{table}.", span))
         op.execute(
             f"CREATE TRIGGER {INDEX}_{table}_insert AFTER INSERT ON {table} BEGIN"
-            f" {_insert(source, row='new.')}; END"
+            f" {_insert(source, 'new.', span)}; END"
         )
         op.execute(
             f"CREATE TRIGGER {INDEX}_{table}_update AFTER UPDATE OF {watched} ON {table} BEGIN"
-            f" {_delete(code)}; {_insert(source, row='new.')}; END"
+            f" {_delete(code, span)}; {_insert(source, 'new.', span)}; END"
         )
         op.execute(
             f"CREATE TRIGGER {INDEX}_{table}_delete AFTER DELETE ON {table} BEGIN"
-            f" {_delete(code)}; END"
+            f" {_delete(code, span)}; END"
         )
 
 
@@ -111,9 +116,9 @@ def downgrade() -> None:
     drop()
 
 
-def drop() -> None:
-    """The index and its triggers, gone (also used by revision 0007)."""
-    for table, *_ in SOURCES:
+def drop(sources: Sequence[Source] = SOURCES) -> None:
+    """The index and its triggers, gone (also used by revisions 0007 and 0008)."""
+    for table, *_ in sources:
         for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {INDEX}_{table}_{event}")
     op.execute(f"DROP TABLE IF EXISTS {INDEX}")

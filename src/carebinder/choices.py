@@ -64,3 +64,56 @@ class MaterialStatus(enum.StrEnum):
     RECEIVED = "received"
     SENT = "sent"
     RETURNED = "returned"
+
+
+class MedicationKind(enum.StrEnum):
+    PRESCRIPTION = "prescription"
+    OVER_THE_COUNTER = "over-the-counter"
+    SUPPLEMENT = "supplement"
+
+
+class Severity(enum.StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class AllergyKind(enum.StrEnum):
+    MEDICATION = "medication"
+    FOOD = "food"
+    ENVIRONMENT = "environment"
+    OTHER = "other"
+
+
+class TreatmentKind(enum.StrEnum):
+    SURGERY = "surgery"
+    CHEMOTHERAPY = "chemotherapy"
+    RADIATION = "radiation"
+    HORMONE_THERAPY = "hormone-therapy"
+    TARGETED_THERAPY = "targeted-therapy"
+    IMMUNOTHERAPY = "immunotherapy"
+    TRANSPLANT = "transplant"
+    OTHER = "other"
+
+
+class Interpretation(enum.StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    HIGH = "high"
+    LOW = "low"
+    NORMAL = "normal"
+    ABNORMAL = "abnormal"
+
+
+class Laterality(enum.StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+
+
+class StagingBasis(enum.StrEnum):
+    """Whether TNM categories come from examination and imaging, or from the surgical
+    specimen; printed as the c or p before T, N and M (cT2 pN1 M0)."""
+
+    CLINICAL = "clinical"
+    PATHOLOGIC = "pathologic"

@@ -54,9 +54,11 @@ def utcnow() -> datetime:
 Name = Annotated[str, mapped_column(String(200))]
 ShortText = Annotated[str | None, mapped_column(String(200))]
 LongText = Annotated[str | None, mapped_column(Text)]
+# A T, N or M category as the doctor wrote it, without the c/p prefix: "T2", "N1mi", "M0".
+TNM = Annotated[str | None, mapped_column(String(20))]
 Timestamp = Annotated[
     datetime,
     mapped_column(UTCDateTime(), default=utcnow, server_default=func.current_timestamp()),
 ]
 
-__all__ = ["LongText", "Name", "ShortText", "Timestamp", "UTCDateTime", "choice", "utcnow"]
+__all__ = ["TNM", "LongText", "Name", "ShortText", "Timestamp", "UTCDateTime", "choice", "utcnow"]

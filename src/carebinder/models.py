@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     MetaData,
@@ -21,15 +22,31 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from carebinder.choices import (
+    AllergyKind,
     AppointmentStatus,
     Coverage,
     DoctorRole,
+    Interpretation,
+    Laterality,
     MaterialKind,
     MaterialStatus,
+    MedicationKind,
     Purpose,
     RecordKind,
+    Severity,
+    StagingBasis,
+    TreatmentKind,
 )
-from carebinder.columns import LongText, Name, ShortText, Timestamp, UTCDateTime, choice, utcnow
+from carebinder.columns import (
+    TNM,
+    LongText,
+    Name,
+    ShortText,
+    Timestamp,
+    UTCDateTime,
+    choice,
+    utcnow,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -68,6 +85,10 @@ class Patient(Timestamped, Base):
     plan: Mapped[ShortText]
     member_id: Mapped[ShortText]
     insurer_phone: Mapped[ShortText]
+    # "Takes no medications" / "no known allergies", and the day it was stated. None: not
+    # stated. Kept apart from an empty list, which only means nobody has asked yet.
+    no_medications_on: Mapped[date | None]
+    no_allergies_on: Mapped[date | None]
 
 
 class OwnedByPatient:
@@ -168,6 +189,20 @@ class Opinion(OwnedByPatient, Timestamped, Base):
     stage: Mapped[ShortText]
     plan: Mapped[LongText]
     notes: Mapped[LongText]
+    # The structured cancer facts (mCODE's primary cancer condition and staging), all
+    # optional: the free text above keeps whatever does not fit.
+    site: Mapped[ShortText]
+    laterality: Mapped[Laterality | None] = mapped_column(choice(Laterality, "laterality"))
+    histology: Mapped[ShortText]
+    grade: Mapped[ShortText]
+    t_category: Mapped[TNM]
+    n_category: Mapped[TNM]
+    m_category: Mapped[TNM]
+    staging: Mapped[StagingBasis | None] = mapped_column(choice(StagingBasis, "staging"))
+    ajcc_edition: Mapped[int | None] = mapped_column(
+        CheckConstraint("ajcc_edition BETWEEN 1 AND 99", name="ajcc_edition")
+    )
+    ecog: Mapped[int | None] = mapped_column(CheckConstraint("ecog BETWEEN 0 AND 4", name="ecog"))
 
     doctor: Mapped[Doctor] = relationship()
     records: Mapped[list[Record]] = relationship(
@@ -243,25 +278,117 @@ class Material(OwnedByPatient, Timestamped, Base):
     returned_on: Mapped[date | None]
 
 
+class Medication(OwnedByPatient, Timestamped, Base):
+    """Something the patient takes. One with a `stopped` day on or before today is history."""
+
+    __tablename__ = "medication"
+
+    name: Mapped[Name]
+    dose: Mapped[ShortText]
+    how: Mapped[ShortText]  # route and frequency, e.g. "by mouth, twice a day"
+    kind: Mapped[MedicationKind] = mapped_column(
+        choice(MedicationKind, "kind"), default=MedicationKind.PRESCRIPTION
+    )
+    started: Mapped[date | None]
+    stopped: Mapped[date | None]
+    reason: Mapped[ShortText]  # what it is for
+    prescriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctor.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[LongText]
+
+    prescriber: Mapped[Doctor | None] = relationship()
+
+
+class Allergy(OwnedByPatient, Timestamped, Base):
+    __tablename__ = "allergy"
+
+    substance: Mapped[Name]
+    reaction: Mapped[ShortText]
+    severity: Mapped[Severity | None] = mapped_column(choice(Severity, "severity"))
+    kind: Mapped[AllergyKind | None] = mapped_column(choice(AllergyKind, "kind"))
+    notes: Mapped[LongText]
+
+
+class Condition(OwnedByPatient, Timestamped, Base):
+    """Another health problem (a comorbidity), not the cancer itself."""
+
+    __tablename__ = "condition"
+
+    name: Mapped[Name]
+    since: Mapped[date | None]
+    notes: Mapped[LongText]
+
+
+class Treatment(OwnedByPatient, Timestamped, Base):
+    """A cancer treatment received (or under way, while `ended` is empty)."""
+
+    __tablename__ = "treatment"
+
+    kind: Mapped[TreatmentKind] = mapped_column(choice(TreatmentKind, "kind"))
+    name: Mapped[Name]  # the operation or the regimen, e.g. "AC-T" or "lumpectomy"
+    started: Mapped[date | None]
+    ended: Mapped[date | None]
+    doctor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("doctor.id", ondelete="SET NULL"), index=True
+    )
+    response: Mapped[ShortText]
+    notes: Mapped[LongText]
+
+    doctor: Mapped[Doctor | None] = relationship()
+
+
+class Result(OwnedByPatient, Timestamped, Base):
+    """One value of a marker or biomarker. Values of the same name over time are its trend."""
+
+    __tablename__ = "result"
+
+    name: Mapped[Name]
+    value: Mapped[str] = mapped_column(String(200))  # a number ("12.5") or words ("3+")
+    unit: Mapped[ShortText]
+    taken_on: Mapped[date | None]
+    interpretation: Mapped[Interpretation | None] = mapped_column(
+        choice(Interpretation, "interpretation")
+    )
+    record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("record.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[LongText]
+
+    record: Mapped[Record | None] = relationship()
+
+
 __all__ = [
+    "Allergy",
+    "AllergyKind",
     "Appointment",
     "AppointmentStatus",
     "AuditEvent",
     "Base",
+    "Condition",
     "Coverage",
     "Doctor",
     "DoctorRole",
     "File",
+    "Interpretation",
+    "Laterality",
     "Material",
     "MaterialKind",
     "MaterialStatus",
+    "Medication",
+    "MedicationKind",
     "Opinion",
     "Patient",
     "Purpose",
     "Question",
     "Record",
     "RecordKind",
+    "Result",
+    "Severity",
     "SourceKey",
+    "StagingBasis",
+    "Treatment",
+    "TreatmentKind",
     "appointment_record",
     "opinion_record",
 ]

@@ -55,6 +55,11 @@ class Kind(enum.StrEnum):
     OPINION = "opinion"
     QUESTION = "question"
     DOCTOR = "doctor"
+    MEDICATION = "medication"
+    ALLERGY = "allergy"
+    CONDITION = "condition"
+    TREATMENT = "treatment"
+    RESULT = "result"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Search with SQLite's FTS5: the index of migration 0004, queried with bm25 ranking.
 
-Each index row's rowid is `id * 8 + code` (the codes of migration 0004), so a row tells
+Each index row's rowid is `id * 16 + code` (the codes of migrations 0004 and 0008), so a row tells
 what it is without a join. The rank (bm25, titles weighing ten times the body) is set in
 the index's configuration, so `ORDER BY rank` lets FTS5 sort and stop at the limit, and
 snippets are made only for the rows returned.
@@ -16,8 +16,19 @@ from sqlalchemy.orm import Session
 from carebinder.search import Kind, Match, SearchBackend, Term
 from carebinder.search.snippet import CLOSE, ELLIPSIS, OPEN, SNIPPET_TOKENS, split_marks
 
-CODES = {1: Kind.RECORD, 2: Kind.FILE, 3: Kind.OPINION, 4: Kind.QUESTION, 5: Kind.DOCTOR}
-ROWID_SPAN = 8
+CODES = {
+    1: Kind.RECORD,
+    2: Kind.FILE,
+    3: Kind.OPINION,
+    4: Kind.QUESTION,
+    5: Kind.DOCTOR,
+    6: Kind.MEDICATION,
+    7: Kind.ALLERGY,
+    8: Kind.CONDITION,
+    9: Kind.TREATMENT,
+    10: Kind.RESULT,
+}
+ROWID_SPAN = 16  # revision 0008 (0004 and 0007 had 8)
 
 FIND = text(
     "SELECT rowid, title, snippet(search_index, -1, :open, :close, :ellipsis, :tokens), rank"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -106,3 +107,20 @@ def apply(row: object, **values: object) -> None:
 
 def text_or_keep(value: str | Keep, field: str, *, limit: int = SHORT_TEXT) -> str | Keep | None:
     return value if value is KEEP else clean_text(value, field, limit=limit)
+
+
+def check_order(
+    first: date | None, last: date | None, *, first_field: str, last_field: str
+) -> None:
+    """Refuse a span that ends before it begins (stopped before started)."""
+    if first is not None and last is not None and last < first:
+        raise InvalidInput(
+            f"{FIELD} ({last.isoformat()}) is before {first_field.replace('_', ' ')}"
+            f" ({first.isoformat()}). Check the dates.",
+            field=last_field,
+        )
+
+
+def date_or_keep(value: date | Keep | None, current: date | None) -> date | None:
+    """The date an edit leaves: the new one, or the current one when not given."""
+    return current if value is KEEP else value

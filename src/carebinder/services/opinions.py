@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carebinder.models import Opinion
+from carebinder.models import Laterality, Opinion, StagingBasis
+from carebinder.services import staging as checks
 from carebinder.services.common import (
     KEEP,
     Keep,
@@ -24,7 +25,28 @@ from carebinder.services.common import (
 from carebinder.services.doctors import get_doctor
 from carebinder.services.records import get_records
 
-COMPARED_FIELDS = ("diagnosis", "stage", "plan")
+# The rows of the side-by-side comparison: (name shown, field of `to_json`). Rows no
+# opinion fills are left out, except the first four of the free-text era.
+COMPARED_ROWS = (
+    ("Date", "date"),
+    ("Diagnosis", "diagnosis"),
+    ("Primary site", "site"),
+    ("Laterality", "laterality"),
+    ("Histology", "histology"),
+    ("Grade", "grade"),
+    ("T", "t"),
+    ("N", "n"),
+    ("M", "m"),
+    ("TNM basis", "staging"),
+    ("Stage group", "stage"),
+    ("AJCC edition", "ajcc_edition"),
+    ("ECOG", "ecog"),
+    ("Plan", "plan"),
+)
+ALWAYS_SHOWN = frozenset({"date", "diagnosis", "stage", "plan"})
+COMPARED_FIELDS = tuple(field for _, field in COMPARED_ROWS if field != "date")
+# Facts that decide the stage and the treatment: a difference is worth a closer look.
+DECISIVE = ("t", "n", "m", "grade", "histology")
 
 THIRD_OPINION_NOTE = (
     "The opinions differ. Insurers usually cover a third opinion when the first two differ."
@@ -32,12 +54,14 @@ THIRD_OPINION_NOTE = (
 DISCUSS_NOTE = "You can ask the doctors to discuss their conclusions with each other."
 # How `opinion compare` (and the web page) marks a field where the opinions differ.
 DIFFERS = "≠"
-# The rows of the side-by-side comparison: (name shown, field).
-COMPARED_ROWS = (("Date", "date"), ("Diagnosis", "diagnosis"), ("Stage", "stage"), ("Plan", "plan"))
 NO_OPINIONS = "No opinions yet. Add one: carebinder opinion add --doctor ID --diagnosis TEXT"
 ONLY_ONE = "Only one opinion so far: nothing to compare yet."
 MARKED = f"{DIFFERS} marks where the opinions differ."
-AGREE = "The opinions agree on diagnosis, stage and plan."
+AGREE = "The opinions agree on diagnosis, stage and plan, and on every fact both give."
+DECISIVE_NOTE = (
+    "They differ on {facts}, which decide the stage and the treatment: ask whether each"
+    " doctor saw the same pathology, and whether the slides can be reviewed again."
+)
 
 
 def get_opinion(session: Session, patient_id: int, ident: int) -> Opinion:
@@ -55,7 +79,19 @@ def add_opinion(
     plan: str | None = None,
     notes: str | None = None,
     records: Sequence[int] = (),
+    site: str | None = None,
+    laterality: Laterality | None = None,
+    histology: str | None = None,
+    grade: str | None = None,
+    t: str | None = None,
+    n: str | None = None,
+    m: str | None = None,
+    staging: StagingBasis | None = None,
+    ajcc_edition: int | None = None,
+    ecog: int | None = None,
 ) -> Opinion:
+    categories = [checks.category(t, "T", "t"), checks.category(n, "N", "n")]
+    categories.append(checks.category(m, "M", "m"))
     opinion = Opinion(
         patient_id=patient_id,
         doctor=get_doctor(session, patient_id, doctor),
@@ -65,6 +101,16 @@ def add_opinion(
         plan=long_text(plan, "plan"),
         notes=long_text(notes, "notes"),
         records=get_records(session, patient_id, records),
+        site=clean_text(site, "site"),
+        laterality=laterality,
+        histology=clean_text(histology, "histology"),
+        grade=clean_text(grade, "grade"),
+        t_category=_value(categories[0]),
+        n_category=_value(categories[1]),
+        m_category=_value(categories[2]),
+        staging=checks.basis_of(staging, categories),
+        ajcc_edition=checks.ajcc_edition(ajcc_edition),
+        ecog=checks.ecog(ecog),
     )
     session.add(opinion)
     session.flush()
@@ -82,7 +128,40 @@ def edit_opinion(
     plan: str | Keep = KEEP,
     notes: str | Keep = KEEP,
     records: Sequence[int] | Keep = KEEP,
+    site: str | Keep = KEEP,
+    laterality: Laterality | Keep | None = KEEP,
+    histology: str | Keep = KEEP,
+    grade: str | Keep = KEEP,
+    t: str | Keep = KEEP,
+    n: str | Keep = KEEP,
+    m: str | Keep = KEEP,
+    staging: StagingBasis | Keep | None = KEEP,
+    ajcc_edition: int | Keep | None = KEEP,
+    ecog: int | Keep | None = KEEP,
 ) -> Opinion:
+    typed = {
+        column: checks.category(value, letter, field)
+        for column, value, letter, field in (
+            ("t_category", t, "T", "t"),
+            ("n_category", n, "N", "n"),
+            ("m_category", m, "M", "m"),
+        )
+        if value is not KEEP
+    }
+    basis = checks.basis_of(None if staging is KEEP else staging, list(typed.values()))
+    if staging is KEEP and basis is None:
+        basis = opinion.staging
+    apply(
+        opinion,
+        site=text_or_keep(site, "site"),
+        laterality=laterality,
+        histology=text_or_keep(histology, "histology"),
+        grade=text_or_keep(grade, "grade"),
+        staging=basis,
+        ajcc_edition=ajcc_edition if ajcc_edition is KEEP else checks.ajcc_edition(ajcc_edition),
+        ecog=ecog if ecog is KEEP else checks.ecog(ecog),
+        **{column: _value(found) for column, found in typed.items()},
+    )
     apply(
         opinion,
         doctor=doctor if doctor is KEEP else get_doctor(session, opinion.patient_id, doctor),
@@ -97,6 +176,10 @@ def edit_opinion(
     )
     session.flush()
     return opinion
+
+
+def _value(category: checks.Category | None) -> str | None:
+    return category.value if category else None
 
 
 def list_opinions(session: Session, patient_id: int) -> list[Opinion]:
@@ -127,7 +210,18 @@ class Comparison:
 
     @property
     def notes(self) -> list[str]:
-        return [THIRD_OPINION_NOTE, DISCUSS_NOTE] if self.differs else []
+        if not self.differs:
+            return []
+        decisive = [
+            NAMES[field] if len(NAMES[field]) == 1 else NAMES[field].lower()
+            for field in DECISIVE
+            if field in self.differing
+        ]
+        lines = [THIRD_OPINION_NOTE, DISCUSS_NOTE]
+        if decisive:
+            facts = ", ".join(decisive[:-1]) + (" and " if len(decisive) > 1 else "")
+            lines.insert(1, DECISIVE_NOTE.format(facts=facts + decisive[-1]))
+        return lines
 
     def label(self, name: str, field: str) -> str:
         """A row's name, marked with DIFFERS when the opinions differ on its field."""
@@ -135,8 +229,13 @@ class Comparison:
 
     @property
     def rows(self) -> list[tuple[str, str]]:
-        """The comparison's rows: (name, marked when they differ; field)."""
-        return [(self.label(name, field), field) for name, field in COMPARED_ROWS]
+        """The comparison's rows: (name, marked when they differ; field). A structured
+        fact no opinion gives has no row."""
+        return [
+            (self.label(name, field), field)
+            for name, field in COMPARED_ROWS
+            if field in ALWAYS_SHOWN or any(shown(o, field) for o in self.opinions)
+        ]
 
     @property
     def verdict(self) -> list[str]:
@@ -150,10 +249,17 @@ class Comparison:
         return [AGREE]
 
 
-def _normal(value: str | None) -> str | None:
+NAMES = {field: name for name, field in COMPARED_ROWS}
+
+
+def shown(opinion: Opinion, field: str) -> str:
+    """A compared field of `opinion` as the comparison shows it ("" when not given)."""
+    value = to_json(opinion)[field]
+    return "" if value is None else str(value)
+
+
+def _normal(value: str) -> str | None:
     """Case, spacing and a final full stop do not make two opinions differ."""
-    if value is None:
-        return None
     return " ".join(value.casefold().split()).rstrip(". ") or None
 
 
@@ -163,7 +269,7 @@ def compare(session: Session, patient_id: int) -> Comparison:
         field
         for field in COMPARED_FIELDS
         # A field one doctor left blank is not a disagreement.
-        if len({_normal(getattr(o, field)) for o in opinions} - {None}) > 1
+        if len({_normal(shown(o, field)) for o in opinions} - {None}) > 1
     )
     return Comparison(opinions, differing)
 
@@ -184,6 +290,17 @@ def to_json(opinion: Opinion) -> dict[str, Any]:
         "plan": opinion.plan,
         "notes": opinion.notes,
         "records": [record.id for record in opinion.records],
+        "site": opinion.site,
+        "laterality": opinion.laterality.value if opinion.laterality else None,
+        "histology": opinion.histology,
+        "grade": opinion.grade,
+        "t": opinion.t_category,
+        "n": opinion.n_category,
+        "m": opinion.m_category,
+        "staging": opinion.staging.value if opinion.staging else None,
+        "tnm": checks.tnm(opinion),
+        "ajcc_edition": opinion.ajcc_edition,
+        "ecog": opinion.ecog,
     }
 
 

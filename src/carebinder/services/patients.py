@@ -174,6 +174,9 @@ def remove_patient(session: Session, patient: Patient) -> set[str]:
 
 
 def to_json(patient: Patient) -> dict[str, Any]:
+    def iso(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
     return {
         "id": patient.id,
         "name": patient.name,
@@ -188,4 +191,7 @@ def to_json(patient: Patient) -> dict[str, Any]:
             "member_id": patient.member_id,
             "phone": patient.insurer_phone,
         },
+        # "Takes no medications" and "no known allergies", with the day each was stated.
+        "no_medications_on": iso(patient.no_medications_on),
+        "no_allergies_on": iso(patient.no_allergies_on),
     }
