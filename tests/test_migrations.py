@@ -22,7 +22,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
 from carebinder import config, migrate
@@ -38,15 +38,20 @@ from carebinder.errors import BinderMissing
 from carebinder.models import Base
 from carebinder.search import is_index_table
 from carebinder.services import (
+    allergies,
     appointments,
     checklist,
+    conditions,
     doctors,
     materials,
+    medications,
     opinions,
     patients,
     questions,
     records,
+    results,
     search,
+    treatments,
 )
 from carebinder.store import Store
 from tests.conftest import Cli
@@ -246,7 +251,8 @@ def test_each_step_down_undoes_its_step_up(tmp_path: Path) -> None:
             snapshots[revision] = schema_snapshot(engine)
         assert user_tables(engine) == MODEL_TABLES
         assert "search_index" in snapshots[SCHEMA_HEAD]
-        assert len(snapshots[SCHEMA_HEAD]["(triggers)"]) == 15  # 5 tables x insert/update/delete
+        # 10 tables x insert/update/delete
+        assert len(snapshots[SCHEMA_HEAD]["(triggers)"]) == 30
 
         below: list[str | None] = [None, *SCHEMA_REVISIONS[:-1]]
         for revision, previous in reversed(list(zip(SCHEMA_REVISIONS, below, strict=True))):
@@ -282,6 +288,8 @@ EXPECTED_PATIENT = {
         "member_id": "XJH123456789",
         "phone": "+1 800 555 0199",
     },
+    "no_medications_on": None,
+    "no_allergies_on": None,
 }
 
 EXPECTED_DOCTORS = [  # ordered by name
@@ -372,6 +380,12 @@ EXPECTED_RECORDS = [  # by date, undated last
     },
 ]
 
+# Opinions written before revision 0008 have none of the structured cancer facts.
+NO_CANCER_FACTS = dict.fromkeys(
+    ("site", "laterality", "histology", "grade", "t", "n", "m", "staging", "tnm"),
+    None,
+) | {"ajcc_edition": None, "ecog": None}
+
 EXPECTED_OPINIONS = [
     {
         "id": 1,
@@ -383,6 +397,7 @@ EXPECTED_OPINIONS = [
         "plan": "Lumpectomy, then radiation",
         "notes": None,
         "records": [1],
+        **NO_CANCER_FACTS,
     },
     {
         "id": 2,
@@ -394,6 +409,7 @@ EXPECTED_OPINIONS = [
         "plan": "Neoadjuvant chemotherapy, then surgery",
         "notes": "Wants a genomic test first.",
         "records": [1, 2],
+        **NO_CANCER_FACTS,
     },
 ]
 
@@ -477,6 +493,47 @@ EXPECTED_MATERIALS = [
         "returned_on": None,
     },
 ]
+
+
+def check_health_facts(s: Session) -> None:
+    """The second patient's health facts, which seeds of revision 0008 and later hold."""
+    other = patients.get_patient(s, 2)
+    assert other.no_medications_on == date(2026, 1, 7)
+    state = medications.medication_state(s, other)
+    assert [m.name for m in state.stopped] == ["Omeprazole"]
+    assert state.current == []
+    assert state.recorded
+    stopped = medications.to_json(state.stopped[0])
+    assert stopped["prescriber_name"] == "Dr. Ingrid Berg"
+    assert (stopped["kind"], stopped["stopped"]) == ("over-the-counter", "2025-09-01")
+    assert [allergies.to_json(a) for a in allergies.list_allergies(s, other.id)] == [
+        {
+            "id": 1,
+            "substance": "Penicillin",
+            "reaction": "Hives",
+            "severity": "severe",
+            "kind": "medication",
+            "notes": None,
+        }
+    ]
+    assert [c.name for c in conditions.list_conditions(s, other.id)] == ["Type 2 diabetes"]
+    assert [t.name for t in treatments.list_treatments(s, other.id)] == ["R-CHOP, 6 cycles"]
+    (ldh,) = results.trends(results.list_results(s, other.id))
+    assert [(r.value, r.interpretation) for r in ldh.values] == [("310", "high"), ("190", "normal")]
+    facts = [opinions.to_json(o) for o in opinions.list_opinions(s, other.id)]
+    assert [(f["laterality"], f["tnm"], f["ajcc_edition"], f["ecog"]) for f in facts] == [
+        ("left", None, 8, 1),
+        ("right", "pT1c pN0 cM0", 8, None),
+    ]
+
+    def found(query: str) -> set[tuple[str, int]]:
+        return {(hit.kind, hit.id) for hit in search.search(s, other.id, query).hits}
+
+    assert found("penicillin") == {("allergy", 1)}
+    assert found("omeprazole") == {("medication", 1)}
+    assert found("LDH") == {("result", 1), ("result", 2)}
+    assert found("diabetes") == {("condition", 1)}
+    assert found("R-CHOP") == {("treatment", 1), ("opinion", 3)}
 
 
 def check_seeded_binder(s: Session, store: Store) -> None:
@@ -597,6 +654,8 @@ def test_a_binder_written_at_each_revision_survives_the_upgrade(
         assert current_revision(engine) == SCHEMA_HEAD
         with Session(engine) as s:
             check_seeded_binder(s, store)
+            if revision >= "0008":
+                check_health_facts(s)
 
         # The upgraded binder takes new rows, and ids carry on.
         with session_scope(engine) as s:
@@ -757,3 +816,92 @@ def test_db_status_after_init(binder: Cli) -> None:
     human = binder.ok("db", "status").stdout
     assert f"Head:    {SCHEMA_HEAD}" in human
     assert "Up to date." in human
+
+
+# --- revision 0008: medication lists that earlier imports made ------------------------------
+
+IMPORTED_LISTS = """
+INSERT INTO patient (id, name, born, created_at, updated_at)
+VALUES (1, 'Ana Souza', '1964-04-12', '2026-01-05 09:00:00', '2026-01-05 09:00:00');
+INSERT INTO record (id, patient_id, kind, title, date, notes, created_at, updated_at)
+VALUES
+  -- as an import left it: converted
+  (1, 1, 'medication-list', 'Medications (imported from ana.json)', '2026-01-10',
+   '- Letrozole 2.5 MG Oral Tablet (active, prescribed 2026-01-10, Dr. Maria Lopez, 1 daily)'
+   || char(10) || '- Vitamin D3 1000 UNT (active)',
+   '2026-01-11 10:00:00.000000', '2026-01-11 10:00:00.500000'),
+  -- one medication stopped, on a day the list does not say: kept
+  (2, 1, 'medication-list', 'Medications (imported from old.json)', '2025-01-10',
+   '- Tamoxifen 20 MG (stopped, prescribed 2020-01-02)',
+   '2026-01-11 10:00:00.000000', '2026-01-11 10:00:00.000000'),
+  -- edited by the person since the import: kept
+  (3, 1, 'medication-list', 'Medications (imported from edited.json)', NULL,
+   '- Metformin 500 MG (active)',
+   '2026-01-11 10:00:00.000000', '2026-02-01 08:00:00.000000'),
+  -- typed by hand: kept
+  (4, 1, 'medication-list', 'My medications', NULL, '- Aspirin 81 mg',
+   '2026-01-11 10:00:00.000000', '2026-01-11 10:00:00.000000');
+INSERT INTO source_key (id, patient_id, entity, entity_id, key)
+VALUES
+  (1, 1, 'record', 1, 'MedicationRequest/m1'),
+  (2, 1, 'record', 1, 'MedicationRequest identifier urn:x|m1'),
+  (3, 1, 'record', 1, 'MedicationRequest/m2'),
+  (4, 1, 'record', 2, 'MedicationRequest/m3'),
+  (5, 1, 'record', 3, 'MedicationRequest/m4');
+"""
+
+
+@pytest.mark.sqlite_only("the binder is written with SQLite SQL, through sqlite3")
+def test_imported_medication_lists_become_medications_only_where_that_is_safe(
+    settings: config.Settings,
+) -> None:
+    path = settings.sqlite_path
+    assert path is not None
+    config.make_private_dir(settings.home)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine, "0007")
+    engine.dispose()
+    raw = sqlite3.connect(path)
+    try:
+        raw.executescript(IMPORTED_LISTS)
+        raw.commit()
+    finally:
+        raw.close()
+
+    engine = open_binder(settings)
+    try:
+        with Session(engine) as s:
+            kept = records.list_records(s, 1)
+            assert sorted(r.id for r in kept) == [2, 3, 4]
+            assert next(r for r in kept if r.id == 2).notes == (
+                "- Tamoxifen 20 MG (stopped, prescribed 2020-01-02)"
+            )
+            converted = [medications.to_json(m) for m in medications.list_medications(s, 1)]
+            assert [(m["name"], m["started"], m["current"], m["notes"]) for m in converted] == [
+                (
+                    "Letrozole 2.5 MG Oral Tablet",
+                    "2026-01-10",
+                    True,
+                    "Imported from FHIR: active, prescribed 2026-01-10, Dr. Maria Lopez, 1 daily.",
+                ),
+                ("Vitamin D3 1000 UNT", None, True, "Imported from FHIR: active."),
+            ]
+            ids = {m["name"]: m["id"] for m in converted}
+            keys = s.execute(
+                text("SELECT key, entity, entity_id FROM source_key ORDER BY id")
+            ).all()
+            letrozole, vitamin = ids["Letrozole 2.5 MG Oral Tablet"], ids["Vitamin D3 1000 UNT"]
+            assert [tuple(k) for k in keys] == [
+                ("MedicationRequest/m1", "medication", letrozole),
+                ("MedicationRequest identifier urn:x|m1", "medication", letrozole),
+                ("MedicationRequest/m2", "medication", vitamin),
+                ("MedicationRequest/m3", "record", 2),
+                ("MedicationRequest/m4", "record", 3),
+            ]
+            # The search index followed: the converted list is gone, the medications are in.
+            hits = {(h.kind, h.id) for h in search.search(s, 1, "letrozole").hits}
+            assert hits == {("medication", letrozole)}
+            hits = {(h.kind, h.id) for h in search.search(s, 1, "tamoxifen").hits}
+            assert hits == {("record", 2)}
+    finally:
+        engine.dispose()
