@@ -820,53 +820,81 @@ def test_db_status_after_init(binder: Cli) -> None:
 
 # --- revision 0008: medication lists that earlier imports made ------------------------------
 
-IMPORTED_LISTS = """
-INSERT INTO patient (id, name, born, created_at, updated_at)
-VALUES (1, 'Ana Souza', '1964-04-12', '2026-01-05 09:00:00', '2026-01-05 09:00:00');
-INSERT INTO record (id, patient_id, kind, title, date, notes, created_at, updated_at)
-VALUES
-  -- as an import left it: converted
-  (1, 1, 'medication-list', 'Medications (imported from ana.json)', '2026-01-10',
-   '- Letrozole 2.5 MG Oral Tablet (active, prescribed 2026-01-10, Dr. Maria Lopez, 1 daily)'
-   || char(10) || '- Vitamin D3 1000 UNT (active)',
-   '2026-01-11 10:00:00.000000', '2026-01-11 10:00:00.500000'),
-  -- one medication stopped, on a day the list does not say: kept
-  (2, 1, 'medication-list', 'Medications (imported from old.json)', '2025-01-10',
-   '- Tamoxifen 20 MG (stopped, prescribed 2020-01-02)',
-   '2026-01-11 10:00:00.000000', '2026-01-11 10:00:00.000000'),
-  -- edited by the person since the import: kept
-  (3, 1, 'medication-list', 'Medications (imported from edited.json)', NULL,
-   '- Metformin 500 MG (active)',
-   '2026-01-11 10:00:00.000000', '2026-02-01 08:00:00.000000'),
-  -- typed by hand: kept
-  (4, 1, 'medication-list', 'My medications', NULL, '- Aspirin 81 mg',
-   '2026-01-11 10:00:00.000000', '2026-01-11 10:00:00.000000');
-INSERT INTO source_key (id, patient_id, entity, entity_id, key)
-VALUES
-  (1, 1, 'record', 1, 'MedicationRequest/m1'),
-  (2, 1, 'record', 1, 'MedicationRequest identifier urn:x|m1'),
-  (3, 1, 'record', 1, 'MedicationRequest/m2'),
-  (4, 1, 'record', 2, 'MedicationRequest/m3'),
-  (5, 1, 'record', 3, 'MedicationRequest/m4');
-"""
+
+def write_imported_lists(engine: Engine) -> None:
+    """Four medication lists, written at revision 0007 in SQL either database runs."""
+    created = "2026-01-11 10:00:00"
+    lists = [
+        # as an import left it: converted
+        (
+            1,
+            "Medications (imported from ana.json)",
+            "- Letrozole 2.5 MG Oral Tablet (active, prescribed 2026-01-10, Dr. Maria Lopez,"
+            " 1 daily)\n- Vitamin D3 1000 UNT (active)",
+            "2026-01-11 10:00:00.5",
+        ),
+        # one medication stopped, on a day the list does not say: kept
+        (
+            2,
+            "Medications (imported from old.json)",
+            "- Tamoxifen 20 MG (stopped, prescribed 2020-01-02)",
+            created,
+        ),
+        # edited by the person since the import: kept
+        (3, "Medications (imported from edited.json)", "- Metformin 500 MG (active)", "2026-02-01"),
+        # typed by hand: kept
+        (4, "My medications", "- Aspirin 81 mg", created),
+    ]
+    keys = [
+        (1, "record", 1, "MedicationRequest/m1"),
+        (2, "record", 1, "MedicationRequest identifier urn:x|m1"),
+        (3, "record", 1, "MedicationRequest/m2"),
+        (4, "record", 2, "MedicationRequest/m3"),
+        (5, "record", 3, "MedicationRequest/m4"),
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patient (id, name, born, created_at, updated_at)"
+                " VALUES (1, 'Ana Souza', '1964-04-12', :at, :at)"
+            ),
+            {"at": created},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO record (id, patient_id, kind, title, notes, created_at, updated_at)"
+                " VALUES (:id, 1, 'medication-list', :title, :notes, :created, :updated)"
+            ),
+            [
+                {"id": i, "title": t, "notes": n, "created": created, "updated": u}
+                for i, t, n, u in lists
+            ],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO source_key (id, patient_id, entity, entity_id, key)"
+                " VALUES (:id, 1, :entity, :entity_id, :key)"
+            ),
+            [{"id": i, "entity": e, "entity_id": r, "key": k} for i, e, r, k in keys],
+        )
+        if conn.dialect.name == "postgresql":  # ids were given: the sequences carry on after
+            for table in ("patient", "record", "source_key"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" (SELECT max(id) FROM {table}))"
+                    )
+                )
 
 
-@pytest.mark.sqlite_only("the binder is written with SQLite SQL, through sqlite3")
 def test_imported_medication_lists_become_medications_only_where_that_is_safe(
     settings: config.Settings,
 ) -> None:
-    path = settings.sqlite_path
-    assert path is not None
     config.make_private_dir(settings.home)
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine, "0007")
+    write_imported_lists(engine)
     engine.dispose()
-    raw = sqlite3.connect(path)
-    try:
-        raw.executescript(IMPORTED_LISTS)
-        raw.commit()
-    finally:
-        raw.close()
 
     engine = open_binder(settings)
     try:
