@@ -39,8 +39,8 @@ from carebinder.services.common import LONG_TEXT
 def opinion(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
     plan = resource if resource["resourceType"] == "CarePlan" else None
     if ctx.existing(patient_id, "opinion", resource) is not None:
-        diagnosis = (ctx.addressed(resource)[:1] or [{}])[0] if plan else resource
-        ctx.read_with.update(id(o) for o in cancer.observations(ctx, plan, diagnosis))
+        named = (ctx.addressed(resource)[:1] or [{}])[0] if plan else resource
+        ctx.read_with.update(id(o) for o in cancer.observations(ctx, plan, named))
         return
     if resource["resourceType"] == "CarePlan":
         conditions = ctx.addressed(resource)
