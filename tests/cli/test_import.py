@@ -57,16 +57,16 @@ def test_import_prints_a_summary(binder: Cli, home: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[:2] == [
         "Patient #2 Cary O'Hara (new).",
-        "Imported: 1 patient, 2 doctors, 17 records, 9 opinions, 53 appointments,"
-        " 4 medications in the list.",
+        "Imported: 1 patient, 2 doctors, 16 records, 53 appointments, 4 medications,"
+        " 5 other conditions, 34 results.",
     ]
-    assert lines[2] == "Skipped 183:"
+    assert lines[2] == "Skipped 187:"
     skipped = [line.split(maxsplit=1) for line in lines[3:]]
-    assert [int(count) for count, _ in skipped] == [61, 57, 53, 12]  # most first
-    assert skipped[0][1] == "Observation: single results outside a report are not kept"
+    assert [int(count) for count, _ in skipped] == [57, 53, 52, 12, 9, 4]  # most first
+    assert skipped[2][1] == "Observation: vital signs are not kept"
     assert "Already in the binder" not in result.stdout
     rows = binder_rows(home)
-    assert (rows["patient"], rows["record"], rows["appointment"]) == (2, 17, 53)
+    assert (rows["patient"], rows["record"], rows["appointment"]) == (2, 16, 53)
 
 
 def test_import_json(binder: Cli) -> None:
@@ -76,14 +76,15 @@ def test_import_json(binder: Cli) -> None:
     assert {k: v for k, v in data["imported"].items() if v} == {
         "patient": 1,
         "doctor": 2,
-        "record": 17,
-        "opinion": 9,
+        "record": 16,
         "appointment": 53,
         "medication": 4,
+        "condition": 5,
+        "result": 34,
     }
     assert data["already_in_binder"] == {}
     assert all(set(item) == {"resource", "reason", "count"} for item in data["skipped"])
-    assert sum(item["count"] for item in data["skipped"]) == 183
+    assert sum(item["count"] for item in data["skipped"]) == 187
     assert {"resource": "Claim", "reason": "billing is not kept", "count": 57} in data["skipped"]
 
 
@@ -94,8 +95,8 @@ def test_a_second_import_adds_nothing(binder: Cli, home: Path) -> None:
     assert result.stdout.splitlines()[:3] == [
         "Patient #2 Cary O'Hara (already in the binder).",
         "Imported: nothing new.",
-        "Already in the binder: 2 doctors, 17 records, 9 opinions, 53 appointments,"
-        " 4 medications in the list.",
+        "Already in the binder: 2 doctors, 16 records, 53 appointments, 4 medications,"
+        " 5 other conditions, 34 results.",
     ]
     assert binder_rows(home) == before
     data = as_json(import_sample(binder, "--json"))

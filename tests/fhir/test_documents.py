@@ -19,7 +19,6 @@ from tests.fhir.fhirkit import (
     document_reference,
     in_bundle,
     lab_report,
-    new_id,
     observation,
     organization,
     patient_resource,
@@ -82,34 +81,3 @@ def test_a_document_keeps_its_stored_file_and_names_a_linked_one(
     )
     assert ctx.summary.imported == Counter(record=1, file=1)
     assert ctx.summary.skipped == Counter({("attachment", "given only as a link, not included"): 1})
-
-
-def test_the_medications_of_a_patient_become_one_list(
-    session: Session, store: Store, patient: Patient
-) -> None:
-    ana = patient_resource()
-    requests = [
-        {
-            "resourceType": "MedicationRequest",
-            "id": new_id(),
-            "status": "active",
-            "intent": "order",
-            "medicationCodeableConcept": {"text": name},
-            "subject": ref(ana),
-            "authoredOn": authored,
-        }
-        for name, authored in (("Letrozole 2.5 mg", "2025-02-01"), ("Metformin", "2024-06-10"))
-    ]
-    ctx = step_context(session, store, patient, ana, *requests)
-
-    documents.medications(ctx)
-
-    record = session.scalars(select(Record)).one()
-    assert record.kind == RecordKind.MEDICATION_LIST
-    assert record.title == "Medications (imported from small.json)"
-    assert str(record.date) == "2025-02-01"
-    assert record.notes == (
-        "- Letrozole 2.5 mg (active, prescribed 2025-02-01)\n"
-        "- Metformin (active, prescribed 2024-06-10)"
-    )
-    assert ctx.summary.imported == Counter(record=1, medication=2)

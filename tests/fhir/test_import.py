@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from carebinder.choices import AppointmentStatus, RecordKind
+from carebinder.choices import AllergyKind, AppointmentStatus, RecordKind, TreatmentKind
 from carebinder.db import session_scope
 from carebinder.errors import InvalidInput
 from carebinder.fhir import read
@@ -30,12 +31,23 @@ from carebinder.models import (
     AuditEvent,
     Doctor,
     File,
-    Opinion,
     Patient,
     Record,
     SourceKey,
 )
-from carebinder.services import appointments, doctors, opinions, patients, records
+from carebinder.services import (
+    allergies,
+    appointments,
+    conditions,
+    doctors,
+    medications,
+    opinions,
+    patients,
+    records,
+    results,
+    treatments,
+)
+from carebinder.services.markers import is_cancer_marker
 from carebinder.store import Store
 from tests.conftest import blob_files
 from tests.fhir.fhirkit import (
@@ -108,9 +120,27 @@ def _resolver(document: dict[str, Any]) -> Callable[[Any], dict[str, Any] | None
     return resolve
 
 
-def expected_summary(document: dict[str, Any]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+# What each sample's health facts come to (worked out by reading the bundles: see the
+# README's "From and to FHIR" for the rules). Opinions: the cancer conditions.
+HEALTH_FACTS = {
+    "R4-Adan_Pulido.json": Counter(
+        opinion=2, condition=4, medication=12, allergy=0, treatment=0, result=301
+    ),
+    "R4-Ali_Herman.json": Counter(
+        opinion=2, condition=5, medication=3, allergy=3, treatment=3, result=220
+    ),
+    "R4-Cary_OHara.json": Counter(
+        opinion=0, condition=5, medication=4, allergy=0, treatment=0, result=34
+    ),
+}
+SOCIAL_OR_PAST = "a past problem that has resolved (the binder keeps current ones)"
+
+
+def expected_summary(
+    document: dict[str, Any], name: str
+) -> tuple[Counter[str], Counter[tuple[str, str]]]:
     """(what should be imported, what should be skipped and why) for a Synthea bundle with
-    one patient, worked out from the JSON."""
+    one patient, worked out from the JSON (the health facts from HEALTH_FACTS)."""
     resolve = _resolver(document)
 
     def seen_by_a_doctor(visit: dict[str, Any] | None) -> bool:
@@ -122,45 +152,61 @@ def expected_summary(document: dict[str, Any]) -> tuple[Counter[str], Counter[tu
     def count(kind: str) -> int:
         return len(resources_of(document, kind))
 
+    def category(observation: dict[str, Any]) -> str:
+        return str(observation["category"][0]["coding"][0]["code"])
+
     plans = [
         plan
         for plan in resources_of(document, "CarePlan")
         if not (plan.get("intent") == "proposal" and plan.get("author"))
     ]
-    medications = count("MedicationRequest")
     visits = resources_of(document, "Encounter")
-    diagnosed = [
-        c
-        for c in resources_of(document, "Condition")
-        if seen_by_a_doctor(resolve(c.get("encounter")))
-    ]
-    imported = Counter(
-        patient=1,
-        doctor=count("Practitioner"),
-        record=count("Procedure")
-        + count("DiagnosticReport")
-        + len(plans)
-        + (1 if medications else 0),
-        opinion=len(diagnosed),
-        appointment=sum(1 for visit in visits if seen_by_a_doctor(visit)),
-        medication=medications,
+    imported = (
+        Counter(
+            patient=1,
+            doctor=count("Practitioner"),
+            record=count("Procedure") + count("DiagnosticReport") + len(plans),
+            appointment=sum(1 for visit in visits if seen_by_a_doctor(visit)),
+        )
+        + HEALTH_FACTS[name]
     )
+    observations = resources_of(document, "Observation")
+    assert imported["result"] == sum(1 for o in observations if category(o) == "laboratory")
+    assert imported["medication"] + imported["allergy"] > 0 or name == "R4-Cary_OHara.json"
     results = {
         id(resolve(reference))
         for report in resources_of(document, "DiagnosticReport")
         for reference in report.get("result", [])
     }
+    lone = [o for o in observations if id(o) not in results and category(o) != "laboratory"]
+    resolved = [
+        c
+        for c in resources_of(document, "Condition")
+        if c["clinicalStatus"]["coding"][0]["code"] == "resolved"
+    ]
     skipped: Counter[tuple[str, str]] = Counter()
-    lone = sum(1 for o in resources_of(document, "Observation") if id(o) not in results)
     for kind, reason, number in (
-        ("Observation", "single results outside a report are not kept", lone),
+        (
+            "Observation",
+            "vital signs are not kept",
+            [category(o) for o in lone].count("vital-signs"),
+        ),
+        (
+            "Observation",
+            "questionnaire answers are not kept",
+            [category(o) for o in lone].count("survey"),
+        ),
+        (
+            "Observation",
+            "single results outside a report are not kept",
+            sum(1 for o in lone if category(o) not in ("vital-signs", "survey")),
+        ),
         ("Claim", "billing is not kept", count("Claim")),
         ("ExplanationOfBenefit", "billing is not kept", count("ExplanationOfBenefit")),
         ("Immunization", "immunizations are not kept", count("Immunization")),
         ("Goal", "care goals are not kept", count("Goal")),
-        ("AllergyIntolerance", "allergies are not kept yet", count("AllergyIntolerance")),
         ("Encounter", "it names no doctor", sum(1 for v in visits if not seen_by_a_doctor(v))),
-        ("Condition", "it names no doctor", count("Condition") - len(diagnosed)),
+        ("Condition", SOCIAL_OR_PAST, len(resolved)),
     ):
         if number:
             skipped[(kind, reason)] = number
@@ -176,7 +222,7 @@ def test_sample_summary_has_the_expected_counts(
     imported: Callable[[str], Imported], name: str
 ) -> None:
     result = imported(name)
-    wanted, skipped = expected_summary(result.document)
+    wanted, skipped = expected_summary(result.document, name)
     assert wanted["record"] > 10 and wanted["appointment"] > 10  # a real test of a real file
     assert _nonzero(result.summary.imported) == dict(wanted)
     assert dict(result.summary.skipped) == dict(skipped)
@@ -191,13 +237,15 @@ def test_sample_summary_has_the_expected_counts(
 @pytest.mark.parametrize("name", R4_SAMPLES)
 def test_sample_rows_in_the_binder(imported: Callable[[str], Imported], name: str) -> None:
     result = imported(name)
-    wanted, _ = expected_summary(result.document)
+    wanted, _ = expected_summary(result.document, name)
     counts = row_counts(result.binder.engine)
     assert counts["patient"] == 1
     assert counts["doctor"] == wanted["doctor"]
     assert counts["record"] == wanted["record"]
     assert counts["opinion"] == wanted["opinion"]
     assert counts["appointment"] == wanted["appointment"]
+    for table in ("medication", "allergy", "condition", "treatment", "result"):
+        assert counts[table] == wanted[table], table
     assert counts["file"] == 0
     assert counts["question"] == counts["material"] == 0
 
@@ -287,18 +335,101 @@ def test_sample_lab_report_lists_its_observations(imported: Callable[[str], Impo
         assert match[3] == quantity["unit"]
 
 
-def test_sample_medications_are_one_list(imported: Callable[[str], Imported]) -> None:
+def test_sample_medications_are_medications(imported: Callable[[str], Imported]) -> None:
+    """Adan Pulido's yearly simvastatin: each renewal stops the one before, on the day it
+    was renewed; the last one is current."""
     result = imported("R4-Adan_Pulido.json")
     requests = resources_of(result.document, "MedicationRequest")
-    names = {r["medicationCodeableConcept"]["text"] for r in requests}
+    statins = sorted(
+        date.fromisoformat(r["authoredOn"][:10])
+        for r in requests
+        if r["medicationCodeableConcept"]["text"] == "Simvistatin 10 MG"
+    )
     with session_scope(result.binder.engine, write=False) as s:
-        (listing,) = s.scalars(select(Record).where(Record.kind == RecordKind.MEDICATION_LIST))
-        assert listing.title == "Medications (imported from R4-Adan_Pulido.json)"
-        lines = (listing.notes or "").splitlines()
-        newest = max(date.fromisoformat(r["authoredOn"][:10]) for r in requests)
-        assert listing.date == newest
-    assert len(lines) == len(requests)
-    assert {line.removeprefix("- ").split(" (")[0] for line in lines} == names
+        (patient,) = patients.list_patients(s)
+        state = medications.medication_state(s, patient)
+        current = {m.name for m in state.current}
+        found = [m for m in state.current + state.stopped if m.name == "Simvistatin 10 MG"]
+        assert (
+            s.scalars(select(Record).where(Record.kind == RecordKind.MEDICATION_LIST)).all() == []
+        )
+        assert sorted((m.started, m.stopped) for m in found) == [
+            *pairwise(statins),
+            (statins[-1], None),
+        ]
+        assert {m.how for m in found} == {"once a day"}
+        assert {m.reason for m in found} == {"Hyperlipidemia"}
+        assert {m.prescriber.name for m in found if m.prescriber} == {"Dr. Carol Weimann"}
+        amoxicillin = next(m for m in state.stopped if m.name.startswith("Amoxicillin"))
+        assert amoxicillin.stopped == amoxicillin.started  # the file gives no day
+        assert (amoxicillin.notes or "").startswith("Stopped; the file gives no day")
+    assert current == {
+        "24hr nicotine transdermal patch",
+        "ferrous sulfate 325 MG Oral Tablet",
+        "Simvistatin 10 MG",
+    }
+
+
+def test_sample_allergies_conditions_and_treatments(imported: Callable[[str], Imported]) -> None:
+    result = imported("R4-Ali_Herman.json")
+    with session_scope(result.binder.engine, write=False) as s:
+        (patient,) = patients.list_patients(s)
+        found = allergies.allergy_state(s, patient)
+        assert sorted(a.substance for a in found.allergies) == [
+            "Fish",
+            "House dust mite",
+            "Tree pollen",
+        ]
+        assert {a.kind for a in found.allergies} == {AllergyKind.FOOD}  # as Synthea says
+        assert sorted(c.name for c in conditions.list_conditions(s, patient.id)) == [
+            "Anemia",
+            "Body mass index 30+ - obesity",
+            "Brain damage - traumatic",
+            "Perennial allergic rhinitis",
+            "Prediabetes",
+        ]
+        found_opinions = opinions.list_opinions(s, patient.id)
+        assert [o.diagnosis for o in found_opinions] == [
+            "Neoplasm of prostate",
+            "Carcinoma in situ of prostate (disorder)",
+        ]
+        for opinion in found_opinions:  # the cancer stays an opinion of the visit's doctor
+            assert opinion.doctor.name.startswith("Dr. ")
+            assert opinion.date == date(2020, 6, 8)
+            assert (opinion.notes or "").startswith("Imported diagnosis; clinical status: ")
+        shown = [(t.kind, t.name) for t in treatments.list_treatments(s, patient.id)]
+        assert sorted(shown) == [
+            (TreatmentKind.CHEMOTHERAPY, "1 ML DOCEtaxel 20 MG/ML Injection"),
+            (
+                TreatmentKind.HORMONE_THERAPY,
+                "0.25 ML Leuprolide Acetate 30 MG/ML Prefilled Syringe",
+            ),
+            (TreatmentKind.SURGERY, "Prostatectomy"),
+        ]
+        # the prostatectomy is a record too, as every procedure is
+        assert s.scalars(select(Record).where(Record.title == "Prostatectomy")).one()
+
+
+def test_sample_results_link_their_report(imported: Callable[[str], Imported]) -> None:
+    result = imported("R4-Adan_Pulido.json")
+    with session_scope(result.binder.engine, write=False) as s:
+        (patient,) = patients.list_patients(s)
+        psa = results.list_results(
+            s, patient.id, "Prostate specific Ag [Mass/volume] in Serum or Plasma"
+        )
+        assert len(psa) == 6
+        assert all(r.unit == "ng/mL" for r in psa)
+        assert {r.record for r in psa} == {None}  # Synthea's PSA values stand alone
+        assert [r.taken_on for r in psa] == sorted(r.taken_on for r in psa)
+        assert all(is_cancer_marker(r.name, "2857-1") for r in psa)
+        glucose = results.list_results(s, patient.id, "Glucose")
+        assert glucose and not is_cancer_marker(glucose[0].name)
+        # each listed by its metabolic panel, whose record it names
+        assert {r.record.title for r in glucose if r.record} == {
+            "Basic Metabolic Panel",
+            "Comprehensive metabolic 2000 panel - Serum or Plasma",
+        }
+        assert all(r.record is not None for r in glucose)
 
 
 def test_sample_visits_and_diagnoses(imported: Callable[[str], Imported]) -> None:
@@ -320,13 +451,14 @@ def test_sample_visits_and_diagnoses(imported: Callable[[str], Imported]) -> Non
         assert found.doctor.name.endswith(doctor["name"][0]["family"])
         assert (found.location or "").startswith(place["name"] + "\n")
         assert found.notes is not None and visit["type"][0]["text"] in found.notes
-        opinion = s.scalars(
-            select(Opinion).where(Opinion.diagnosis == condition["code"]["text"])
-        ).first()
-        assert opinion is not None
-        assert opinion.doctor_id == found.doctor_id
-        assert opinion.date == date.fromisoformat(condition["onsetDateTime"][:10])
-        assert (opinion.notes or "").startswith("Imported diagnosis; clinical status: ")
+        # Not a cancer: another health problem, since its onset.
+        assert opinions.list_opinions(s, found.patient_id) == []
+        (problem,) = [
+            c
+            for c in conditions.list_conditions(s, found.patient_id)
+            if c.name == condition["code"]["text"]
+        ]
+        assert problem.since == date.fromisoformat(condition["onsetDateTime"][:10])
 
 
 # --- importing again ------------------------------------------------------------------------
@@ -341,7 +473,7 @@ def test_the_audit_trail_logs_the_rows_made_not_the_import_bookkeeping(
         keys = s.scalar(select(func.count()).select_from(SourceKey))
     assert keys  # the import did keep its source keys...
     assert "source_key" not in logged  # ...without one audit event each
-    assert {"patient", "doctor", "record", "opinion", "appointment"} <= logged
+    assert {"patient", "doctor", "record", "condition", "medication", "result"} <= logged
 
 
 def test_importing_the_same_bundle_twice_adds_nothing(engine: Engine, store: Store) -> None:
@@ -353,14 +485,8 @@ def test_importing_the_same_bundle_twice_adds_nothing(engine: Engine, store: Sto
     assert [how for _, _, how in second.patients] == ["already in the binder"]
     assert second.patients[0][0] == first.patients[0][0]
     made = _nonzero(first.imported)
-    # The second time reads like the first: the medication list is a record again.
-    assert dict(second.already) == {
-        "doctor": made["doctor"],
-        "record": made["record"],
-        "medication": made["medication"],
-        "opinion": made["opinion"],
-        "appointment": made["appointment"],
-    }
+    del made["patient"]
+    assert dict(second.already) == made
     assert second.skipped == first.skipped
 
 
@@ -392,16 +518,25 @@ def test_a_removed_record_comes_back_even_when_its_id_was_reused(
     with session_scope(engine) as s:
         (patient,) = patients.list_patients(s)
         last = max(records.list_records(s, patient.id), key=lambda r: r.id)
-        assert last.kind is RecordKind.MEDICATION_LIST
+        title = last.title
+        same_title = sum(1 for r in records.list_records(s, patient.id) if r.title == title)
         records.remove_record(s, store, last)
+        newest = max(medications.list_medications(s, patient.id), key=lambda m: m.id)
+        name, newest_id = newest.name, newest.id
+        medications.remove_medication(s, newest)
     with session_scope(engine) as s:
         typed = records.add_record(s, store, patient.id, kind=RecordKind.OTHER, title="By hand")
+        pill = medications.add_medication(s, patient.id, name="By hand").medication
+        assert pill.id == newest_id  # SQLite gave the removed row's id again
     again = run_import(engine, store, read.load(sample(SMALLEST_R4)))
     with session_scope(engine, write=False) as s:
         assert records.get_record(s, patient.id, typed.id).title == "By hand"
-        listings = s.scalars(select(Record).where(Record.kind == RecordKind.MEDICATION_LIST))
-        assert len(listings.all()) == 1
-    assert again.imported["medication"] == 4
+        assert medications.get_medication(s, patient.id, pill.id).name == "By hand"
+        titled = s.scalars(select(Record).where(Record.title == title)).all()
+        assert len(titled) == same_title
+        names = [m.name for m in medications.list_medications(s, patient.id)]
+        assert names.count(name) == 1 and "By hand" in names
+    assert _nonzero(again.imported) == {"record": 1, "medication": 1}
 
 
 # --- attachments ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carebinder.fhir import people, vocab
+from carebinder.fhir import cancer, people, vocab
 from carebinder.fhir.context import ImportContext
 from carebinder.fhir.read import Resource, as_list
 from carebinder.fhir.values import (
@@ -37,14 +37,17 @@ from carebinder.services.common import LONG_TEXT
 
 
 def opinion(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
+    plan = resource if resource["resourceType"] == "CarePlan" else None
     if ctx.existing(patient_id, "opinion", resource) is not None:
+        named = (ctx.addressed(resource)[:1] or [{}])[0] if plan else resource
+        ctx.read_with.update(id(o) for o in cancer.observations(ctx, plan, named))
         return
     if resource["resourceType"] == "CarePlan":
         conditions = ctx.addressed(resource)
         condition = conditions[0] if conditions else {}
         doctor = people.doctor_ref(ctx, patient_id, resource.get("author"))
         when = resource.get("created")
-        plan = tidy(resource.get("description"), LONG_TEXT, multiline=True)
+        proposed = tidy(resource.get("description"), LONG_TEXT, multiline=True)
         notes = annotation_text(resource.get("note"))
         based_on = ctx.records_made_from(patient_id, resource.get("supportingInfo"))
     else:
@@ -62,7 +65,7 @@ def opinion(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
                 if doctor is not None:
                     break
         when = resource.get("recordedDate") or resource.get("onsetDateTime")
-        plan = None
+        proposed = None
         notes = _condition_notes(resource)
         based_on = []
     diagnosis = concept_text(condition.get("code"))
@@ -80,6 +83,9 @@ def opinion(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
         ),
         None,
     )
+    fields, staged = cancer.facts(ctx, plan, condition)
+    stage = stage or fields.pop("stage_group", None)
+    fields.pop("stage_group", None)
     opinion = opinions.add_opinion(
         ctx.session,
         patient_id,
@@ -87,9 +93,10 @@ def opinion(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
         diagnosis=diagnosis,
         date=fhir_date(when),
         stage=stage,
-        plan=plan,
-        notes=notes,
+        plan=proposed,
+        notes=joined(notes, *staged, sep="\n\n"),
         records=based_on,
+        **fields,
     )
     ctx.summary.imported["opinion"] += 1
     ctx.remember(patient_id, "opinion", opinion.id, resource)

@@ -1,9 +1,9 @@
 """What the steps of one FHIR import share: the bundle, the session, the store, the summary,
 and the lookups from resources to the rows made from them.
 
-The steps (people.py, documents.py, care.py) take an `ImportContext`, not the importer
-that runs them, so each can be tested with a small one; importer.py runs them in order.
-Like every service, nothing here commits.
+The steps (people.py, documents.py, care.py, health.py, therapy.py, labs.py) take an
+`ImportContext`, not the importer that runs them, so each can be tested with a small
+one; importer.py runs them in order. Like every service, nothing here commits.
 """
 
 from __future__ import annotations
@@ -20,14 +20,19 @@ from carebinder.fhir.ids import row_uuid, source_keys
 from carebinder.fhir.read import Bundle, Resource, as_list, contained
 from carebinder.leftout import LeftOut
 from carebinder.models import (
+    Allergy,
     Appointment,
+    Condition,
     Doctor,
     Material,
+    Medication,
     Opinion,
     Patient,
     Question,
     Record,
+    Result,
     SourceKey,
+    Treatment,
 )
 from carebinder.services import files
 from carebinder.store import Store
@@ -40,6 +45,11 @@ ENTITIES: dict[str, type[Any]] = {
     "appointment": Appointment,
     "question": Question,
     "material": Material,
+    "medication": Medication,
+    "allergy": Allergy,
+    "condition": Condition,
+    "treatment": Treatment,
+    "result": Result,
 }
 Snapshot = tuple[Counter[str], Counter[str], Counter[tuple[str, str]], list[LeftOut]]
 
@@ -95,14 +105,23 @@ class ImportContext:
     patient_of: dict[int, int] = field(default_factory=dict)
     # (patient, entity, source key) -> row id, from earlier imports and this one
     keys: dict[tuple[int, str, str], int] = field(default_factory=dict)
-    # (patient, id(resource)) -> row id, made or matched by this import
+    # (patient, id(resource)) -> row id, made or matched by this import (the first row a
+    # resource made: what references to it mean)
     made: dict[tuple[int, int], int] = field(default_factory=dict)
+    # (patient, entity, id(resource)) -> row id: a resource can make two rows (another
+    # system's Procedure is a record and a treatment)
+    made_as: dict[tuple[int, str, int], int] = field(default_factory=dict)
     # id(resource) -> why it is not valid FHIR R4, or None
     validation: dict[int, str | None] = field(default_factory=dict)
     # (patient, entity) -> {the id carebinder's export gives a row: row id}
     own_ids: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
     # entity -> ids of the rows this import created
     created: dict[str, set[int]] = field(default_factory=dict)
+    # ids of resources read as part of another row (an opinion's staging observations):
+    # neither imported on their own nor counted as skipped
+    read_with: set[int] = field(default_factory=set)
+    # what a step works out once per import (e.g. the renewals of each medication)
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def admitted(self, resource: Resource) -> int | None:
         """The binder patient `resource` belongs to, if it is valid FHIR R4 and belongs to
@@ -155,7 +174,7 @@ class ImportContext:
 
     def known(self, patient_id: int, entity: str, resource: Resource) -> int | None:
         """The id of the row an earlier import made from `resource`, if it still exists."""
-        made = self.made.get((patient_id, id(resource)))
+        made = self.made_as.get((patient_id, entity, id(resource)))
         if made is not None:
             return made
         for key in source_keys(resource):
@@ -196,7 +215,8 @@ class ImportContext:
 
     def remember(self, patient_id: int, entity: str, entity_id: int, resource: Resource) -> None:
         """`resource` made (or matched) the row `entity_id`: its source keys are kept."""
-        self.made[(patient_id, id(resource))] = entity_id
+        self.made.setdefault((patient_id, id(resource)), entity_id)
+        self.made_as[(patient_id, entity, id(resource))] = entity_id
         for key in source_keys(resource):
             if (patient_id, entity, key) not in self.keys:
                 self.keys[(patient_id, entity, key)] = entity_id
@@ -207,9 +227,10 @@ class ImportContext:
     def existing(self, patient_id: int, entity: str, resource: Resource) -> int | None:
         """The row already made from `resource` (counted as already there), or None."""
         known = self.known(patient_id, entity, resource)
-        if known is not None and (patient_id, id(resource)) not in self.made:
+        if known is not None and (patient_id, entity, id(resource)) not in self.made_as:
             self.summary.already[entity] += 1
-            self.made[(patient_id, id(resource))] = known
+            self.made.setdefault((patient_id, id(resource)), known)
+            self.made_as[(patient_id, entity, id(resource))] = known
         return known
 
     def invalid(self, resource: Resource) -> str | None:

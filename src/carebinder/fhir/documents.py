@@ -1,12 +1,12 @@
-"""Importing documents: reports, procedures, care plans and medications become records.
+"""Importing documents: reports, procedures and care plans become records.
 
-A DiagnosticReport lists the values of its Observations in the record's notes; a bundle's
-MedicationRequests become one medication-list record per patient.
+A DiagnosticReport lists the values of its Observations in the record's notes (its
+laboratory results also become results: labs.py). Medications are no longer a record
+(health.py).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from carebinder.fhir import people, vocab
@@ -21,7 +21,6 @@ from carebinder.fhir.values import (
     concept_text,
     extension_value,
     fhir_date,
-    human_name,
     joined,
     labelled,
     obj,
@@ -208,62 +207,6 @@ def _care_plan_fields(ctx: ImportContext, patient_id: int, resource: Resource) -
             annotation_text(resource.get("note")),
         ),
     }
-
-
-def medications(ctx: ImportContext) -> None:
-    """All MedicationRequests of a patient become one medication-list record."""
-    lines: dict[int, list[tuple[Resource, str]]] = {}
-    lists: set[int] = set()  # medication lists an earlier import made
-    for resource in ctx.bundle.of_type("MedicationRequest"):
-        patient_id = ctx.admitted(resource)
-        if patient_id is None:
-            continue
-        earlier = ctx.known(patient_id, "record", resource)
-        if earlier is not None:
-            ctx.summary.already["medication"] += 1
-            lists.add(earlier)
-            continue
-        lines.setdefault(patient_id, []).append((resource, _medication_line(ctx, resource)))
-    if lists:
-        ctx.summary.already["record"] += len(lists)  # the medication lists themselves
-    for patient_id, found in lines.items():
-        text = "\n".join(line for _, line in found)
-        listed = max((fhir_date(r.get("authoredOn")) or date.min for r, _ in found))
-        record = records.add_record(
-            ctx.session,
-            ctx.store,
-            patient_id,
-            kind=vocab.RecordKind.MEDICATION_LIST,
-            title=f"Medications (imported from {ctx.bundle.name})"[:200],
-            date=None if listed == date.min else listed,
-            notes=text[:LONG_TEXT],
-        )
-        ctx.summary.imported["record"] += 1
-        ctx.summary.imported["medication"] += len(found)
-        for resource, _ in found:
-            ctx.remember(patient_id, "record", record.id, resource)
-
-
-def _medication_line(ctx: ImportContext, resource: Resource) -> str:
-    medication = concept_text(resource.get("medicationCodeableConcept"))
-    if medication is None:
-        target = ctx.bundle.resolve(resource.get("medicationReference"), "Medication")
-        medication = concept_text(target.get("code")) if target else None
-    medication = medication or "A medication (no name given)"
-    since = fhir_date(resource.get("authoredOn"))
-    requester = ctx.bundle.resolve(resource.get("requester"), "Practitioner")
-    details = [
-        str(resource.get("status")) if isinstance(resource.get("status"), str) else None,
-        f"prescribed {since.isoformat()}" if since else None,
-        human_name(requester.get("name"), with_prefix=True) if requester else None,
-    ]
-    dosage = [
-        tidy(d.get("text"))
-        for d in as_list(resource.get("dosageInstruction"))
-        if isinstance(d, dict)
-    ]
-    facts = ", ".join(d for d in [*details, *dosage] if d)
-    return f"- {medication}" + (f" ({facts})" if facts else "")
 
 
 def _kind_from(concept: Any) -> vocab.RecordKind | None:

@@ -1,7 +1,8 @@
 """`carebinder export --format fhir`: one patient's binder as a FHIR R4 collection Bundle.
 
 Every fact of the binder that FHIR has a place for goes where a receiving system looks
-for it (LOINC document types, NPI identifiers, IANA time zones); the few it has no place
+for it (LOINC document types, NPI identifiers, IANA time zones; IPS and mCODE shapes for
+the health facts, health_export.py); the few it has no place
 for (doctor roles, who referred whom, preparation of a visit) travel as extensions, so
 that importing the bundle into an empty binder gives back the same binder.
 
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebinder.errors import BlobUnusable
-from carebinder.fhir import vocab
+from carebinder.fhir import health_export, vocab
 from carebinder.fhir.attachments import fhir_hash
 from carebinder.fhir.ids import row_uuid
 from carebinder.leftout import LeftOut
@@ -76,6 +77,9 @@ class Exporter:
             self.add(row_uuid(opinion), self.care_plan(opinion, current=opinion is newest))
         if newest is not None:
             self.add(_derived(newest, "condition"), self.condition(newest, subject_only=False))
+        for opinion in listed:  # each opinion's staging, grade and ECOG, after the plans
+            self.facts(opinion, current=opinion is newest)
+        health_export.add_all(self)
         for visit in sorted(appointments.list_appointments(self.session, pid), key=lambda a: a.id):
             if visit.location and self.place(visit.location) not in self.places:
                 self.places.add(self.place(visit.location))
@@ -209,6 +213,16 @@ class Exporter:
             resource["supportingInfo"] = [self.ref(r) for r in opinion.records]
         return resource
 
+    def facts(self, opinion: Opinion, *, current: bool) -> None:
+        """The opinion's staging, grade and ECOG Observations; its CarePlan names them."""
+        focus = _derived(opinion, "condition") if current else None
+        found = health_export.opinion_facts(self, opinion, focus)
+        if found:
+            plan = next(
+                e["resource"] for e in self.entries if e["resource"]["id"] == row_uuid(opinion)
+            )
+            plan["supportingInfo"] = [*plan.get("supportingInfo", []), *found]
+
     def condition(self, opinion: Opinion, *, subject_only: bool) -> Resource:
         resource: Resource = {
             "resourceType": "Condition",
@@ -218,6 +232,7 @@ class Exporter:
         }
         if opinion.stage:
             resource["stage"] = [{"summary": {"text": opinion.stage}}]
+        health_export.cancer_condition(resource, opinion)
         if not subject_only:
             resource["asserter"] = self.ref(opinion.doctor)
             if opinion.date is not None:

@@ -1,7 +1,7 @@
 """`carebinder import`: a FHIR R4 bundle into the binder.
 
-What a patient would want in the binder is kept; the rest (claims, immunizations, single
-observations outside a report…) is counted as skipped, with the reason. Every row made
+What a patient would want in the binder is kept; the rest (claims, immunizations, vital
+signs, social findings…) is counted as skipped, with the reason. Every row made
 remembers its FHIR ids and identifiers (`source_key`), so importing the same bundle
 again adds nothing, and a bundle exported by carebinder comes back as the same binder.
 
@@ -16,12 +16,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebinder.choices import TreatmentKind
 from carebinder.errors import CarebinderError, InvalidInput
-from carebinder.fhir import care, documents, people
+from carebinder.fhir import care, clinical, documents, health, labs, mcode, people, therapy
 from carebinder.fhir.context import ImportContext, Summary, validation_problem
 from carebinder.fhir.ids import row_uuid, source_keys, vocab_codes
 from carebinder.fhir.read import Bundle, Resource, as_list
-from carebinder.fhir.values import address_text, fhir_date, human_name, telecom, tidy
+from carebinder.fhir.values import address_text, codes, fhir_date, human_name, telecom, tidy
 from carebinder.models import Patient, SourceKey
 from carebinder.services import files, patients
 from carebinder.store import Store
@@ -30,15 +31,14 @@ Step = Callable[[ImportContext, int, Resource], None]
 
 # Read as part of other resources (a doctor's institution, a report's results…), so never
 # reported as skipped.
+NO_INFO = 'it says nothing is known about {}: the binder shows "not recorded"'
 SUPPORTING = frozenset({"Organization", "Location", "PractitionerRole", "Medication"})
 # Why a kind of resource is not kept, when carebinder has no place for it.
 NOT_KEPT = {
-    "Observation": "single results outside a report are not kept",
     "Immunization": "immunizations are not kept",
     "Claim": "billing is not kept",
     "ExplanationOfBenefit": "billing is not kept",
     "Goal": "care goals are not kept",
-    "AllergyIntolerance": "allergies are not kept yet",
     "Provenance": "not kept",
     "Device": "devices are not kept",
     "ImagingStudy": "imaging studies are kept as their reports",
@@ -60,8 +60,9 @@ def import_bundle(
 
 
 def _run(ctx: ImportContext) -> None:
-    """The steps in order: patients, doctors, records, opinions, visits, medications,
-    questions, materials, insurance; then what was not kept, and why."""
+    """The steps in order: patients, doctors, records, opinions and other conditions,
+    visits, medications, allergies, treatments and results, questions, materials,
+    insurance; then what was not kept, and why."""
     found = list(ctx.bundle.of_type("Patient"))
     if not found:
         raise InvalidInput(
@@ -90,16 +91,19 @@ def _run(ctx: ImportContext) -> None:
     for resource in ctx.bundle.resources:
         kind = resource["resourceType"]
         plan = kind == "CarePlan" and not care.is_opinion(resource)
-        if plan or kind in ("DiagnosticReport", "DocumentReference", "Procedure"):
+        # carebinder's own treatments are no records
+        treatment = kind == "Procedure" and therapy.own_kind(resource) is not None
+        document = kind in ("DiagnosticReport", "DocumentReference", "Procedure")
+        if (plan or document) and not treatment:
             _each_patient(ctx, resource, documents.record)
     for plan in proposals:
         _each_patient(ctx, plan, care.opinion)
     for resource in ctx.bundle.of_type("Condition"):
         if id(resource) not in addressed:
-            _each_patient(ctx, resource, care.opinion)
+            _each_patient(ctx, resource, _problem)
     for resource in ctx.bundle.of_type("Encounter", "Appointment"):
         _each_patient(ctx, resource, care.appointment)
-    documents.medications(ctx)
+    _health(ctx)
     for resource in ctx.bundle.of_type("Communication"):
         _each_patient(ctx, resource, care.question)
     for resource in ctx.bundle.of_type("Task"):
@@ -109,23 +113,88 @@ def _run(ctx: ImportContext) -> None:
     handled = {
         "Patient", "Practitioner", "DiagnosticReport", "DocumentReference", "Procedure",
         "CarePlan", "Condition", "Encounter", "Appointment", "MedicationRequest",
-        "Communication", "Task", "Coverage",
+        "MedicationStatement", "AllergyIntolerance", "Observation", "Communication", "Task",
+        "Coverage",
     }  # fmt: skip
-    results = {
-        id(observation)
-        for report in ctx.bundle.of_type("DiagnosticReport")
-        for observation in (
-            ctx.bundle.resolve(ref, "Observation") for ref in as_list(report.get("result"))
-        )
-    }
     for resource in ctx.bundle.resources:
         kind = resource["resourceType"]
-        if kind not in handled | SUPPORTING and id(resource) not in results:
+        if kind not in handled | SUPPORTING:
             ctx.summary.skip(resource, NOT_KEPT.get(kind, "carebinder has no place for it"))
     # Files stored for documents that were then skipped (or taken back) leave the store
     # after the commit; those a record now holds stay (see files.discard).
     stored = {item.blob.sha256 for item in ctx.prepared.values() if item.blob.created}
     files.release_blobs(ctx.session, ctx.store, stored)
+
+
+def _problem(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
+    """A Condition: the cancer (an opinion), another health problem, or neither
+    (clinical.condition_kind). One an earlier import made an opinion stays that opinion."""
+    if ctx.existing(patient_id, "opinion", resource) is not None:
+        care.opinion(ctx, patient_id, resource)  # reads its staging with it
+        return
+    kind, reason = clinical.condition_kind(resource)
+    if kind == clinical.CANCER:
+        care.opinion(ctx, patient_id, resource)
+    elif kind == clinical.CONDITION:
+        health.condition(ctx, patient_id, resource)
+    else:
+        ctx.summary.skip(resource, str(reason))
+
+
+def _health(ctx: ImportContext) -> None:
+    """Medicines (medications, or treatments when they treat the cancer), allergies, the
+    "none known" statements after them, cancer procedures, and laboratory results."""
+    statements: list[tuple[Resource, Step]] = []
+    for resource in ctx.bundle.of_type("MedicationRequest", "MedicationStatement"):
+        if health.is_statement(resource, mcode.NO_KNOWN_MEDICATIONS):
+            statements.append((resource, health.no_medications))
+        elif health.is_statement(resource, mcode.NO_MEDICATION_INFO):
+            ctx.summary.skip(resource, NO_INFO.format("medications"))
+        else:
+            _each_patient(ctx, resource, _medicine)
+    for resource in ctx.bundle.of_type("AllergyIntolerance"):
+        if health.is_statement(resource, mcode.NO_KNOWN_ALLERGIES):
+            statements.append((resource, health.no_allergies))
+        elif health.is_statement(resource, mcode.NO_ALLERGY_INFO):
+            ctx.summary.skip(resource, NO_INFO.format("allergies"))
+        else:
+            _each_patient(ctx, resource, health.allergy)
+    for resource, step in statements:
+        _each_patient(ctx, resource, step)
+    for resource in ctx.bundle.of_type("Procedure"):
+        own = therapy.own_kind(resource)
+        kind = own or clinical.procedure_kind(ctx.bundle, resource)
+        # Another system's procedure was a record above (or was skipped, and counted):
+        # its treatment goes beside the record, and is not counted twice.
+        admitted = ctx.owner(resource) is not None and ctx.invalid(resource) is None
+        if kind is not None and (own is not None or admitted):
+            _each_patient(ctx, resource, _procedure(kind))
+    for resource in ctx.bundle.of_type("Observation"):
+        if id(resource) in ctx.read_with:
+            continue
+        if labs.is_opinion_fact(resource):
+            ctx.summary.skip(resource, "staging or performance status that names no diagnosis")
+        elif labs.is_lab(resource):
+            _each_patient(ctx, resource, labs.result)
+        elif not labs.in_a_report(ctx, resource):
+            ctx.summary.skip(resource, labs.why_not_kept(resource))
+
+
+def _procedure(kind: TreatmentKind) -> Step:
+    def step(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
+        therapy.procedure(ctx, patient_id, resource, kind)
+
+    return step
+
+
+def _medicine(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
+    own = therapy.own_kind(resource)
+    mine = bool(codes(resource.get("category"), mcode.MEDICATION_KIND))
+    kind = own or (None if mine else clinical.drug_kind(health.medicine_name(ctx, resource)))
+    if kind is None:
+        health.medication(ctx, patient_id, resource)
+    else:
+        therapy.medicine(ctx, patient_id, resource, kind)
 
 
 def _each_patient(ctx: ImportContext, resource: Resource, step: Step) -> None:
@@ -134,14 +203,14 @@ def _each_patient(ctx: ImportContext, resource: Resource, step: Step) -> None:
     patient_id = ctx.admitted(resource)
     if patient_id is None:
         return
-    saved = (dict(ctx.keys), dict(ctx.made), ctx.summary.snapshot())
+    saved = (dict(ctx.keys), dict(ctx.made), dict(ctx.made_as), ctx.summary.snapshot())
     try:
         with ctx.session.begin_nested():
             step(ctx, patient_id, resource)
     except CarebinderError as error:
         # The savepoint took back its rows; forget what this step learnt about them.
-        ctx.keys, ctx.made = saved[0], saved[1]
-        ctx.summary.restore(saved[2])
+        ctx.keys, ctx.made, ctx.made_as = saved[0], saved[1], saved[2]
+        ctx.summary.restore(saved[3])
         ctx.summary.skip(resource, f"it could not be kept ({_in_words(error)[:120]})")
 
 
