@@ -163,12 +163,12 @@ def test_the_comparison_marks_the_differences_as_the_command_line_does(
         ["", "Dr. Wei Chen", "Dr. Lena Park"],
         ["Date", "2026-10-01", "2026-11-01"],
         ["Diagnosis", "Invasive ductal carcinoma", "Invasive ductal carcinoma"],
-        ["Stage ≠ (the opinions differ)", "IIA", "IIB"],
+        ["Stage group ≠ (the opinions differ)", "IIA", "IIB"],
         ["Plan", "Lumpectomy", "lumpectomy."],
     ]
     assert page.count('class="differs"') == 1
     line = cli.ok("opinion", "compare").stdout
-    assert "Stage ≠" in line
+    assert "Stage group ≠" in line
     assert "Plan ≠" not in line
     verdict = texts(page, "verdict")
     assert verdict[0] == "≠ marks where the opinions differ."
