@@ -196,7 +196,7 @@ def test_an_opinions_cancer_facts_are_a_fieldset_of_its_form(team: Browser, cli:
     assert '<legend>Cancer facts <span class="optional">(optional)</span></legend>' in fieldset
     for name in ("site", "laterality", "histology", "grade", "t", "n", "m", "staging"):
         assert f'id="f-{name}"' in fieldset
-    assert '<option value="4">4: completely disabled</option>' in fieldset
+    assert '<label for="f-ecog-4">4: completely disabled</label>' in fieldset  # radios
     assert '<option value="pathologic">Pathologic (p)' in fieldset
     added = team.post("/opinions/new", opinion(stage="IIB", **FACTS))
     assert texts(added.text, "done") == ["Added the opinion from Dr. Wei Chen."]
@@ -225,7 +225,7 @@ def test_an_opinions_cancer_facts_are_a_fieldset_of_its_form(team: Browser, cli:
     assert facts["AJCC edition"] == "8"
     edit = team.get("/opinions/1/edit").text
     assert field_value(edit, "t") == "T2"
-    assert '<option value="1" selected>1: restricted' in edit
+    assert 'name="ecog" value="1" checked>' in edit
     assert '<option value="pathologic" selected>' in edit
     assert '<option value="left" selected>' in edit
     cleared = team.post("/opinions/1/edit", opinion(stage="IIB"))  # every fact emptied

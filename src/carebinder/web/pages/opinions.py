@@ -15,10 +15,7 @@ from carebinder.web.core import Page, Pages
 
 pages = Pages()
 LATERALITIES = [(k.value, k.value.capitalize()) for k in Laterality]
-BASES = [
-    ("clinical", "Clinical (c): from examination and imaging"),
-    ("pathologic", "Pathologic (p): from the removed tissue"),
-]
+BASES = [("clinical", "Clinical (c)"), ("pathologic", "Pathologic (p)")]  # the hint says more
 ECOG = [(value, f"{value}: {meaning}") for value, meaning in ECOG_MEANING.items()]
 
 
