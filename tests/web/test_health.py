@@ -390,3 +390,27 @@ def test_a_medication_or_an_allergy_is_found_by_name(ana: Browser) -> None:
     assert '<a href="/health#medication-1">' in found
     found = ana.get("/search", params={"q": "penicillin"}).text
     assert '<a href="/health#allergy-1">' in found
+
+
+def test_every_field_of_the_new_forms_has_its_label(team: Browser) -> None:
+    """So a refusal names the field as the form does, never by its domain name."""
+    from carebinder.web.core import LABELS
+
+    team.post("/medications/new", tamoxifen())
+    team.post("/opinions/new", {"doctor": "1", "diagnosis": "IDC"})
+    seen: set[str] = set()
+    for path in ["/health", "/medications/1/edit", "/opinions/new", "/opinions/1/edit"]:
+        html = team.get(path).text
+        names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', html))
+        assert names - {"csrf"} <= set(LABELS), (path, names - set(LABELS))
+        seen |= names
+    assert {"prescriber", "substance", "interpretation", "ecog", "t", "staging"} <= seen
+
+
+def test_a_refusal_about_a_field_the_page_lacks_goes_above_it() -> None:
+    from carebinder.errors import InvalidInput
+    from carebinder.web.core import refusal
+
+    error = InvalidInput("{field} must be 0, 1, 2, 3 or 4, not 7.", field="ecog")
+    assert refusal(error) == {"ecog": "ECOG must be 0, 1, 2, 3 or 4, not 7."}
+    assert refusal(error, shown={"file"}) == {"": "ECOG must be 0, 1, 2, 3 or 4, not 7."}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -328,9 +328,7 @@ class Page:
         if context is not None:
             with self.binder() as (s, chosen):
                 extra = context(s, chosen)
-        errors = refusal(error)
-        if whole:
-            errors = {"": next(iter(errors.values()))}
+        errors = refusal(error, shown=() if whole else None)
         return self.render(
             form, status=status, errors=errors, values=self.values(), **extra, **more
         )
@@ -352,13 +350,14 @@ def choice(value: str, kind: type[E], field: str) -> E:
         raise InvalidInput(f"{FIELD}: {value[:20]!r} is not one of {words}.", field=field) from None
 
 
-def refusal(error: CarebinderError) -> dict[str, str]:
-    """The message of a refused change, by the field it is beside ("" for the whole form)."""
+def refusal(error: CarebinderError, shown: Collection[str] | None = None) -> dict[str, str]:
+    """The message of a refused change, by the field it is beside ("" for the whole form).
+    `shown`: the fields the page has; a message about another one goes above the page."""
     if isinstance(error, InvalidInput) and error.field:
         name = error.field.removeprefix("--").replace("-", "_")
         label = LABELS.get(name)
         if label is not None:
-            return {name: error.naming(label)}
+            return {name if shown is None or name in shown else "": error.naming(label)}
     return {"": error.message}
 
 
