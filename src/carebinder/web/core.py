@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,6 +68,17 @@ LABELS = {
     "stage": "Stage",
     "date": "Date",
     "records": "Based on the records",
+    # an opinion's cancer facts
+    "site": "Primary site",
+    "laterality": "Laterality",
+    "histology": "Histology",
+    "grade": "Grade",
+    "t": "T category",
+    "n": "N category",
+    "m": "M category",
+    "staging": "Staging basis",
+    "ajcc_edition": "AJCC edition",
+    "ecog": "ECOG",
     # appointments
     "starts_at": "Date and time",
     "time": "Time",
@@ -99,6 +110,23 @@ LABELS = {
     "upcoming": "Only visits that have not started yet",
     "no_reminder": "No reminder the day before planned visits",
     "limit": "How many events, newest first",
+    # the health summary: medications, allergies, conditions, treatments, results
+    "dose": "Dose",
+    "how": "How it is taken",
+    "started": "Started",
+    "stopped": "Stopped",
+    "reason": "What it is for",
+    "prescriber": "Prescribed by",
+    "substance": "Substance",
+    "reaction": "Reaction",
+    "severity": "Severity",
+    "since": "Since",
+    "ended": "Ended",
+    "response": "Response",
+    "value": "Value",
+    "unit": "Unit",
+    "interpretation": "Interpretation",
+    "record": "From the record",
 }
 E = TypeVar("E", bound=enum.Enum)
 # Form fields a page never hands to a service.
@@ -196,6 +224,20 @@ class Page:
         """One of a fixed vocabulary (a <select> of choices.py's words)."""
         return choice(self.text(name), kind, name)
 
+    def option(self, name: str, kind: type[E]) -> E | None:
+        """One of a fixed vocabulary, None when none was chosen (an optional <select>)."""
+        value = self.text(name)
+        return choice(value, kind, name) if value.strip() else None
+
+    def whole(self, name: str) -> int | None:
+        """A whole number (an AJCC edition, an ECOG status), None when left empty."""
+        value = self.text(name).strip()
+        if not value:
+            return None
+        if not value.isdigit() or len(value) > 18:
+            raise InvalidInput(f"{FIELD}: {value[:20]!r} is not a whole number.", field=name)
+        return int(value)
+
     def day(self, name: str) -> date | None:
         """A date field, None when left empty (an <input type=date>)."""
         from carebinder.dates import parse_date
@@ -250,10 +292,12 @@ class Page:
         form: str,
         context: Callable[[Session, Patient], dict[str, Any]] | None = None,
         patient: bool = True,
+        whole: bool = False,
         **more: Any,
     ) -> Response:
         """Make a change and redirect to where it says, with its message; or, refused, show
-        `form` again with what was typed and the reason beside its field."""
+        `form` again with what was typed and the reason beside its field (`whole`: above
+        the page, for a button that has no field of its own)."""
         try:
             if patient:
                 with self.binder(write=True) as (s, chosen):
@@ -264,7 +308,7 @@ class Page:
         except (NotFound, NoPatient):
             raise  # the page's own answer (answer() below)
         except CarebinderError as error:
-            return self.refuse(error, form=form, context=context, **more)
+            return self.refuse(error, form=form, context=context, whole=whole, **more)
         return self.redirect(location, done)
 
     def refuse(
@@ -275,15 +319,18 @@ class Page:
         form: str,
         context: Callable[[Session, Patient], dict[str, Any]] | None = None,
         status: int = 400,
+        whole: bool = False,
         **more: Any,
     ) -> Response:
-        """`form` again, with what was typed and the reason `error` gives beside its field."""
+        """`form` again, with what was typed and the reason `error` gives beside its field
+        (`whole`: above the page, in the field's words)."""
         extra: dict[str, Any] = {}
         if context is not None:
             with self.binder() as (s, chosen):
                 extra = context(s, chosen)
+        errors = refusal(error, shown=() if whole else None)
         return self.render(
-            form, status=status, errors=refusal(error), values=self.values(), **extra, **more
+            form, status=status, errors=errors, values=self.values(), **extra, **more
         )
 
 
@@ -303,13 +350,14 @@ def choice(value: str, kind: type[E], field: str) -> E:
         raise InvalidInput(f"{FIELD}: {value[:20]!r} is not one of {words}.", field=field) from None
 
 
-def refusal(error: CarebinderError) -> dict[str, str]:
-    """The message of a refused change, by the field it is beside ("" for the whole form)."""
+def refusal(error: CarebinderError, shown: Collection[str] | None = None) -> dict[str, str]:
+    """The message of a refused change, by the field it is beside ("" for the whole form).
+    `shown`: the fields the page has; a message about another one goes above the page."""
     if isinstance(error, InvalidInput) and error.field:
         name = error.field.removeprefix("--").replace("-", "_")
         label = LABELS.get(name)
         if label is not None:
-            return {name: error.naming(label)}
+            return {name if shown is None or name in shown else "": error.naming(label)}
     return {"": error.message}
 
 

@@ -2,25 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from carebinder.choices import Laterality, StagingBasis
 from carebinder.models import Patient
+from carebinder.services.staging import ECOG_MEANING, tnm
 from carebinder.web.core import Page, Pages
 
 pages = Pages()
+LATERALITIES = [(k.value, k.value.capitalize()) for k in Laterality]
+BASES = [("clinical", "Clinical (c)"), ("pathologic", "Pathologic (p)")]  # the hint says more
+ECOG = [(value, f"{value}: {meaning}") for value, meaning in ECOG_MEANING.items()]
 
 
 def choices(s: Session, patient: Patient) -> dict[str, Any]:
-    """What an opinion's form offers: the doctors, and the records it may be based on."""
+    """What an opinion's form offers: the doctors, the records it may be based on, and
+    the words of the cancer facts."""
     from carebinder.services import doctors, records
 
     return {
         "patient": patient,
         "doctors": doctors.list_doctors(s, patient.id),
         "records": records.list_records(s, patient.id),
+        "lateralities": LATERALITIES,
+        "bases": BASES,
+        "ecog": ECOG,
+    }
+
+
+def facts(page: Page, text: Callable[[str], str | None]) -> dict[str, Any]:
+    """The structured cancer facts as typed; `text` reads a text field (page.optional to
+    add, page.text to edit, where an emptied field is cleared)."""
+    return {
+        "site": text("site"),
+        "laterality": page.option("laterality", Laterality),
+        "histology": text("histology"),
+        "grade": text("grade"),
+        "t": text("t"),
+        "n": text("n"),
+        "m": text("m"),
+        "staging": page.option("staging", StagingBasis),
+        "ajcc_edition": page.whole("ajcc_edition"),
+        "ecog": page.whole("ecog"),
     }
 
 
@@ -34,6 +61,7 @@ def list_(page: Page) -> Response:
             title="Opinions",
             patient=patient,
             opinions=opinions.list_opinions(s, patient.id),
+            tnm=tnm,
         )
 
 
@@ -47,6 +75,23 @@ def compare(page: Page) -> Response:
             title="The opinions side by side",
             patient=patient,
             comparison=opinions.compare(s, patient.id),
+            shown=opinions.shown,  # a row's field is to_json's, not an attribute
+        )
+
+
+@pages.get("/opinions/{ident:int}")
+def show(page: Page) -> Response:
+    from carebinder.services import opinions
+
+    with page.binder() as (s, patient):
+        row = opinions.get_opinion(s, patient.id, page.request.path_params["ident"])
+        return page.render(
+            "opinions/show.html",
+            title=f"The opinion from {row.doctor.name}",
+            patient=patient,
+            opinion=row,
+            facts=opinions.to_json(row),
+            ecog=ECOG_MEANING,
         )
 
 
@@ -77,6 +122,7 @@ def add(page: Page) -> Response:
             plan=page.optional("plan"),
             notes=page.optional("notes"),
             records=page.numbers("records"),
+            **facts(page, page.optional),
         )
         return "/opinions", f"Added the opinion from {row.doctor.name}."
 
@@ -123,6 +169,7 @@ def edit(page: Page) -> Response:
             plan=page.text("plan"),
             notes=page.text("notes"),
             records=page.numbers("records"),
+            **facts(page, page.text),
         )
         return f"/opinions#o{row.id}", f"Saved the opinion from {row.doctor.name}."
 

@@ -20,6 +20,11 @@ SHOW = {  # the page that shows a result of each kind, as the command line names
     "opinion": "/opinions/{id}",
     "question": "/questions#q{id}",
     "doctor": "/doctors/{id}",
+    "medication": "/health#medication-{id}",
+    "allergy": "/health#allergy-{id}",
+    "condition": "/health#condition-{id}",
+    "treatment": "/health#treatment-{id}",
+    "result": "/results/{id}",
 }
 
 

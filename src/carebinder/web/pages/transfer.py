@@ -86,7 +86,10 @@ def import_file(page: Page) -> Response:
             summary = intake.import_file(page.web.settings, path, command="web POST /import")
     except CarebinderError as error:
         return page.render(
-            "transfer/import.html", status=400, title="Import a FHIR file", errors=refusal(error)
+            "transfer/import.html",
+            status=400,
+            title="Import a FHIR file",
+            errors=refusal(error, shown={"file"}),  # a fact in the file: above the form
         )
     return page.render(
         "transfer/imported.html",
