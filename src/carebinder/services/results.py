@@ -130,16 +130,18 @@ def _in_time(result: Result) -> tuple[date, int]:
 def list_results(session: Session, patient_id: int, name: str | None = None) -> list[Result]:
     """All results by marker name, each marker's values in date order; with `name`, that
     marker's values only (its trend)."""
-    rows = list(
-        session.scalars(
-            select(Result)
-            .where(Result.patient_id == patient_id)
-            .options(selectinload(Result.record))
-        )
+    query = (
+        select(Result).where(Result.patient_id == patient_id).options(selectinload(Result.record))
     )
     if name is not None:
+        # The names alone first: a binder imported from a hospital's records holds hundreds
+        # of results, and only one marker's rows are wanted whole.
         wanted = marker_key(required_text(name, "name"))
-        rows = [r for r in rows if marker_key(r.name) == wanted]
+        names = session.execute(
+            select(Result.id, Result.name).where(Result.patient_id == patient_id)
+        )
+        query = query.where(Result.id.in_([i for i, n in names if marker_key(n) == wanted]))
+    rows = session.scalars(query)
     return sorted(rows, key=lambda r: (marker_key(r.name), *_in_time(r)))
 
 
