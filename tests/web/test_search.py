@@ -5,13 +5,15 @@ beside its field."""
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
 
+from carebinder import config
 from tests.conftest import Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
+from tests.search.healthfacts import TITLES, add_to_binder
 from tests.web.webutil import Browser, field_error, field_value, texts
 
 PDF = "application/pdf"
@@ -102,3 +104,24 @@ def test_the_empty_form_asks_nothing(ana: Browser) -> None:
     assert response.status_code == 200
     assert 'name="q"' in response.text
     assert texts(response.text, "error") == [] and "No results" not in response.text
+
+
+def test_health_facts_link_to_their_place_on_the_health_page(
+    ana: Browser, settings: config.Settings
+) -> None:
+    ids = add_to_binder(settings, 1, notes="Ask at the tumour board.")
+    response = ana.get("/search", params={"q": "tumour board"})
+    assert response.status_code == 200
+    for kind, title in TITLES.items():
+        assert f'<a href="/health#{kind}-{ids[kind]}">{escape(title)}</a>' in response.text
+    assert texts(response.text, "count") == ["5 results for “tumour board”."]
+    # A match in the name is marked inside the title.
+    found = results(ana.get("/search", params={"q": "letrozole"}).text)
+    assert found == ["medication Medication: [Letrozole] 2.5 mg"]
+
+
+def test_every_kind_of_result_has_a_page() -> None:
+    from carebinder.search import Kind
+    from carebinder.web.pages.search import SHOW
+
+    assert set(SHOW) == {str(kind) for kind in Kind}

@@ -22,6 +22,11 @@ SHOW = {  # the command that shows a result of each kind
     "opinion": "opinion show {id}",
     "question": "question list",
     "doctor": "doctor show {id}",
+    "medication": "medication show {id}",
+    "allergy": "allergy list",
+    "condition": "condition list",
+    "treatment": "treatment list",
+    "result": "result list",
 }
 
 
@@ -45,11 +50,15 @@ def search(
     ] = 20,
     as_json: Json = False,
 ) -> None:
-    """Find records, the text of attached PDFs, opinions, questions and doctors.
+    """Find records, the text of attached PDFs, opinions, questions, doctors, medications,
+    allergies, conditions, treatments and results.
 
     Searches the words of record titles and notes, of the PDFs attached to records, of
-    each opinion (diagnosis, stage, plan, notes), of questions and answers, and of the
-    doctors' names, specialties, institutions and notes. Accents do not matter ("Adan"
+    each opinion (diagnosis, stage, plan, notes), of questions and answers, of the
+    doctors' names, specialties, institutions and notes, and of the health facts: a
+    medication's name, dose, how it is taken, what it is for and notes; an allergy's
+    substance, reaction and notes; a condition's name and notes; a treatment's name, kind,
+    response and notes; a result's marker name, value, unit and notes. Accents do not matter ("Adan"
     finds "Adán"), nor do endings ("tumor" finds "tumors"). Scanned PDFs, which are
     pictures of pages, have no words to find; search says which ones.
 

@@ -1,5 +1,6 @@
-"""Search: the words of records, of the PDFs attached to them, of opinions, questions and
-doctors (`carebinder search`), best matches first, each with its words marked."""
+"""Search: the words of records, of the PDFs attached to them, of opinions, questions,
+doctors and the health facts (`carebinder search`), best matches first, each with its words
+marked."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ SHOW = {  # the page that shows a result of each kind, as the command line names
     "opinion": "/opinions/{id}",
     "question": "/questions#q{id}",
     "doctor": "/doctors/{id}",
+    # The health facts are shown together, each at its anchor on the health page.
+    "medication": "/health#medication-{id}",
+    "allergy": "/health#allergy-{id}",
+    "condition": "/health#condition-{id}",
+    "treatment": "/health#treatment-{id}",
+    "result": "/health#result-{id}",
 }
 
 
