@@ -137,7 +137,8 @@ def test_found_by_its_name_titled_to_read_on_its_own(
     assert hit.title == fact.title
     # The match is in the name: marked there, inside the whole title.
     assert hit.snippet == hit.title
-    assert marked(hit.snippet, hit.highlights) == fact.marked
+    # (PostgreSQL marks the words of "15-3" one by one, FTS5 the phrase: both read alike.)
+    assert marked(hit.snippet, hit.highlights).replace("]-[", "-") == fact.marked
 
 
 @EACH
