@@ -284,28 +284,35 @@ def test_health_facts_are_found_and_titled(filled: Cli, settings: config.Setting
     ids = add_to_binder(settings, 1, notes="Ask at the tumour board.")
     add_to_binder(settings, 2, notes="Ask at the tumour board.")  # Bob's: never shown
     result = filled.ok("search", "letrozole")
-    assert result.stdout == f"medication #{ids['medication']}: Medication: [Letrozole] 2.5 mg\n"
+    # The line names the kind once: the title's "Medication: " is the heading's "medication".
+    assert result.stdout == f"medication #{ids['medication']}: [Letrozole] 2.5 mg\n"
     assert result.stderr == ANA + (
         f"1 result for “letrozole”. See one with: carebinder medication show {ids['medication']}\n"
     )
+    data = as_json(filled.ok("search", "letrozole", "--json"))
+    assert [(h["kind"], h["title"]) for h in data["results"]] == [
+        ("medication", TITLES["medication"])
+    ]
     lines = filled.ok("search", "tumour", "board").stdout.splitlines()
     # Each: its title, then where its words matched (the fields it holds, in one line).
     shown = dict(zip(lines[::2], lines[1::2], strict=True))
     assert shown == {
-        f"medication #{ids['medication']}: {TITLES['medication']}": (
+        f"medication #{ids['medication']}: Letrozole 2.5 mg": (
             "    2.5 mg — Ask at the [tumour] [board]."
         ),
-        f"allergy #{ids['allergy']}: {TITLES['allergy']}": "    Ask at the [tumour] [board].",
-        f"condition #{ids['condition']}: {TITLES['condition']}": (
-            "    Ask at the [tumour] [board]."
-        ),
-        f"treatment #{ids['treatment']}: {TITLES['treatment']}": (
+        f"allergy #{ids['allergy']}: Penicillin (severe)": "    Ask at the [tumour] [board].",
+        f"condition #{ids['condition']}: Type 2 diabetes": "    Ask at the [tumour] [board].",
+        f"treatment #{ids['treatment']}: Lumpectomy (surgery)": (
             "    surgery — Ask at the [tumour] [board]."
         ),
-        f"result #{ids['result']}: {TITLES['result']}": (
+        f"result #{ids['result']}: CA 15-3 45 U/mL, 2026-03-01": (
             "    45 — U/mL — Ask at the [tumour] [board]."
         ),
     }
+    # (PostgreSQL marks "15-3" as [15]-[3], FTS5 as [15-3].)
+    assert filled.ok("search", "15-3").stdout.replace("]-[", "-") == (
+        f"result #{ids['result']}: CA [15-3] 45 U/mL, 2026-03-01\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -90,12 +90,23 @@ def search(
 def _show(hit: Hit, highlight: Highlighter) -> None:
     where = f" of record #{hit.record}" if hit.kind == "file" else ""
     heading = f"{hit.kind} #{hit.id}{where}: "
+    title, spans = _without_kind(hit)
     if hit.snippet == hit.title:  # the match is in the title: mark it there
-        out(heading + highlight(hit.snippet, hit.highlights))
+        out(heading + highlight(title, spans))
         return
-    out(heading + hit.title)
+    out(heading + title)
     if hit.snippet:
         out("    " + highlight(hit.snippet, hit.highlights))
+
+
+def _without_kind(hit: Hit) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The title, less the kind it starts with ("Medication: Letrozole 2.5 mg"), which the
+    heading says already; the marks moved with it."""
+    prefix = f"{str(hit.kind).capitalize()}: "
+    if not hit.title.startswith(prefix):
+        return hit.title, hit.highlights
+    cut = len(prefix)
+    return hit.title[cut:], tuple((a - cut, b - cut) for a, b in hit.highlights if a >= cut)
 
 
 class Highlighter:

@@ -43,8 +43,10 @@ def marked(text: str, spans: tuple[tuple[int, int], ...]) -> list[tuple[str, boo
 def shown(hit: Hit) -> dict[str, object]:
     """A result as the page lists it: the command line's line, with a link."""
     in_title = hit.snippet == hit.title  # the match is in the title: marked there
+    # A title that says its kind ("Medication: Letrozole 2.5 mg") is not labelled again.
+    says_kind = hit.title.startswith(f"{str(hit.kind).capitalize()}: ")
     return {
-        "kind": str(hit.kind),
+        "kind": "" if says_kind else str(hit.kind),
         "href": SHOW[hit.kind].format(id=hit.id, record=hit.record),
         "where": f" of record #{hit.record}" if hit.kind == "file" else "",
         "title": marked(hit.title, hit.highlights) if in_title else [(hit.title, False)],
