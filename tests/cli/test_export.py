@@ -9,6 +9,7 @@ import json
 import os
 import stat
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,17 @@ import jsonschema
 import pytest
 
 from carebinder import config
+from carebinder.choices import Severity, TreatmentKind
+from carebinder.db import open_binder, session_scope
 from carebinder.interop.tabular import TABLES, schema
+from carebinder.services import (
+    allergies,
+    conditions,
+    medications,
+    opinions,
+    results,
+    treatments,
+)
 from carebinder.store import Store
 from tests.blobdamage import WAYS, damage
 from tests.cli.cliutil import as_json, assert_refused, forget_chosen_patient, no_traceback
@@ -27,7 +38,7 @@ NOUNS = ("doctor", "record", "opinion", "appointment", "question", "material")
 
 
 @pytest.fixture
-def full(binder: Cli, make_pdf: Callable[..., Path]) -> Cli:
+def full(binder: Cli, make_pdf: Callable[..., Path], settings: config.Settings) -> Cli:
     """One of everything for Ana Souza (#1), with text a spreadsheet would run."""
     binder.ok("patient", "edit", "1", "--phone", "+1 617 555 0100", "--address", "1 Elm St\nSalem")
     binder.ok("doctor", "add", "Dr. Wei Chen", "--notes", '=HYPERLINK("http://x")')
@@ -38,7 +49,25 @@ def full(binder: Cli, make_pdf: Callable[..., Path]) -> Cli:
     binder.ok("appointment", "bring", "1", "1")
     binder.ok("question", "add", "Is surgery first?", "--appointment", "1")
     binder.ok("material", "add", "glass-slides", "H&E slides", "--status", "requested")
+    add_health_facts(settings)
     return binder
+
+
+def add_health_facts(settings: config.Settings) -> None:
+    """A medication Dr. Chen prescribed, an allergy, a condition, a treatment, a result from
+    the biopsy record, and the opinion's structured cancer facts."""
+    engine = open_binder(settings)
+    try:
+        with session_scope(engine) as s:
+            medications.add_medication(s, 1, name="Letrozole", dose="2.5 mg", prescriber=1)
+            allergies.add_allergy(s, 1, substance="Penicillin", severity=Severity.SEVERE)
+            conditions.add_condition(s, 1, name="Hypertension", since=date(2015, 6, 1))
+            treatments.add_treatment(s, 1, kind=TreatmentKind.SURGERY, name="Lumpectomy")
+            results.add_result(s, 1, name="Ki-67", value="20", unit="%", record=1)
+            opinion = opinions.get_opinion(s, 1, 1)
+            opinions.edit_opinion(s, opinion, t="cT2", n="N0", m="M0", grade="2", ecog=1)
+    finally:
+        engine.dispose()
 
 
 def validate(document: Any) -> None:
@@ -60,7 +89,8 @@ def test_json_to_a_file(full: Cli, tmp_path: Path) -> None:
     assert result.stdout == f"{target}\n"
     assert result.stderr == (
         "Exported 1 patient's binder: 2 doctors, 1 record (1 file), 1 opinion,"
-        " 1 appointment, 1 question, 1 material.\n"
+        " 1 appointment, 1 question, 1 material, 1 medication, 1 allergy, 1 condition,"
+        " 1 treatment, 1 result.\n"
     )
     assert mode(target) == 0o600
     document = json.loads(target.read_text(encoding="utf-8"))
@@ -68,6 +98,39 @@ def test_json_to_a_file(full: Cli, tmp_path: Path) -> None:
     assert document["format"] == "carebinder-export"
     assert document["version"] == 1
     assert leftovers(tmp_path) == []
+
+
+def test_json_reads_back_with_the_health_facts(full: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "ana.json"
+    full.ok("export", "-o", str(target))
+    (binder,) = json.loads(target.read_text(encoding="utf-8"))["binders"]
+    (medication,) = binder["medications"]
+    assert (medication["name"], medication["dose"], medication["prescriber_name"]) == (
+        "Letrozole",
+        "2.5 mg",
+        "Dr. Wei Chen",
+    )
+    assert [(a["substance"], a["severity"]) for a in binder["allergies"]] == [
+        ("Penicillin", "severe")
+    ]
+    assert [(c["name"], c["since"]) for c in binder["conditions"]] == [
+        ("Hypertension", "2015-06-01")
+    ]
+    assert [(t["kind"], t["name"]) for t in binder["treatments"]] == [("surgery", "Lumpectomy")]
+    assert [(r["name"], r["value"], r["unit"], r["record"]) for r in binder["results"]] == [
+        ("Ki-67", "20", "%", 1)
+    ]
+    (opinion,) = binder["opinions"]
+    assert {k: opinion[k] for k in ("t", "n", "m", "staging", "tnm", "grade", "ecog")} == {
+        "t": "T2",
+        "n": "N0",
+        "m": "M0",
+        "staging": "clinical",
+        "tnm": "cT2 cN0 cM0",
+        "grade": "2",
+        "ecog": 1,
+    }
+    assert binder["patient"]["no_medications_on"] is None
 
 
 def test_json_agrees_with_the_json_of_every_list_and_show(full: Cli, tmp_path: Path) -> None:
@@ -241,7 +304,7 @@ def test_csv_writes_one_private_table_per_kind(full: Cli, tmp_path: Path) -> Non
     folder = tmp_path / "tables"
     result = full.ok("export", "--format", "csv", "-o", str(folder))
     assert result.stdout == f"{folder}\n"
-    assert result.stderr.endswith(", in 10 CSV tables.\n")
+    assert result.stderr.endswith(", in 15 CSV tables.\n")
     assert mode(folder) == 0o700
     assert sorted(p.name for p in folder.iterdir()) == sorted(TABLE_NAMES)
     assert all(mode(folder / name) == 0o600 for name in TABLE_NAMES)
@@ -269,6 +332,22 @@ def test_csv_writes_one_private_table_per_kind(full: Cli, tmp_path: Path) -> Non
     assert visit["staff_told"] == "false"
     assert tables["questions.csv"][0]["appointment"] == "1"
     assert tables["materials.csv"][0]["status"] == "requested"
+    (medication,) = tables["medications.csv"]
+    assert (medication["name"], medication["dose"], medication["current"]) == (
+        "Letrozole",
+        "2.5 mg",
+        "true",
+    )
+    assert (medication["prescriber"], medication["prescriber_name"]) == ("1", "Dr. Wei Chen")
+    assert tables["allergies.csv"][0]["severity"] == "severe"
+    assert tables["conditions.csv"][0]["since"] == "2015-06-01"
+    assert tables["treatments.csv"][0]["kind"] == "surgery"
+    (result_row,) = tables["results.csv"]
+    assert (result_row["name"], result_row["value"], result_row["record"]) == ("Ki-67", "20", "1")
+    (opinion,) = tables["opinions.csv"]
+    assert (opinion["tnm"], opinion["staging"], opinion["ecog"]) == ("cT2 cN0 cM0", "clinical", "1")
+    (patient_row,) = tables["patients.csv"]
+    assert patient_row["no_medications_on"] == patient_row["no_allergies_on"] == ""
 
 
 def test_csv_rows_are_crlf_with_quoted_line_breaks(full: Cli, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from tests.blobdamage import WAYS, damage
 from tests.cli.cliutil import as_json, assert_refused
 from tests.conftest import Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
+from tests.search.healthfacts import TITLES, add_to_binder
 
 UNIQUE = "Xanthogranulomatous"
 ANA = "Patient: Ana Souza (#1)\n"  # the binder holds two patients: each message names whose
@@ -274,3 +275,64 @@ def test_search_help_does_not_load_the_database_layer() -> None:
     code = "import sys, carebinder.cli; print('sqlalchemy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# --- the health facts ----------------------------------------------------------------------
+
+
+def test_health_facts_are_found_and_titled(filled: Cli, settings: config.Settings) -> None:
+    ids = add_to_binder(settings, 1, notes="Ask at the tumour board.")
+    add_to_binder(settings, 2, notes="Ask at the tumour board.")  # Bob's: never shown
+    result = filled.ok("search", "letrozole")
+    # The line names the kind once: the title's "Medication: " is the heading's "medication".
+    assert result.stdout == f"medication #{ids['medication']}: [Letrozole] 2.5 mg\n"
+    assert result.stderr == ANA + (
+        f"1 result for “letrozole”. See one with: carebinder medication show {ids['medication']}\n"
+    )
+    data = as_json(filled.ok("search", "letrozole", "--json"))
+    assert [(h["kind"], h["title"]) for h in data["results"]] == [
+        ("medication", TITLES["medication"])
+    ]
+    lines = filled.ok("search", "tumour", "board").stdout.splitlines()
+    # Each: its title, then where its words matched (the fields it holds, in one line).
+    shown = dict(zip(lines[::2], lines[1::2], strict=True))
+    assert shown == {
+        f"medication #{ids['medication']}: Letrozole 2.5 mg": (
+            "    2.5 mg — Ask at the [tumour] [board]."
+        ),
+        f"allergy #{ids['allergy']}: Penicillin (severe)": "    Ask at the [tumour] [board].",
+        f"condition #{ids['condition']}: Type 2 diabetes": "    Ask at the [tumour] [board].",
+        f"treatment #{ids['treatment']}: Lumpectomy (surgery)": (
+            "    surgery — Ask at the [tumour] [board]."
+        ),
+        f"result #{ids['result']}: CA 15-3 45 U/mL, 2026-03-01": (
+            "    45 — U/mL — Ask at the [tumour] [board]."
+        ),
+    }
+    # (PostgreSQL marks "15-3" as [15]-[3], FTS5 as [15-3].)
+    assert filled.ok("search", "15-3").stdout.replace("]-[", "-") == (
+        f"result #{ids['result']}: CA [15-3] 45 U/mL, 2026-03-01\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "command"),
+    [
+        ("penicillin", "allergy list"),
+        ("diabetes", "condition list"),
+        ("lumpectomy", "treatment list"),
+        ("15-3", "result list"),
+    ],
+)
+def test_each_kind_names_the_command_that_shows_it(
+    binder: Cli, settings: config.Settings, query: str, command: str
+) -> None:
+    add_to_binder(settings, 1, notes=None)
+    assert binder.ok("search", query).stderr.endswith(f"See one with: carebinder {command}\n")
+
+
+def test_every_kind_of_result_has_a_command_that_shows_it() -> None:
+    from carebinder.cli.search import SHOW
+    from carebinder.search import Kind
+
+    assert set(SHOW) == {str(kind) for kind in Kind}

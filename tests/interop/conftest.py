@@ -1,5 +1,7 @@
 """A rich binder for the interop tests: the demo's case, with every optional fact filled in,
-a done and a cancelled visit, an unreadable file, and text that spreadsheets would run."""
+a done and a cancelled visit, an unreadable file, the health facts (a current and a stopped
+medication, an allergy, a condition, a treatment, a marker's trend) and structured cancer
+facts on an opinion, and text that spreadsheets would run."""
 
 from __future__ import annotations
 
@@ -13,17 +15,34 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebinder import config, demo
-from carebinder.choices import AppointmentStatus, MaterialStatus, Purpose, RecordKind
+from carebinder.choices import (
+    AllergyKind,
+    AppointmentStatus,
+    Interpretation,
+    Laterality,
+    MaterialStatus,
+    MedicationKind,
+    Purpose,
+    RecordKind,
+    Severity,
+    StagingBasis,
+    TreatmentKind,
+)
 from carebinder.models import File, Patient
 from carebinder.services import (
+    allergies,
     appointments,
+    conditions,
     doctors,
     files,
     materials,
+    medications,
     opinions,
     patients,
     questions,
     records,
+    results,
+    treatments,
 )
 from carebinder.store import Store
 from tests.packet.oddfiles import ODD_PDFS
@@ -110,5 +129,89 @@ def rich(
         (MaterialStatus.RETURNED, date(2026, 12, 20)),
     ):
         materials.update_material(session, slides, status=status, on=day)
+    add_health_facts(session, pid, gp.id, surgeon.id, lab.id)
     session.commit()
     return patient
+
+
+# A marker's value a spreadsheet would read as a formula, and one that only looks like it.
+FORMULA_VALUE = "=2+3"
+NEGATIVE_VALUE = "-0.5"
+
+
+def add_health_facts(session: Session, pid: int, gp: int, surgeon: int, lab: int) -> None:
+    """Every column of the health facts filled in somewhere, and the newest opinion's
+    structured cancer facts."""
+    medications.add_medication(
+        session,
+        pid,
+        name="Letrozole",
+        dose="2.5 mg",
+        how="by mouth, once a day",
+        kind=MedicationKind.PRESCRIPTION,
+        started=date(2026, 11, 2),
+        reason="Neoadjuvant endocrine therapy",
+        prescriber=gp,
+        notes="Take with food.",
+    )
+    medications.add_medication(
+        session,
+        pid,
+        name="Vitamin D3",
+        dose="1000 IU",
+        kind=MedicationKind.SUPPLEMENT,
+        started=date(2024, 1, 1),
+        stopped=date(2026, 10, 1),
+    )
+    allergies.add_allergy(
+        session,
+        pid,
+        substance="Penicillin",
+        reaction="Hives",
+        severity=Severity.SEVERE,
+        kind=AllergyKind.MEDICATION,
+        notes="As a child.",
+    )
+    conditions.add_condition(
+        session, pid, name="Hypertension", since=date(2015, 6, 1), notes="On amlodipine."
+    )
+    treatments.add_treatment(
+        session,
+        pid,
+        kind=TreatmentKind.SURGERY,
+        name="Core needle biopsy",
+        started=date(2026, 10, 14),
+        ended=date(2026, 10, 14),
+        doctor=surgeon,
+        response="Diagnostic",
+        notes="Left breast, 10 o'clock.",
+    )
+    for value, on in (("45", date(2026, 10, 1)), ("38", date(2026, 11, 1))):
+        results.add_result(
+            session,
+            pid,
+            name="CA 15-3",
+            value=value,
+            unit="U/mL",
+            on=on,
+            record=lab,
+            interpretation=Interpretation.HIGH,
+            notes="Fasting.",
+        )
+    results.add_result(session, pid, name="Ki-67", value=NEGATIVE_VALUE, notes=FORMULA_VALUE)
+    results.add_result(session, pid, name="HER2", value=FORMULA_VALUE)
+    newest = opinions.list_opinions(session, pid)[-1]
+    opinions.edit_opinion(
+        session,
+        newest,
+        site="Breast, upper outer quadrant",
+        laterality=Laterality.LEFT,
+        histology="Invasive ductal carcinoma",
+        grade="G2",
+        t="pT2",
+        n="N1a",
+        m="M0",
+        staging=StagingBasis.PATHOLOGIC,
+        ajcc_edition=8,
+        ecog=0,
+    )

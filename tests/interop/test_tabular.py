@@ -16,19 +16,26 @@ from sqlalchemy.orm import Session
 
 from carebinder import __version__
 from carebinder.choices import (
+    AllergyKind,
     AppointmentStatus,
     Coverage,
     DoctorRole,
+    Interpretation,
+    Laterality,
     MaterialKind,
     MaterialStatus,
+    MedicationKind,
     Purpose,
     RecordKind,
+    Severity,
+    StagingBasis,
+    TreatmentKind,
 )
 from carebinder.interop import tabular
 from carebinder.interop.tabular import export_document, schema, spreadsheet_safe
 from carebinder.models import Patient
-from carebinder.services import doctors, patients
-from tests.interop.conftest import FORMULA_NOTE, PHONE
+from carebinder.services import allergies, doctors, medications, patients
+from tests.interop.conftest import FORMULA_NOTE, FORMULA_VALUE, NEGATIVE_VALUE, PHONE
 
 NOW = datetime(2026, 11, 24, 15, 4, 5, tzinfo=UTC)
 
@@ -71,6 +78,13 @@ def test_a_real_export_validates_against_the_shipped_schema(document: dict[str, 
         (lambda d: d["binders"][0]["materials"][0].update(sent_on="21/11/2026"), "21/11/2026"),
         (lambda d: d["binders"][0]["records"][0]["files"][0].update(sha256="ABC"), "ABC"),
         (lambda d: d.update(version=2), "version"),
+        (lambda d: d["binders"][0]["opinions"][-1].update(ecog=7), "7"),
+        (lambda d: d["binders"][0]["opinions"][-1].update(t="pT2"), "pT2"),
+        (lambda d: d["binders"][0]["medications"][0].update(kind="elixir"), "elixir"),
+        (lambda d: d["binders"][0]["allergies"][0].update(severity="apocalyptic"), "apocalyptic"),
+        (lambda d: d["binders"][0]["results"][0].update(value=""), "value"),
+        (lambda d: d["binders"][0]["patient"].pop("no_allergies_on"), "no_allergies_on"),
+        (lambda d: d["binders"][0].pop("results"), "results"),
     ],
 )
 def test_the_schema_is_strict(document: dict[str, Any], change: Any, where: str) -> None:
@@ -92,6 +106,13 @@ def test_the_schema_is_strict(document: dict[str, Any], change: Any, where: str)
         ("appointment", "coverage", list(Coverage)),
         ("material", "kind", list(MaterialKind)),
         ("material", "status", list(MaterialStatus)),
+        ("medication", "kind", list(MedicationKind)),
+        ("allergy", "severity", [*Severity, None]),
+        ("allergy", "kind", [*AllergyKind, None]),
+        ("treatment", "kind", list(TreatmentKind)),
+        ("result", "interpretation", [*Interpretation, None]),
+        ("opinion", "laterality", [*Laterality, None]),
+        ("opinion", "staging", [*StagingBasis, None]),
     ],
 )
 def test_the_schemas_vocabularies_are_the_binders(
@@ -124,9 +145,21 @@ RENAMED = {
     ("appointment", "starts_at"): ("start",),
     ("question", "appointment_id"): ("appointment",),
     ("question", "answered_by_id"): ("answered_by",),
+    ("opinion", "t_category"): ("t",),
+    ("opinion", "n_category"): ("n",),
+    ("opinion", "m_category"): ("m",),
+    ("medication", "prescriber_id"): ("prescriber",),
+    ("treatment", "doctor_id"): ("doctor",),
+    ("result", "taken_on"): ("date",),
+    ("result", "record_id"): ("record",),
 }
 LISTS = {"patient": None, "doctor": "doctors", "record": "records", "opinion": "opinions"}
 LISTS |= {"appointment": "appointments", "question": "questions", "material": "materials"}
+LISTS |= {"medication": "medications", "allergy": "allergies", "condition": "conditions"}
+LISTS |= {"treatment": "treatments", "result": "results"}
+# Columns no one binder fills: a list and "none known" exclude each other (the rich binder
+# has the lists; test_none_known_is_kept_apart_from_not_recorded has the statements).
+EMPTY_IN_RICH = {("patient", "no_medications_on"), ("patient", "no_allergies_on")}
 
 
 def rows(session: Session, table: str) -> list[dict[str, Any]]:
@@ -189,13 +222,14 @@ def test_the_export_holds_every_fact_of_the_binder(
         for column in rows(session, table)[0]
         if column not in NOT_EXPORTED and (table, column) != ("file", "record_id")
     }
-    assert every - filled == set()
+    assert every - filled == EMPTY_IN_RICH
 
 
 def test_each_binder_holds_only_its_patients_things(
     session: Session, rich: Patient, other_patient: Patient
 ) -> None:
     doctors.add_doctor(session, other_patient.id, name="Dr. Ada Park")
+    medications.add_medication(session, other_patient.id, name="Metformin")
     one = export_document(session, [rich], now=NOW)
     both = export_document(session, patients.list_patients(session), now=NOW)
     validator().validate(both)
@@ -204,7 +238,38 @@ def test_each_binder_holds_only_its_patients_things(
     other = both["binders"][1]
     assert [d["name"] for d in other["doctors"]] == ["Dr. Ada Park"]
     assert other["records"] == other["appointments"] == other["materials"] == []
+    assert [m["name"] for m in other["medications"]] == ["Metformin"]
+    assert other["allergies"] == other["results"] == other["treatments"] == []
     assert "Dr. Ada Park" not in json.dumps(one)
+    assert "Metformin" not in json.dumps(one)
+
+
+def test_none_known_is_kept_apart_from_not_recorded(
+    session: Session, patient: Patient, other_patient: Patient
+) -> None:
+    """ "Takes no medications" and "no known allergies" travel with the day they were
+    stated; a patient nobody asked has null, and empty lists, in both forms."""
+    medications.state_none(session, patient, on=date(2026, 11, 20))
+    allergies.state_none(session, patient, on=date(2026, 11, 21))
+    session.commit()
+    document = export_document(session, [patient, other_patient], now=NOW)
+    validator().validate(document)
+    stated, unasked = (b["patient"] for b in document["binders"])
+    assert (stated["no_medications_on"], stated["no_allergies_on"]) == ("2026-11-20", "2026-11-21")
+    assert (unasked["no_medications_on"], unasked["no_allergies_on"]) == (None, None)
+    assert all(b["medications"] == b["allergies"] == [] for b in document["binders"])
+    rows = read_csv(tabular.csv_files(document)["patients.csv"])
+    assert [(r["no_medications_on"], r["no_allergies_on"]) for r in rows] == [
+        ("2026-11-20", "2026-11-21"),
+        ("", ""),
+    ]
+    # An allergy added ends the statement: the export then has the list, and no day.
+    allergies.add_allergy(session, patient.id, substance="Latex")
+    session.commit()
+    (binder,) = export_document(session, [patient], now=NOW)["binders"]
+    assert binder["patient"]["no_allergies_on"] is None
+    assert [a["substance"] for a in binder["allergies"]] == ["Latex"]
+    assert binder["patient"]["no_medications_on"] == "2026-11-20"
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -242,14 +307,80 @@ def test_csv_tables_hold_what_the_document_holds(document: dict[str, Any]) -> No
     assert "records" not in visit
 
 
+def test_csv_tables_hold_the_health_facts(document: dict[str, Any]) -> None:
+    (binder,) = document["binders"]
+    tables = {name: read_csv(data) for name, data in tabular.csv_files(document).items()}
+    for noun in ("medications", "allergies", "conditions", "treatments", "results"):
+        assert [int(r["id"]) for r in tables[f"{noun}.csv"]] == [o["id"] for o in binder[noun]]
+        assert {r["patient_id"] for r in tables[f"{noun}.csv"]} == {"1"}
+    meds = {r["name"]: r for r in tables["medications.csv"]}
+    gp = binder["doctors"][0]
+    assert meds["Letrozole"] | {"id": ""} == {
+        "patient_id": "1",
+        "id": "",
+        "name": "Letrozole",
+        "dose": "2.5 mg",
+        "how": "by mouth, once a day",
+        "kind": "prescription",
+        "started": "2026-11-02",
+        "stopped": "",
+        "current": "true",
+        "reason": "Neoadjuvant endocrine therapy",
+        "prescriber": str(gp["id"]),
+        "prescriber_name": gp["name"],
+        "notes": "Take with food.",
+    }
+    assert (meds["Vitamin D3"]["current"], meds["Vitamin D3"]["stopped"]) == ("false", "2026-10-01")
+    assert meds["Vitamin D3"]["kind"] == "supplement"
+    (allergy,) = tables["allergies.csv"]
+    assert (allergy["substance"], allergy["severity"], allergy["kind"]) == (
+        "Penicillin",
+        "severe",
+        "medication",
+    )
+    (treatment,) = tables["treatments.csv"]
+    assert (treatment["kind"], treatment["started"], treatment["doctor_name"]) == (
+        "surgery",
+        "2026-10-14",
+        binder["doctors"][1]["name"],
+    )
+    assert tables["conditions.csv"][0]["since"] == "2015-06-01"
+    # A marker's values in date order (its trend), with the record they came from.
+    lab = next(r["id"] for r in binder["records"] if r["notes"])
+    trend = [r for r in tables["results.csv"] if r["name"] == "CA 15-3"]
+    assert [(r["date"], r["value"], r["unit"], r["record"]) for r in trend] == [
+        ("2026-10-01", "45", "U/mL", str(lab)),
+        ("2026-11-01", "38", "U/mL", str(lab)),
+    ]
+    # A value that is a number stays one; one a spreadsheet would run becomes text.
+    values = {r["name"]: r for r in tables["results.csv"]}
+    assert values["Ki-67"]["value"] == NEGATIVE_VALUE
+    assert values["Ki-67"]["notes"] == values["HER2"]["value"] == "'" + FORMULA_VALUE
+    # The structured cancer facts of the newest opinion, beside the free text.
+    newest = tables["opinions.csv"][-1]
+    assert {k: newest[k] for k in ("site", "laterality", "t", "n", "m", "staging", "tnm")} == {
+        "site": "Breast, upper outer quadrant",
+        "laterality": "left",
+        "t": "T2",
+        "n": "N1a",
+        "m": "M0",
+        "staging": "pathologic",
+        "tnm": "pT2 pN1a cM0",
+    }
+    assert (newest["ajcc_edition"], newest["ecog"], newest["grade"]) == ("8", "0", "G2")
+    assert tables["opinions.csv"][0]["tnm"] == ""  # an opinion in free text only
+
+
 def test_every_column_is_a_schema_field() -> None:
     doctor = tabular._columns("doctor")
     assert doctor == tuple(schema()["$defs"]["doctor"]["properties"])
-    assert tabular._columns("patient")[-4:] == (
+    assert tabular._columns("patient")[-6:] == (
         "insurance_payer",
         "insurance_plan",
         "insurance_member_id",
         "insurance_phone",
+        "no_medications_on",
+        "no_allergies_on",
     )
     assert "files" not in tabular._columns("record")
     assert "records" not in tabular._columns("opinion")
@@ -260,7 +391,15 @@ def test_empty_tables_still_have_their_header(session: Session, patient: Patient
     files = tabular.csv_files(export_document(session, [patient], now=NOW))
     assert read_csv(files["patients.csv"])[0]["name"] == "Ana Souza"
     text = files["opinions.csv"].decode("utf-8-sig")
-    assert text == "patient_id,id,doctor,doctor_name,date,diagnosis,stage,plan,notes\r\n"
+    assert text == (
+        "patient_id,id,doctor,doctor_name,date,diagnosis,stage,plan,notes,site,laterality,"
+        "histology,grade,t,n,m,staging,tnm,ajcc_edition,ecog\r\n"
+    )
+    for name in ("medications", "allergies", "conditions", "treatments", "results"):
+        assert read_csv(files[f"{name}.csv"]) == []
+    assert files["results.csv"].decode("utf-8-sig") == (
+        "patient_id,id,name,value,unit,date,interpretation,record,notes\r\n"
+    )
 
 
 # --- formulas ----------------------------------------------------------------------------------

@@ -5,13 +5,17 @@ beside its field."""
 from __future__ import annotations
 
 import re
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from carebinder import config
 from tests.conftest import Cli
 from tests.packet.pdfutil import scan_pdf, text_pdf
+from tests.search.healthfacts import TITLES, add_to_binder
+from tests.web.livesite import Server, look
 from tests.web.webutil import Browser, field_error, field_value, texts
 
 PDF = "application/pdf"
@@ -102,3 +106,47 @@ def test_the_empty_form_asks_nothing(ana: Browser) -> None:
     assert response.status_code == 200
     assert 'name="q"' in response.text
     assert texts(response.text, "error") == [] and "No results" not in response.text
+
+
+def test_health_facts_link_to_their_place_on_the_health_page(
+    ana: Browser, settings: config.Settings
+) -> None:
+    ids = add_to_binder(settings, 1, notes="Ask at the tumour board.")
+    response = ana.get("/search", params={"q": "tumour board"})
+    assert response.status_code == 200
+    for kind, title in TITLES.items():
+        assert f'<a href="/health#{kind}-{ids[kind]}">{escape(title)}</a>' in response.text
+    assert texts(response.text, "count") == ["5 results for “tumour board”."]
+    # A match in the name is marked inside the title.
+    found = results(ana.get("/search", params={"q": "letrozole"}).text)
+    assert found == ["Medication: [Letrozole] 2.5 mg"]  # the title says the kind: no label
+
+
+def test_every_kind_of_result_has_a_page() -> None:
+    from carebinder.search import Kind
+    from carebinder.web.pages.search import SHOW
+
+    assert set(SHOW) == {str(kind) for kind in Kind}
+
+
+def test_health_facts_in_a_real_browser(
+    chromium: Any, server: Server, shots: Path, cli: Cli, settings: config.Settings
+) -> None:
+    """The search page with every kind of health fact, as a person sees it (axe-checked,
+    screenshots kept); each result links to its place on the health page."""
+    cli.ok("init", "--name", "Ana Souza", "--born", "1964-04-12")
+    ids = add_to_binder(settings, 1, notes="Ask at the tumour board.")
+    page = chromium.new_page()
+    page.goto(server.address)
+    page.get_by_role("navigation").get_by_role("link", name="Search").click()
+    page.get_by_label("Search").fill("tumour board")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("status").inner_text() == "5 results for “tumour board”."
+    for kind, title in TITLES.items():
+        link = page.get_by_role("link", name=title)
+        assert link.get_attribute("href") == f"/health#{kind}-{ids[kind]}"
+    look(page, shots, "search-health-facts")
+    page.get_by_label("Search").fill("letrozole")
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("ol.results mark").all_inner_texts() == ["Letrozole"]
+    look(page, shots, "search-medication")

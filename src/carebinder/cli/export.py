@@ -83,7 +83,8 @@ def export(
     ] = False,
 ) -> None:
     """Export the binder: the patient, doctors, records (the facts of their files, not the
-    files), opinions, appointments, questions and materials.
+    files), opinions, appointments, questions, materials, medications, allergies, other
+    conditions, treatments and results.
 
     In a FHIR Bundle, a file whose copy in the binder is missing or damaged is described
     without its bytes and named on stderr; everything else is exported.
@@ -157,7 +158,7 @@ def export_csv(ctx: typer.Context, folder: Path, *, force: bool, all_patients: b
 
 
 def _contents(binders: list[dict[str, Any]]) -> str:
-    """e.g. `1 patient's binder: 5 doctors, 5 records (4 files), 2 opinions, …`."""
+    """e.g. `1 patient's binder: 5 doctors, 5 records (4 files), 2 opinions, …, 4 results`."""
 
     def total(key: str) -> int:
         return sum(len(b[key]) for b in binders)
@@ -168,7 +169,11 @@ def _contents(binders: list[dict[str, Any]]) -> str:
         f"{whose}: {plural(total('doctors'), 'doctor')},"
         f" {plural(total('records'), 'record')} ({plural(files, 'file')}),"
         f" {plural(total('opinions'), 'opinion')}, {plural(total('appointments'), 'appointment')},"
-        f" {plural(total('questions'), 'question')}, {plural(total('materials'), 'material')}"
+        f" {plural(total('questions'), 'question')}, {plural(total('materials'), 'material')},"
+        f" {plural(total('medications'), 'medication')},"
+        f" {plural(total('allergies'), 'allergy', 'allergies')},"
+        f" {plural(total('conditions'), 'condition')}, {plural(total('treatments'), 'treatment')},"
+        f" {plural(total('results'), 'result')}"
     )
 
 

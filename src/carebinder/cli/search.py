@@ -22,6 +22,11 @@ SHOW = {  # the command that shows a result of each kind
     "opinion": "opinion show {id}",
     "question": "question list",
     "doctor": "doctor show {id}",
+    "medication": "medication show {id}",
+    "allergy": "allergy list",
+    "condition": "condition list",
+    "treatment": "treatment list",
+    "result": "result list",
 }
 
 
@@ -45,11 +50,15 @@ def search(
     ] = 20,
     as_json: Json = False,
 ) -> None:
-    """Find records, the text of attached PDFs, opinions, questions and doctors.
+    """Find records, the text of attached PDFs, opinions, questions, doctors, medications,
+    allergies, conditions, treatments and results.
 
     Searches the words of record titles and notes, of the PDFs attached to records, of
-    each opinion (diagnosis, stage, plan, notes), of questions and answers, and of the
-    doctors' names, specialties, institutions and notes. Accents do not matter ("Adan"
+    each opinion (diagnosis, stage, plan, notes), of questions and answers, of the
+    doctors' names, specialties, institutions and notes, and of the health facts: a
+    medication's name, dose, how it is taken, what it is for and notes; an allergy's
+    substance, reaction and notes; a condition's name and notes; a treatment's name, kind,
+    response and notes; a result's marker name, value, unit and notes. Accents do not matter ("Adan"
     finds "Adán"), nor do endings ("tumor" finds "tumors"). Scanned PDFs, which are
     pictures of pages, have no words to find; search says which ones.
 
@@ -81,12 +90,23 @@ def search(
 def _show(hit: Hit, highlight: Highlighter) -> None:
     where = f" of record #{hit.record}" if hit.kind == "file" else ""
     heading = f"{hit.kind} #{hit.id}{where}: "
+    title, spans = _without_kind(hit)
     if hit.snippet == hit.title:  # the match is in the title: mark it there
-        out(heading + highlight(hit.snippet, hit.highlights))
+        out(heading + highlight(title, spans))
         return
-    out(heading + hit.title)
+    out(heading + title)
     if hit.snippet:
         out("    " + highlight(hit.snippet, hit.highlights))
+
+
+def _without_kind(hit: Hit) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The title, less the kind it starts with ("Medication: Letrozole 2.5 mg"), which the
+    heading says already; the marks moved with it."""
+    prefix = f"{str(hit.kind).capitalize()}: "
+    if not hit.title.startswith(prefix):
+        return hit.title, hit.highlights
+    cut = len(prefix)
+    return hit.title[cut:], tuple((a - cut, b - cut) for a, b in hit.highlights if a >= cut)
 
 
 class Highlighter:

@@ -24,13 +24,18 @@ from sqlalchemy.orm import Session
 from carebinder import __version__
 from carebinder.models import Patient
 from carebinder.services import (
+    allergies,
     appointments,
+    conditions,
     doctors,
     materials,
+    medications,
     opinions,
     patients,
     questions,
     records,
+    results,
+    treatments,
 )
 
 FORMAT = "carebinder-export"
@@ -59,6 +64,11 @@ def binder(session: Session, patient: Patient) -> dict[str, Any]:
         ],
         "questions": [questions.to_json(q) for q in questions.list_questions(session, pid)],
         "materials": [materials.to_json(m) for m in materials.list_materials(session, pid)],
+        "medications": [medications.to_json(m) for m in medications.list_medications(session, pid)],
+        "allergies": [allergies.to_json(a) for a in allergies.list_allergies(session, pid)],
+        "conditions": [conditions.to_json(c) for c in conditions.list_conditions(session, pid)],
+        "treatments": [treatments.to_json(t) for t in treatments.list_treatments(session, pid)],
+        "results": [results.to_json(r) for r in results.list_results(session, pid)],
     }
 
 
@@ -138,7 +148,15 @@ TABLES: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
     ("appointment_records.csv", None, ("patient_id", "appointment_id", "record_id")),
     ("questions.csv", "question", ("patient_id",)),
     ("materials.csv", "material", ("patient_id",)),
+    ("medications.csv", "medication", ("patient_id",)),
+    ("allergies.csv", "allergy", ("patient_id",)),
+    ("conditions.csv", "condition", ("patient_id",)),
+    ("treatments.csv", "treatment", ("patient_id",)),
+    ("results.csv", "result", ("patient_id",)),
 )
+# The kinds whose objects are one row each in the table of the same name.
+PLAIN: tuple[str, ...] = ("doctors", "questions", "materials", "medications", "allergies")
+PLAIN += ("conditions", "treatments", "results")
 
 
 def tables(document: Mapping[str, Any]) -> dict[str, Table]:
@@ -150,7 +168,7 @@ def tables(document: Mapping[str, Any]) -> dict[str, Table]:
     for one in document["binders"]:
         pid = one["patient"]["id"]
         made["patients.csv"].add(one["patient"])
-        for noun in ("doctors", "questions", "materials"):
+        for noun in PLAIN:
             for facts in one[noun]:
                 made[f"{noun}.csv"].add(facts, patient_id=pid)
         for record in one["records"]:

@@ -1,19 +1,31 @@
-"""`carebinder search`: the patient's records, files, opinions, questions and doctors whose
-words match a query, best first, each with a snippet; and the PDFs search cannot see into."""
+"""`carebinder search`: the patient's records, files, opinions, questions, doctors,
+medications, allergies, conditions, treatments and results whose words match a query, best
+first, each with a snippet; and the PDFs search cannot see into."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebinder.models import Doctor, File, Opinion, Record
+from carebinder.models import (
+    Allergy,
+    Condition,
+    Doctor,
+    File,
+    Medication,
+    Opinion,
+    Record,
+    Result,
+    Treatment,
+)
 from carebinder.search import Kind, Match, backend_for, parse_query
 from carebinder.services.common import required_text
 from carebinder.services.files import unsearchable_pdfs
+from carebinder.services.medications import is_current
 
 QUERY_LIMIT = 500  # characters
 DEFAULT_LIMIT = 20
@@ -67,8 +79,48 @@ def search(session: Session, patient_id: int, query: str, *, limit: int = DEFAUL
     )
 
 
+# A health fact's title: (the words before its name, its name, the words after it), e.g.
+# ("Medication: ", "Letrozole", " 2.5 mg"). Its name is the index's title for it.
+Titled = tuple[str, str, str]
+
+
+def _medication(m: Medication) -> Titled:
+    dose = f" {m.dose}" if m.dose else ""
+    stopped = f" (stopped {m.stopped.isoformat()})" if m.stopped and not is_current(m) else ""
+    return "Medication: ", m.name, dose + stopped
+
+
+def _allergy(a: Allergy) -> Titled:
+    return "Allergy: ", a.substance, f" ({a.severity.value})" if a.severity else ""
+
+
+def _condition(c: Condition) -> Titled:
+    return "Condition: ", c.name, ""
+
+
+def _treatment(t: Treatment) -> Titled:
+    return "Treatment: ", t.name, f" ({t.kind.value.replace('-', ' ')})"
+
+
+def _result(r: Result) -> Titled:
+    unit = "" if not r.unit else r.unit if r.unit == "%" else f" {r.unit}"
+    on = f", {r.taken_on.isoformat()}" if r.taken_on else ""
+    return "Result: ", r.name, f" {r.value}{unit}{on}"
+
+
+# The health facts' tables, and how a result of each is titled.
+FACTS: dict[Kind, tuple[Any, Callable[[Any], Titled]]] = {
+    Kind.MEDICATION: (Medication, _medication),
+    Kind.ALLERGY: (Allergy, _allergy),
+    Kind.CONDITION: (Condition, _condition),
+    Kind.TREATMENT: (Treatment, _treatment),
+    Kind.RESULT: (Result, _result),
+}
+
+
 def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[Hit]:
-    """Matches as results: a file with its record, an opinion titled by its doctor and date.
+    """Matches as results: a file with its record, an opinion titled by its doctor and date,
+    a health fact by its kind and what a reader needs of it ("Medication: Letrozole 2.5 mg").
     Rows are looked up within the patient's own, and a match whose row is gone is dropped."""
 
     def ids(kind: Kind) -> list[int]:
@@ -89,6 +141,13 @@ def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[H
             .where(Opinion.id.in_(ids(Kind.OPINION)), Opinion.patient_id == patient_id)
         ).all()
     }
+    facts: dict[tuple[Kind, int], Titled] = {}
+    for kind, (model, title_of) in FACTS.items():
+        if wanted := ids(kind):
+            rows = session.scalars(
+                select(model).where(model.id.in_(wanted), model.patient_id == patient_id)
+            )
+            facts.update({(kind, row.id): title_of(row) for row in rows})
     hits: list[Hit] = []
     for match in matches:
         record: int | None = None
@@ -103,6 +162,11 @@ def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[H
             title = opinion_titles[match.id]
         elif match.kind is Kind.RECORD:
             record = match.id
+        elif match.kind in FACTS:
+            if (match.kind, match.id) not in facts:
+                continue
+            match = _titled(match, facts[match.kind, match.id])
+            title = match.title
         hits.append(
             Hit(
                 len(hits) + 1,
@@ -116,6 +180,17 @@ def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[H
             )
         )
     return hits
+
+
+def _titled(match: Match, titled: Titled) -> Match:
+    """`match` with its title in full; a match in the name stays marked inside it."""
+    before, name, after = titled
+    title = before + name + after
+    if match.snippet != match.title or match.title != name:  # matched elsewhere
+        return replace(match, title=title)
+    shift = len(before)
+    spans = tuple((start + shift, end + shift) for start, end in match.highlights)
+    return replace(match, title=title, snippet=title, highlights=spans)
 
 
 def to_json(results: Results) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Search: the words of records, of the PDFs attached to them, of opinions, questions and
-doctors (`carebinder search`), best matches first, each with its words marked."""
+"""Search: the words of records, of the PDFs attached to them, of opinions, questions,
+doctors and the health facts (`carebinder search`), best matches first, each with its words
+marked."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ SHOW = {  # the page that shows a result of each kind, as the command line names
     "opinion": "/opinions/{id}",
     "question": "/questions#q{id}",
     "doctor": "/doctors/{id}",
+    # The health facts are shown together, each at its anchor on the health page; a
+    # result, on its marker's page.
     "medication": "/health#medication-{id}",
     "allergy": "/health#allergy-{id}",
     "condition": "/health#condition-{id}",
@@ -41,8 +44,10 @@ def marked(text: str, spans: tuple[tuple[int, int], ...]) -> list[tuple[str, boo
 def shown(hit: Hit) -> dict[str, object]:
     """A result as the page lists it: the command line's line, with a link."""
     in_title = hit.snippet == hit.title  # the match is in the title: marked there
+    # A title that says its kind ("Medication: Letrozole 2.5 mg") is not labelled again.
+    says_kind = hit.title.startswith(f"{str(hit.kind).capitalize()}: ")
     return {
-        "kind": str(hit.kind),
+        "kind": "" if says_kind else str(hit.kind),
         "href": SHOW[hit.kind].format(id=hit.id, record=hit.record),
         "where": f" of record #{hit.record}" if hit.kind == "file" else "",
         "title": marked(hit.title, hit.highlights) if in_title else [(hit.title, False)],
