@@ -108,6 +108,12 @@ def test_the_empty_form_asks_nothing(ana: Browser) -> None:
     assert texts(response.text, "error") == [] and "No results" not in response.text
 
 
+def place(kind: str, ident: int) -> str:
+    """Where a health fact's result links: its row on the health page; a result, its page
+    (which shows it among its marker's values)."""
+    return f"/results/{ident}" if kind == "result" else f"/health#{kind}-{ident}"
+
+
 def test_health_facts_link_to_their_place_on_the_health_page(
     ana: Browser, settings: config.Settings
 ) -> None:
@@ -115,7 +121,7 @@ def test_health_facts_link_to_their_place_on_the_health_page(
     response = ana.get("/search", params={"q": "tumour board"})
     assert response.status_code == 200
     for kind, title in TITLES.items():
-        assert f'<a href="/health#{kind}-{ids[kind]}">{escape(title)}</a>' in response.text
+        assert f'<a href="{place(kind, ids[kind])}">{escape(title)}</a>' in response.text
     assert texts(response.text, "count") == ["5 results for “tumour board”."]
     # A match in the name is marked inside the title.
     found = results(ana.get("/search", params={"q": "letrozole"}).text)
@@ -144,7 +150,11 @@ def test_health_facts_in_a_real_browser(
     assert page.get_by_role("status").inner_text() == "5 results for “tumour board”."
     for kind, title in TITLES.items():
         link = page.get_by_role("link", name=title)
-        assert link.get_attribute("href") == f"/health#{kind}-{ids[kind]}"
+        assert link.get_attribute("href") == place(kind, ids[kind])
+    # A result's page is its marker's values, the one found among them.
+    page.get_by_role("link", name=TITLES["result"]).click()
+    assert page.locator(f"#result-{ids['result']}").count() == 1
+    page.go_back()
     look(page, shots, "search-health-facts")
     page.get_by_label("Search").fill("letrozole")
     page.get_by_role("button", name="Search").click()
