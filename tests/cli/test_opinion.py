@@ -106,6 +106,18 @@ def test_add_json_has_every_fact(doctors: Cli) -> None:
         "plan": "Neoadjuvant chemotherapy,\nthen surgery",
         "notes": "Wants genomic testing first",
         "records": [1, 2],
+        # No structured cancer fact given: each is null.
+        "site": None,
+        "laterality": None,
+        "histology": None,
+        "grade": None,
+        "t": None,
+        "n": None,
+        "m": None,
+        "staging": None,
+        "tnm": None,
+        "ajcc_edition": None,
+        "ecog": None,
     }
 
 
@@ -206,7 +218,8 @@ def test_compare_marks_the_differences(two_opinions: Cli) -> None:
     assert "#2 Dr. Ada Park" in lines[0]
     labels = {line.split("  ")[0].strip() for line in lines[1:5]}
     # Case and a final full stop do not make the diagnoses differ.
-    assert labels == {"Date", "Diagnosis", "Stage ≠", "Plan ≠"}
+    assert labels == {"Date", "Diagnosis", "Stage group ≠", "Plan ≠"}
+    assert len(lines) == 5 + 1 + 3  # no row for the structured facts neither opinion gives
     assert "≠ marks where the opinions differ." in lines
     assert any("third opinion" in line for line in lines)
 
@@ -225,7 +238,9 @@ def test_compare_when_they_agree(doctors: Cli) -> None:
     for doctor in ("1", "2"):
         doctors.ok("opinion", "add", "--doctor", doctor, "--diagnosis", "IDC", "--stage", "IIA")
     result = doctors.ok("opinion", "compare")
-    assert result.stdout.splitlines()[-1] == "The opinions agree on diagnosis, stage and plan."
+    assert result.stdout.splitlines()[-1] == (
+        "The opinions agree on diagnosis, stage and plan, and on every fact both give."
+    )
     data = as_json(doctors.ok("opinion", "compare", "--json"))
     assert data["differing_fields"] == []
     assert data["notes"] == []
@@ -274,9 +289,9 @@ def test_compare_with_none(doctors: Cli) -> None:
             ("record #99",),
         ),
         (
-            ("opinion", "add", "--doctor", "1", "--diagnosis", "IDC", "--grade", "2"),
+            ("opinion", "add", "--doctor", "1", "--diagnosis", "IDC", "--tumour-size", "2"),
             2,
-            ("--grade",),
+            ("--tumour-size",),
         ),
         (("opinion", "show", "99"), 1, ("opinion #99", "carebinder opinion list")),
         (("opinion", "edit", "99", "--stage", "I"), 1, ("opinion #99",)),
