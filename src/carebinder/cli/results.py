@@ -3,6 +3,7 @@ each marker's trend."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated, Any
 
 import typer
@@ -118,7 +119,8 @@ def list_(
     table(
         ["ID", "DATE", "VALUE", "INTERPRETATION", "RECORD"],
         [[r["id"], r["date"], _value(r), r["interpretation"], _record(r)] for r in data],
-        empty=f"No results for {name.strip()} yet. Add one: carebinder result add NAME VALUE",
+        empty=f"No results for {name.strip()} yet. Add one: carebinder result add"
+        f" {shlex.quote(name.strip())} VALUE --date DATE",
     )
     if trend and trend[0].repeated:
         first, latest = (results.to_json(r) for r in (trend[0].first, trend[0].latest))
