@@ -46,7 +46,7 @@ MAX_ERROR_LINE = 1_000
 CALL_TIMEOUT = 20.0  # seconds a single command may take before it counts as a hang
 
 # Which kind of value a text option takes, by its name.
-DATE_OPTIONS = {"date", "born", "records_sent"}
+DATE_OPTIONS = {"date", "born", "records_sent", "started", "stopped", "ended", "since"}
 DATETIME_OPTIONS = {"at"}
 ZONE_OPTIONS = {"tz"}
 WORD_OPTIONS = {"paper": "letter"}  # free text that must be one of a few words
@@ -57,12 +57,18 @@ STORE_OPTIONS = {"store"}  # a folder, given as text ("" means "not given")
 # Ints that are not ids of the patient's things (so "another patient's id" does not apply).
 COUNT_OPTIONS = {"limit"}
 PORT_OPTIONS = {"port"}  # a TCP port: 0 (any free one) to 65535
+# Ints on a scale of their own: (a valid value, the first value past the scale's top).
+SCALE_OPTIONS = {"ecog": ("1", "5"), "ajcc_edition": ("8", "100")}
 # Commands whose valid run serves until stopped: the sweep checks their refusals only
 # (tests/cli/test_serve.py and the browser tests start the real thing).
 SERVERS = {("serve",)}
 UNSCOPED_IDS = {"patient"}  # patients are not owned by a patient
 # Text fields that can never be empty, wherever they are given.
-REQUIRED_TEXT = {"name", "title", "diagnosis", "text", "description"}
+REQUIRED_TEXT = {"name", "title", "diagnosis", "text", "description", "substance", "value"}
+# Commands refused while the binder lists what they deny ("takes no medications" while one
+# is current): run for patient 3, who has nothing recorded.
+FOR_EMPTY_PATIENT = {("medication", "none"), ("allergy", "none")}
+EMPTY_PATIENT = 3
 
 # Parameters a command needs besides its required ones for a valid baseline.
 EXTRA_NEEDED: dict[tuple[str, ...], set[str]] = {
@@ -130,6 +136,9 @@ GLOBAL_HOSTS_OF: dict[str, tuple[tuple[str, ...], ...]] = {
 # Commands whose last argument is any number of words (`search sentinel node`): one more
 # word is part of it, not a mistake.
 TAKES_WORDS = {("search",)}
+# Commands whose last argument may be left out (`result list [NAME]`): the baseline leaves
+# it out, so one more word is that argument, not a mistake.
+OPTIONAL_LAST_ARGUMENT = {("result", "list")}
 # `doctor remove` needs a doctor no opinion or appointment names: #3 (patient 1), #4 (2).
 SPARE_DOCTOR = {("doctor", "remove")}
 
@@ -160,6 +169,8 @@ def kind_of(param: Any) -> str:
             return "count"
         if name in PORT_OPTIONS:
             return "port"
+        if name in SCALE_OPTIONS:
+            return "scale"
         return "id" if name not in UNSCOPED_IDS else "patient-id"
     if type_name == "choice":
         return "choice"
@@ -256,6 +267,8 @@ def valid_value(command: tuple[str, ...], param: Any, patient: int, ws: Workspac
         return str(patient)
     if kind == "count":
         return "5"
+    if kind == "scale":
+        return SCALE_OPTIONS[param.name][0]
     if kind == "choice":
         return str(param.type.choices[0])
     if kind == "input":
@@ -314,7 +327,8 @@ def invocation(
             continue
         (arguments if is_argument(param) else options).extend(tokens)
     if global_args is None:
-        global_args = ["--patient", str(patient)]
+        whose = EMPTY_PATIENT if command in FOR_EMPTY_PATIENT else patient
+        global_args = ["--patient", str(whose)]
         if command in GLOBAL_ARGS:
             global_args += ["--home", str(getattr(ws, GLOBAL_ARGS[command]))]
     head = list(global_args)
@@ -363,6 +377,14 @@ def bad_values(command: tuple[str, ...], param: Any, ws: Workspace) -> list[Valu
             Value("empty", ""),
             # Not an id: "as many as there are" would be a fair reading, so it may succeed.
             Value("2**70", HUGE_ID, TOLERATED),
+        ]
+    if kind == "scale":
+        return [
+            Value("negative", "-1"),
+            Value("past the top", SCALE_OPTIONS[name][1]),
+            Value("2**70", HUGE_ID),
+            Value("not a number", "abc"),
+            Value("empty", ""),
         ]
     if kind == "port":
         return [
@@ -551,7 +573,7 @@ def cases_for(command: tuple[str, ...], cmd: Any, ws: Workspace) -> list[Case]:
             "shape",
             "unexpected extra argument",
             (*invocation(command, cmd, ws), "unexpected-extra"),
-            TOLERATED if command in TAKES_WORDS else REFUSED,
+            TOLERATED if command in TAKES_WORDS | OPTIONAL_LAST_ARGUMENT else REFUSED,
         ),
     ]
     for name in sorted(needed(command, cmd)):

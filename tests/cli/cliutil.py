@@ -13,7 +13,18 @@ from typer.testing import Result
 from tests.conftest import Cli
 
 # The documented, stable JSON keys of each noun (`id` plus the domain's facts, snake_case).
-PATIENT_KEYS = {"id", "name", "born", "mrn", "phone", "email", "address", "insurance"}
+PATIENT_KEYS = {
+    "id",
+    "name",
+    "born",
+    "mrn",
+    "phone",
+    "email",
+    "address",
+    "insurance",
+    "no_medications_on",
+    "no_allergies_on",
+}
 INSURANCE_KEYS = {"payer", "plan", "member_id", "phone"}
 DOCTOR_KEYS = {
     "id",
@@ -51,6 +62,17 @@ OPINION_KEYS = {
     "plan",
     "notes",
     "records",
+    "site",
+    "laterality",
+    "histology",
+    "grade",
+    "t",
+    "n",
+    "m",
+    "staging",
+    "tnm",
+    "ajcc_edition",
+    "ecog",
 }
 APPOINTMENT_KEYS = {
     "id",
@@ -81,6 +103,34 @@ MATERIAL_KEYS = {
     "sent_on",
     "returned_on",
 }
+MEDICATION_KEYS = {
+    "id",
+    "name",
+    "dose",
+    "how",
+    "kind",
+    "started",
+    "stopped",
+    "current",
+    "reason",
+    "prescriber",
+    "prescriber_name",
+    "notes",
+}
+ALLERGY_KEYS = {"id", "substance", "reaction", "severity", "kind", "notes"}
+CONDITION_KEYS = {"id", "name", "since", "notes"}
+TREATMENT_KEYS = {
+    "id",
+    "kind",
+    "name",
+    "started",
+    "ended",
+    "doctor",
+    "doctor_name",
+    "response",
+    "notes",
+}
+RESULT_KEYS = {"id", "name", "value", "unit", "date", "interpretation", "record", "notes"}
 CHECKLIST_KEYS = {"appointment", "ready", "applicable", "items"}
 CHECKLIST_ITEM_KEYS = {"key", "label", "ready", "detail", "fix"}
 COMPARE_KEYS = {"opinions", "differing_fields", "notes"}

@@ -103,13 +103,26 @@ PER_PATIENT_STEPS = (
      "--tz", "America/New_York"),
     ("question", "add", "Is surgery first?", "--appointment", "{p}"),
     ("material", "add", "glass-slides", "H&E slides", "--from", "Mercy"),
+    # Medication #p is current (so `medication stop` has one to stop), by doctor #p.
+    ("medication", "add", "Tamoxifen", "--dose", "20 mg", "--prescriber", "{p}"),
+    ("allergy", "add", "Penicillin", "--reaction", "hives", "--severity", "moderate"),
+    ("condition", "add", "Type 2 diabetes", "--since", "2015-03-01"),
+    ("treatment", "add", "chemotherapy", "AC-T", "--started", "2026-01-10", "--doctor", "{p}"),
+    ("result", "add", "CA 19-9", "37", "--unit", "U/mL", "--date", "2026-06-01",
+     "--record", "{p}"),
+)  # fmt: skip
+# The tables of the things above: #1 of each is patient 1's, #2 patient 2's.
+OWNED_TABLES = (
+    "doctor", "record", "opinion", "appointment", "question", "material",
+    "medication", "allergy", "condition", "treatment", "result",
 )  # fmt: skip
 
 
 def build_binder(home: Path, inbox: Path, url: str | None) -> None:
     """Two patients with one of everything each (a doctor, a record with its file, an
-    opinion, an appointment, a question, a material), and a spare doctor each. `url`: the
-    database (None: binder.db in the home)."""
+    opinion, an appointment, a question, a material, a medication, an allergy, a condition,
+    a treatment, a result), and a spare doctor each; and patient 3 with nothing recorded
+    (bi.FOR_EMPTY_PATIENT). `url`: the database (None: binder.db in the home)."""
     runner = CliRunner()
     inbox.mkdir(parents=True, exist_ok=True)
     pdfs = {1: write_pdf(inbox / "biopsy.pdf", pages=2), 2: write_pdf(inbox / "ct.pdf", pages=3)}
@@ -119,10 +132,11 @@ def build_binder(home: Path, inbox: Path, url: str | None) -> None:
         for p in (1, 2):
             argv = [a.replace("{p}", str(p)).replace("{pdf}", str(pdfs[p])) for a in step]
             _invoke(runner, home, url, "--patient", str(p), *argv)
+    _invoke(runner, home, url, "patient", "add", "Cara Empty", "--born", "1970-01-01")
     engine = create_engine(url or f"sqlite:///{home / config.DATABASE_FILE}", poolclass=NullPool)
     try:
         with engine.begin() as database:
-            for table in ("doctor", "record", "opinion", "appointment", "question", "material"):
+            for table in OWNED_TABLES:
                 owners = dict(database.execute(text(f"SELECT id, patient_id FROM {table}")).all())
                 assert owners[1] == 1 and owners[2] == 2, (table, owners)
             files = dict(database.execute(text("SELECT id, record_id FROM file")).all())

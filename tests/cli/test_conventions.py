@@ -27,6 +27,11 @@ def full(binder: Cli, make_pdf: Callable[..., Path]) -> Cli:
     binder.ok("appointment", "add", "--doctor", "1", "--at", "2026-12-03 09:30")
     binder.ok("question", "add", "Is surgery first?", "--appointment", "1")
     binder.ok("material", "add", "glass-slides", "H&E slides")
+    binder.ok("medication", "add", "Tamoxifen", "--prescriber", "1")
+    binder.ok("allergy", "add", "Penicillin")
+    binder.ok("condition", "add", "Asthma")
+    binder.ok("treatment", "add", "surgery", "Lumpectomy", "--doctor", "1")
+    binder.ok("result", "add", "CA 19-9", "37", "--record", "1")
     return binder
 
 
@@ -62,6 +67,18 @@ def doctor_names(cli: Cli, *global_args: str) -> list[str]:
         ("appointment", "show", "1"),
         ("question", "list"),
         ("material", "list"),
+        ("medication", "list"),
+        ("medication", "list", "--all"),
+        ("medication", "show", "1"),
+        ("allergy", "list"),
+        ("allergy", "show", "1"),
+        ("condition", "list"),
+        ("condition", "show", "1"),
+        ("treatment", "list"),
+        ("treatment", "show", "1"),
+        ("result", "list"),
+        ("result", "list", "ca19-9"),
+        ("result", "show", "1"),
         ("checklist", "1"),
         ("db", "status"),
     ],
@@ -81,6 +98,8 @@ def test_json_output_is_one_json_document_and_nothing_else(
         (("patient", "use", "1"), "Now working on patient #1: Ana Souza"),
         (("material", "remove", "1", "--yes"), "Removed material #1."),
         (("question", "remove", "1", "--yes"), "Removed question #1."),
+        (("medication", "remove", "1", "--yes"), "Removed medication #1."),
+        (("result", "remove", "1", "--yes"), "Removed result #1."),
         (("db", "upgrade"), "The binder is at schema"),
         (("init",), "Binder ready at"),
     ],
@@ -98,6 +117,22 @@ def test_empty_lists_print_nothing_on_stdout(binder: Cli) -> None:
         assert result.stderr.startswith("No "), noun
         assert f"carebinder {noun} add" in result.stderr, noun
         assert as_json(binder.ok(noun, "list", "--json")) == []
+
+
+@pytest.mark.parametrize(
+    "noun", ["medication", "allergy", "condition", "treatment", "result", "opinion"]
+)
+def test_every_command_of_the_health_facts_has_an_example(cli: Cli, noun: str) -> None:
+    """Each `--help` ends with a line to copy, as every other command's does."""
+    import typer.main
+
+    from carebinder.cli import app
+
+    group = typer.main.get_command(app).commands[noun]
+    for name, command in group.commands.items():
+        assert f"Example: carebinder {noun} {name}" in " ".join(command.help.split()), name
+        help_text = cli.ok(noun, name, "--help").stdout
+        assert "Example: carebinder" in help_text, name
 
 
 def test_errors_with_json_leave_stdout_empty(full: Cli) -> None:

@@ -57,6 +57,18 @@ def test_add_opinion_stores_every_field(
         "plan": "Surgery, then\nradiation",
         "notes": "Discussed at tumour board.",
         "records": [r1.id, r2.id],
+        # The structured cancer facts, none given.
+        "site": None,
+        "laterality": None,
+        "histology": None,
+        "grade": None,
+        "t": None,
+        "n": None,
+        "m": None,
+        "staging": None,
+        "tnm": None,
+        "ajcc_edition": None,
+        "ecog": None,
     }
 
 
@@ -301,23 +313,24 @@ def test_the_comparison_marks_the_rows_that_differ_and_says_what_it_found(
     assert opinions.compare(session, patient.id).verdict == []
     opinions.add_opinion(session, patient.id, doctor=doctor.id, diagnosis="IDC", stage="IIA")
     alone = opinions.compare(session, patient.id)
+    # Structured facts no opinion gives have no row.
     assert alone.rows == [
         ("Date", "date"),
         ("Diagnosis", "diagnosis"),
-        ("Stage", "stage"),
+        ("Stage group", "stage"),
         ("Plan", "plan"),
     ]
     assert alone.verdict == ["Only one opinion so far: nothing to compare yet."]
     opinions.add_opinion(session, patient.id, doctor=second.id, diagnosis="idc.", stage="IIA")
     assert opinions.compare(session, patient.id).verdict == [
-        "The opinions agree on diagnosis, stage and plan."
+        "The opinions agree on diagnosis, stage and plan, and on every fact both give."
     ]
     opinions.add_opinion(session, patient.id, doctor=second.id, diagnosis="IDC", stage="IIB")
     differing = opinions.compare(session, patient.id)
     assert differing.rows == [
         ("Date", "date"),
         ("Diagnosis", "diagnosis"),
-        ("Stage ≠", "stage"),
+        ("Stage group ≠", "stage"),
         ("Plan", "plan"),
     ]
     assert differing.verdict == [

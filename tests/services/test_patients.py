@@ -72,6 +72,9 @@ def test_add_patient_stores_every_field(session: Session) -> None:
             "member_id": "M-42",
             "phone": "+1 555 0199",
         },
+        # Neither "takes no medications" nor "no known allergies" has been stated.
+        "no_medications_on": None,
+        "no_allergies_on": None,
     }
 
 

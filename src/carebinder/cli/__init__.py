@@ -18,7 +18,8 @@ from carebinder.cli.common import App, State
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 HELP = (
     "Keep everything for a cancer second opinion in one binder on your computer:"
-    " doctors, opinions, records, appointments, questions and materials.\n\n"
+    " doctors, opinions, records, appointments, questions and materials, and what a new"
+    " doctor reads first: medications, allergies, other conditions, treatments and results.\n\n"
     "Start with:  carebinder init --name 'Your Name' --born 1961-04-12"
 )
 
@@ -93,6 +94,11 @@ COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("appointment",), "appointments"),
     (("question",), "questions"),
     (("material",), "materials"),
+    (("medication",), "medications"),
+    (("allergy",), "allergies"),
+    (("condition",), "conditions"),
+    (("treatment",), "treatments"),
+    (("result",), "results"),
     (("search",), "search"),
     (("checklist",), "checklist"),
     (("packet",), "packet"),

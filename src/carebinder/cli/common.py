@@ -107,6 +107,8 @@ PARAMETERS = {
     "staff_told": "told_staff",
     "institution": ("institution", "from_"),  # a material's is --from
     "out": "out_file",
+    "reason": "for_",  # a medication's --for
+    "stopped": ("stopped", "date"),  # `medication stop` gives it as --date
 }
 
 

@@ -163,8 +163,15 @@ def show(
             ("Plan", ins["plan"]),
             ("Member id", ins["member_id"]),
             ("Insurer phone", ins["phone"]),
+            # Only what was stated: the lists themselves are `medication list`, `allergy list`.
+            ("Medications", _stated("takes none", data["no_medications_on"])),
+            ("Allergies", _stated("none known", data["no_allergies_on"])),
         ]
     )
+
+
+def _stated(what: str, day: str | None) -> str | None:
+    return f"{what} (stated {day})" if day else None
 
 
 @app.command("edit")

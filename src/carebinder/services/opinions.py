@@ -148,9 +148,11 @@ def edit_opinion(
         )
         if value is not KEEP
     }
-    basis = checks.basis_of(None if staging is KEEP else staging, list(typed.values()))
-    if staging is KEEP and basis is None:
-        basis = opinion.staging
+    # A c/p typed against the opinion's own basis is refused as against one given: taking
+    # it silently would change the basis of the categories not typed (cN0 would read pN0).
+    kept = staging is KEEP
+    given = opinion.staging if staging is KEEP else staging
+    basis = checks.basis_of(given, list(typed.values()), kept=kept)
     apply(
         opinion,
         site=text_or_keep(site, "site"),

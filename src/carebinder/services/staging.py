@@ -16,8 +16,10 @@ from carebinder.models import Opinion, StagingBasis
 
 ECOG_RANGE = range(0, 5)
 AJCC_RANGE = range(1, 100)
-# What may follow the letter: TX, T0, Tis, T1mi, T2a, N0(i+), N1mic, M1a, M1b(1)…
-CATEGORY = re.compile(r"[0-9A-Za-z][0-9A-Za-z()+\-/.]{0,17}")
+# What may follow the letter: TX, T0, Tis, T1mi, T2a, N0(i+), N1mic, M1a, M1b(1)… It starts
+# with a digit, X or "is", so a category typed in the wrong place ("T2" as N) is refused
+# rather than kept as "NT2".
+CATEGORY = re.compile(r"(?:[0-9]|[Xx]|[Ii][Ss])[0-9A-Za-z()+\-/.]{0,16}")
 PREFIXES = {"c": StagingBasis.CLINICAL, "p": StagingBasis.PATHOLOGIC}
 # What the staging basis prints before T and N (M is written cM0 in a pathologic stage:
 # "pM0" is not a category; pM1 is, when a metastasis was confirmed in tissue).
@@ -46,6 +48,10 @@ def category(text: str | None, letter: str, field: str) -> Category | None:
     basis = None
     if len(value) > 1 and value[0] in PREFIXES and value[1].upper() == letter:
         basis, value = PREFIXES[value[0]], value[1:]
+        if letter == "M" and basis is StagingBasis.CLINICAL:
+            # cM0 is written in a pathologic stage too (pT2 pN1a cM0, as `tnm` prints it):
+            # it says nothing of the basis.
+            basis = None
     if value[0].upper() == letter:
         value = value[1:]
     if not CATEGORY.fullmatch(value):
@@ -58,12 +64,24 @@ def category(text: str | None, letter: str, field: str) -> Category | None:
 
 
 def basis_of(
-    given: StagingBasis | None, categories: list[Category | None], field: str = "staging"
+    given: StagingBasis | None,
+    categories: list[Category | None],
+    field: str = "staging",
+    *,
+    kept: bool = False,
 ) -> StagingBasis | None:
     """The staging basis: the one given, or the one the categories were typed with.
-    Refuses a c/p prefix that contradicts the basis given, or another prefix."""
+    Refuses a c/p prefix that contradicts the basis given, or another prefix. `kept`: the
+    basis is the opinion's own, not one typed with the categories (an edit)."""
     typed = {c.basis for c in categories if c is not None and c.basis is not None}
     if given is not None:
+        if typed - {given} and kept:
+            said = ", ".join(sorted(t.value for t in typed))
+            raise InvalidInput(
+                f"This opinion's staging is {given.value}, but the T, N or M category says"
+                f" {said}. If the basis changed, give {FIELD} {said} too.",
+                field=field,
+            )
         if typed - {given}:
             raise InvalidInput(
                 f"The T, N or M category says {', '.join(sorted(t.value for t in typed))}"
