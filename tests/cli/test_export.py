@@ -139,6 +139,15 @@ def test_json_agrees_with_the_json_of_every_list_and_show(full: Cli, tmp_path: P
     assert binder["patient"] == as_json(full.ok("patient", "show", "1", "--json"))
     for noun in NOUNS:
         assert binder[f"{noun}s"] == as_json(full.ok(noun, "list", "--json")), noun
+    # The health facts: every medication (stopped ones too), and the other lists whole.
+    assert binder["medications"] == as_json(full.ok("medication", "list", "--all", "--json"))
+    for noun, key in (
+        ("allergy", "allergies"),
+        ("condition", "conditions"),
+        ("treatment", "treatments"),
+        ("result", "results"),
+    ):
+        assert binder[key] == as_json(full.ok(noun, "list", "--json")), noun
     (record,) = binder["records"]
     assert record == as_json(full.ok("record", "show", "1", "--json"))
     park = next(d for d in binder["doctors"] if d["name"] == "Dr. Ada Park")
