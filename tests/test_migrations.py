@@ -534,6 +534,7 @@ def check_health_facts(s: Session) -> None:
     assert found("LDH") == {("result", 1), ("result", 2)}
     assert found("diabetes") == {("condition", 1)}
     assert found("R-CHOP") == {("treatment", 1), ("opinion", 3)}
+    assert found("ductal") == {("opinion", 4)}  # its histology
 
 
 def check_seeded_binder(s: Session, store: Store) -> None:

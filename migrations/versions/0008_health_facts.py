@@ -9,7 +9,8 @@ so far and marker results, and the structured cancer facts of each opinion.
   "no known allergies", with the day it was stated. NULL with no rows is "not recorded".
 - `opinion` gains site, laterality, histology, grade, T, N and M categories with their basis
   (clinical or pathologic), AJCC edition and ECOG performance status, all optional.
-- The search index covers the five new tables. On SQLite each index row's rowid was
+- The search index covers the five new tables, and an opinion's site, histology and
+  grade. On SQLite each index row's rowid was
   `id * 8 + code`, and the codes 1 to 5 left room for two more tables only: the index is
   rebuilt with `id * 16 + code` (codes 6 to 10 for the new tables). On PostgreSQL (index
   keyed by kind and id) the new tables get their triggers and rows.
@@ -68,6 +69,8 @@ NEW_SOURCES = (
     ("result", 10, "name", ("value", "unit", "notes"), "{row}patient_id"),
 )
 OLD_SPAN, NEW_SPAN = 8, 16
+# An opinion is found by its structured facts too ("lobular", "left breast").
+OPINION_BODY = ("stage", "plan", "notes", "site", "histology", "grade")
 
 OPINION_COLUMNS = (
     "site",
@@ -217,15 +220,38 @@ def _search_upgrade() -> None:
     if dialect == "sqlite":
         search = _revision("0004_search_index.py")
         search.drop()
-        search.build("patient_id", (*search.SOURCES, *NEW_SOURCES), NEW_SPAN)
+        sources = [_opinion_reads(s, OPINION_BODY) for s in search.SOURCES]
+        search.build("patient_id", (*sources, *NEW_SOURCES), NEW_SPAN)
     elif dialect == "postgresql":
         search = _revision("0005_search_index_postgresql.py")
+        _postgres_opinion(search, OPINION_BODY)
         for table, _, title, body, patient in NEW_SOURCES:
-            source = (table, title, body, patient, "patient_id")
-            for statement in search._trigger(source):
-                op.execute(statement)
-            fill = f"INSERT INTO {search.INDEX} (kind, item_id, patient_id, title, body) SELECT"
-            op.execute(f"{fill} {search._row(source, f'{table}.')} FROM {table}")
+            _postgres_source(search, (table, title, body, patient, "patient_id"))
+
+
+def _opinion_reads(source: tuple[Any, ...], body: tuple[str, ...]) -> tuple[Any, ...]:
+    """An index source of revision 0004, the opinion's reading `body`."""
+    table, code, title, _, patient = source
+    return (table, code, title, body, patient) if table == "opinion" else source
+
+
+def _postgres_source(
+    search: ModuleType, source: tuple[str, str, tuple[str, ...], str, str]
+) -> None:
+    """A table's trigger on PostgreSQL, and its rows in the index."""
+    table = source[0]
+    for statement in search._trigger(source):
+        op.execute(statement)
+    fill = f"INSERT INTO {search.INDEX} (kind, item_id, patient_id, title, body) SELECT"
+    op.execute(f"{fill} {search._row(source, f'{table}.')} FROM {table}")
+
+
+def _postgres_opinion(search: ModuleType, body: tuple[str, ...]) -> None:
+    """The opinion's trigger and rows on PostgreSQL, made again reading `body`."""
+    op.execute(f"DROP TRIGGER IF EXISTS {search.INDEX}_opinion ON opinion")
+    op.execute(f"DROP FUNCTION IF EXISTS {search.INDEX}_opinion()")
+    op.execute(f"DELETE FROM {search.INDEX} WHERE kind = 'opinion'")  # noqa: S608
+    _postgres_source(search, ("opinion", "diagnosis", body, "{row}patient_id", "patient_id"))
 
 
 def _search_downgrade() -> None:
@@ -236,6 +262,7 @@ def _search_downgrade() -> None:
         search.build("patient_id")
     elif dialect == "postgresql":
         search = _revision("0005_search_index_postgresql.py")
+        _postgres_opinion(search, ("stage", "plan", "notes"))
         for table, *_ in NEW_SOURCES:
             op.execute(f"DROP TRIGGER IF EXISTS {search.INDEX}_{table} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {search.INDEX}_{table}()")

@@ -285,3 +285,23 @@ def test_keep_leaves_a_name_alone(session: Session, patient: Patient) -> None:
     conditions.edit_condition(session, row, name=KEEP, notes="On amlodipine")
     assert titles(session, patient, "hypertension") == ["Condition: Hypertension"]
     assert titles(session, patient, "amlodipine") == ["Condition: Hypertension"]
+
+
+def test_an_opinion_is_found_by_its_structured_facts(session: Session, patient: Patient) -> None:
+    from carebinder.services import opinions
+
+    doctor = doctors.add_doctor(session, patient.id, name="Dr. Wei Chen")
+    opinion = opinions.add_opinion(
+        session,
+        patient.id,
+        doctor=doctor.id,
+        diagnosis="Breast cancer",
+        site="Upper outer quadrant",
+        histology="Invasive lobular carcinoma",
+        grade="G3",
+    )
+    assert found(session, patient, "lobular") == [("opinion", opinion.id)]
+    assert found(session, patient, "quadrant") == [("opinion", opinion.id)]
+    opinions.edit_opinion(session, opinion, histology="Invasive ductal carcinoma")
+    assert found(session, patient, "lobular") == []
+    assert found(session, patient, "ductal") == [("opinion", opinion.id)]
