@@ -414,3 +414,19 @@ def test_a_refusal_about_a_field_the_page_lacks_goes_above_it() -> None:
     error = InvalidInput("{field} must be 0, 1, 2, 3 or 4, not 7.", field="ecog")
     assert refusal(error) == {"ecog": "ECOG must be 0, 1, 2, 3 or 4, not 7."}
     assert refusal(error, shown={"file"}) == {"": "ECOG must be 0, 1, 2, 3 or 4, not 7."}
+
+
+def test_the_home_page_says_what_is_known_of_medications_and_allergies(ana: Browser) -> None:
+    assert states(ana.get("/").text) == [NOT_RECORDED, NO_ALLERGIES_RECORDED]
+    ana.post("/medications/none")
+    ana.post("/allergies/none")
+    assert states(ana.get("/").text) == [
+        f"Takes no medications (stated {TODAY}).",
+        f"No known allergies (stated {TODAY}).",
+    ]
+    ana.post("/medications/new", tamoxifen())
+    ana.post("/allergies/new", {"substance": "Penicillin", "severity": "severe"})
+    home = ana.get("/").text
+    assert states(home) == []
+    assert "Current medications: Tamoxifen 20 mg." in home
+    assert "Allergies: Penicillin (severe)." in home

@@ -15,7 +15,16 @@ RECENT_RECORDS = 5
 
 @pages.get("/")
 def home(page: Page) -> Response:
-    from carebinder.services import appointments, checklist, doctors, opinions, questions, records
+    from carebinder.services import (
+        allergies,
+        appointments,
+        checklist,
+        doctors,
+        medications,
+        opinions,
+        questions,
+        records,
+    )
 
     with page.binder() as (s, patient):
         upcoming = appointments.list_appointments(s, patient.id, upcoming=True)
@@ -39,6 +48,8 @@ def home(page: Page) -> Response:
                 reverse=True,
             )[:RECENT_RECORDS],
             opinions=opinions.list_opinions(s, patient.id),
+            medication_state=medications.medication_state(s, patient),
+            allergy_state=allergies.allergy_state(s, patient),
         )
 
 
