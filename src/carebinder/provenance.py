@@ -15,7 +15,21 @@ from sqlalchemy.orm import Session
 from carebinder.models import SourceKey
 
 # The tables whose rows an import makes (a patient's keys go with the patient, by cascade).
-IMPORTED = frozenset({"doctor", "record", "opinion", "appointment", "question", "material"})
+IMPORTED = frozenset(
+    {
+        "doctor",
+        "record",
+        "opinion",
+        "appointment",
+        "question",
+        "material",
+        "medication",
+        "allergy",
+        "condition",
+        "treatment",
+        "result",
+    }
+)
 
 
 @event.listens_for(Session, "after_flush")
