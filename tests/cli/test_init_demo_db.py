@@ -223,7 +223,7 @@ def test_demo_packet_summary_reads_as_a_new_oncologist_needs_it(
         " ⚠ severe",
         "Adhesive tape (other) skin rash mild",
         "Other conditions: High blood pressure (since 01 Mar 2015) · Hypothyroidism",
-        "Proposed treatment: Lumpectomy with axillary dissection",
+        "Proposed treatment Lumpectomy with axillary dissection",
         "Key dates",
     ]
     places = [summary.find(text) for text in in_order]

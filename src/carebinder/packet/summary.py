@@ -31,8 +31,20 @@ from carebinder.packet.data import (
     ResultInfo,
     TreatmentInfo,
 )
-from carebinder.packet.layout import Mark, fmt_date, markup, or_dash, p, table
-from carebinder.packet.styles import ACCENT_HEX, ALERT, ALERT_ROW, CARD, CARD_RULE, text
+from carebinder.packet.layout import Mark, cell, fmt_date, markup, p, table
+from carebinder.packet.styles import (
+    ACCENT,
+    ACCENT_HEX,
+    ALERT,
+    ALERT_ROW,
+    CARD,
+    CARD_RULE,
+    FONT,
+    FONT_BOLD,
+    INK,
+    MUTED,
+    text,
+)
 from carebinder.packet.timeline import drawing, key_events, legend
 
 # Room a section needs below its heading (its first rows) to start on this page.
@@ -41,6 +53,8 @@ SECTION_ROOM = 22 * mm
 TIGHT = [("TOPPADDING", (0, 0), (-1, -1), 1.4), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.4)]
 MUTED_FONT = '<font color="#52606d">'
 PLEASE_ASK = "not recorded — please ask"
+# Left and right padding of the card's cells, together.
+CARD_PADDING = 9
 # How the summary marks a medication that is not a prescription.
 MEDICATION_KINDS = {"supplement": "supplement", "over-the-counter": "over the counter"}
 
@@ -72,14 +86,23 @@ def _listing(
 ) -> list[Flowable]:
     """A section that is a list: a table whose header row carries the section's title
     over its first column (and repeats on the next page, when the list goes on there)."""
-    header: list[object] = [p(title, "section"), *(p(c, "cell_bold") for c in columns)]
+    style = [
+        *TIGHT,
+        ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
+        ("FONT", (0, 0), (0, 0), FONT_BOLD, 10, 12),
+        ("TEXTCOLOR", (0, 0), (0, 0), ACCENT),
+        *extra,
+    ]
+    header: list[object] = [title, *columns]
     return [
         CondPageBreak(SECTION_ROOM),
         Spacer(1, 2.5 * mm),
-        table(
-            [header, *rows], widths, extra=[*TIGHT, ("VALIGN", (0, 0), (-1, 0), "BOTTOM"), *extra]
-        ),
+        table([header, *rows], widths, extra=style),
     ]
+
+
+# The first column's plain cells in bold (a Paragraph sets its own font).
+BOLD_FIRST = [("FONT", (0, 1), (0, -1), FONT_BOLD, 8.5, 10.5)]
 
 
 def _run_in(title: str, words: str, *, alert: bool = False) -> list[Flowable]:
@@ -132,28 +155,36 @@ def _card(current: OpinionInfo | None, width: float) -> list[Flowable]:
     rows: list[list[object]] = [[p(current.diagnosis, "card_title"), "", "", ""]]
     spans = [("SPAN", (0, 0), (-1, 0))]
     facts = _facts(current)
+    room = CARD_PADDING - 6  # more than the padding `cell` allows for
     for at in range(0, len(facts), 2):
+        pair = facts[at : at + 2]
         cells: list[object] = []
-        for name, fact in facts[at : at + 2]:
-            cells += [p(name, "muted"), p(fact, "cell")]
-        if len(cells) == 2:
+        for name, fact in pair:
+            span = value if len(pair) == 2 else width - label
+            cells += [name, cell(fact, span - room)]
+        if len(pair) == 1:
             cells += ["", ""]
             spans.append(("SPAN", (1, len(rows)), (-1, len(rows))))
         rows.append(cells)
-    source = ", ".join(
-        x for x in (current.doctor, fmt_date(current.date) if current.date else None) if x
-    )
-    rows.append([markup(f"{MUTED_FONT}According to {text(source)}</font>", "small"), "", "", ""])
-    spans.append(("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)))
+    # Each part is user text set on its own, in its own direction (a Hebrew name stays
+    # left of ", 24 Oct 2026", as in English).
+    parts = (current.doctor, fmt_date(current.date) if current.date else None)
+    source = ", ".join(text(x) for x in parts if x)
+    rows.append(["According to", markup(source, "cell"), "", ""])
+    spans.append(("SPAN", (1, len(rows) - 1), (-1, len(rows) - 1)))
     card = Table(rows, colWidths=[label, value, label, value], hAlign="LEFT")
     card.setStyle(
         [
             *spans,
+            ("FONT", (0, 0), (-1, -1), FONT, 8.5, 10.5),
+            ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+            ("TEXTCOLOR", (0, 1), (0, -1), MUTED),
+            ("TEXTCOLOR", (2, 1), (2, -1), MUTED),
             ("BACKGROUND", (0, 0), (-1, -1), CARD),
             ("BOX", (0, 0), (-1, -1), 0.6, CARD_RULE),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LEFTPADDING", (0, 0), (-1, -1), 5),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CARD_PADDING - 5),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ("TOPPADDING", (0, 0), (-1, 0), 5),
@@ -204,13 +235,14 @@ def _results(health: HealthInfo, width: float) -> list[Flowable]:
     for marker in health.markers:
         rows.append(
             [
-                p(marker.name, "cell_bold"),
-                p(_value(marker.latest), "cell"),
+                cell(marker.name, widths[0], "cell_bold"),
+                cell(_value(marker.latest), widths[1]),
                 fmt_date(marker.latest.on),
-                p(_trend(marker), "cell") if marker.first else "",
+                cell(_trend(marker), widths[3]) if marker.first else "",
             ]
         )
-    story = _listing("Key results", ["Latest", "Date", "First → latest"], rows, widths)
+    columns = ["Latest", "Date", "First → latest"]
+    story = _listing("Key results", columns, rows, widths, BOLD_FIRST)
     if health.other_results:
         story.append(
             p(
@@ -235,9 +267,10 @@ def _when(started: date | None, ended: date | None) -> str:
     return "—"
 
 
-def _treatment_name(t: TreatmentInfo) -> Paragraph:
-    doctor = f"<br/>{MUTED_FONT}{text(t.doctor)}</font>" if t.doctor else ""
-    return markup(f"{text(t.name)}{doctor}", "cell")
+def _treatment_name(t: TreatmentInfo, width: float) -> str | Paragraph:
+    if not t.doctor:
+        return cell(t.name, width)
+    return markup(f"{text(t.name)}<br/>{MUTED_FONT}{text(t.doctor)}</font>", "cell")
 
 
 def _treatments(treatments: Sequence[TreatmentInfo], width: float) -> list[Flowable]:
@@ -248,10 +281,10 @@ def _treatments(treatments: Sequence[TreatmentInfo], width: float) -> list[Flowa
     for t in treatments:
         rows.append(
             [
-                _treatment_name(t),
-                p(t.kind.replace("-", " "), "cell"),
-                p(_when(t.started, t.ended), "cell"),
-                p(or_dash(t.response), "cell"),
+                _treatment_name(t, widths[0]),
+                cell(t.kind.replace("-", " "), widths[1]),
+                cell(_when(t.started, t.ended), widths[2]),
+                cell(t.response, widths[3]),
             ]
         )
     return _listing("Treatments so far", ["Kind", "When", "Response"], rows, widths)
@@ -268,22 +301,24 @@ def _medications(health: HealthInfo, width: float) -> list[Flowable]:
     rows: list[list[object]] = []
     for m in health.medications:
         kind = MEDICATION_KINDS.get(m.kind)
-        mark = f" <i>({kind})</i>" if kind else ""
+        name = (
+            markup(f"{text(m.name)} <i>({kind})</i>", "cell") if kind else cell(m.name, widths[0])
+        )
         rows.append(
             [
-                markup(f"{text(m.name)}{mark}", "cell"),
-                p(or_dash(m.dose), "cell"),
-                p(or_dash(m.how), "cell"),
-                p(or_dash(m.reason), "cell"),
+                name,
+                cell(m.dose, widths[1]),
+                cell(m.how, widths[2]),
+                cell(m.reason, widths[3]),
             ]
         )
     return _listing("Current medications", ["Dose", "How taken", "For"], rows, widths)
 
 
-def _severity(allergy: AllergyInfo) -> Paragraph:
+def _severity(allergy: AllergyInfo, width: float) -> str | Paragraph:
     if allergy.severity == "severe":
         return markup(f'<font color="{ALERT}"><b>⚠ severe</b></font>', "cell")
-    return p(or_dash(allergy.severity), "cell")
+    return cell(allergy.severity, width)
 
 
 def _allergies(health: HealthInfo, width: float) -> list[Flowable]:
@@ -301,17 +336,15 @@ def _allergies(health: HealthInfo, width: float) -> list[Flowable]:
     rows: list[list[object]] = []
     severe = []
     for index, a in enumerate(health.allergies, 1):
-        kind = f" {MUTED_FONT}({text(a.kind)})</font>" if a.kind else ""
-        rows.append(
-            [
-                markup(f"<b>{text(a.substance)}</b>{kind}", "cell"),
-                p(or_dash(a.reaction), "cell"),
-                _severity(a),
-            ]
+        substance = (
+            markup(f"<b>{text(a.substance)}</b> {MUTED_FONT}({text(a.kind)})</font>", "cell")
+            if a.kind
+            else cell(a.substance, widths[0], "cell_bold")
         )
+        rows.append([substance, cell(a.reaction, widths[1]), _severity(a, widths[2])])
         if a.severity == "severe":
             severe.append(("BACKGROUND", (0, index), (-1, index), ALERT_ROW))
-    return _listing("Allergies", ["Reaction", "Severity"], rows, widths, severe)
+    return _listing("Allergies", ["Reaction", "Severity"], rows, widths, [*BOLD_FIRST, *severe])
 
 
 def _conditions(health: HealthInfo) -> list[Flowable]:
@@ -328,9 +361,13 @@ def _conditions(health: HealthInfo) -> list[Flowable]:
 
 
 def _plan(current: OpinionInfo | None) -> list[Flowable]:
+    """The plan as a paragraph of its own, under its title: a plan written right to left
+    wraps and lines up as such, which it could not among our words."""
     if current is None:
         return []
-    return _run_in("Proposed treatment", text(current.plan or "not given in the latest opinion"))
+    if not current.plan:
+        return _run_in("Proposed treatment", "not given in the latest opinion")
+    return [CondPageBreak(SECTION_ROOM), p("Proposed treatment", "h3"), p(current.plan)]
 
 
 def _key_dates(data: PacketData, width: float) -> list[Flowable]:
@@ -345,19 +382,17 @@ def _key_dates(data: PacketData, width: float) -> list[Flowable]:
         # Two columns, each read top to bottom, to keep the page short.
         half = (len(events) + 1) // 2 if len(events) > 4 else len(events)
         left, right = events[:half], events[half:]
-        rows = []
-        for i, event in enumerate(left):
-            row: list[object] = [p(fmt_date(event.date), "cell"), p(event.label, "cell")]
-            if right:
-                other = right[i] if i < len(right) else None
-                row += (
-                    [p(fmt_date(other.date), "cell"), p(other.label, "cell")] if other else ["", ""]
-                )
-            rows.append(row)
         date_width = 24 * mm
         widths = (
             [date_width, width / 2 - date_width] * 2 if right else [date_width, width - date_width]
         )
+        rows = []
+        for i, event in enumerate(left):
+            row: list[object] = [fmt_date(event.date), cell(event.label, widths[1])]
+            if right:
+                other = right[i] if i < len(right) else None
+                row += [fmt_date(other.date), cell(other.label, widths[3])] if other else ["", ""]
+            rows.append(row)
         story.append(Spacer(1, 1.5 * mm))
         story.append(table(rows, widths, header=False, extra=TIGHT))
         hidden = len(data.timeline) - len(events)
