@@ -13,22 +13,34 @@ from sqlalchemy.orm import Session
 
 from carebinder import config
 from carebinder.choices import (
+    AllergyKind,
     Coverage,
     DoctorRole,
+    Interpretation,
+    Laterality,
     MaterialKind,
     MaterialStatus,
+    MedicationKind,
     Purpose,
     RecordKind,
+    Severity,
+    StagingBasis,
+    TreatmentKind,
 )
 from carebinder.errors import FIELD
 from carebinder.services import (
+    allergies,
     appointments,
+    conditions,
     doctors,
     materials,
+    medications,
     opinions,
     patients,
     questions,
     records,
+    results,
+    treatments,
 )
 from carebinder.store import Store
 
@@ -208,26 +220,61 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
         notes="All values within normal limits.",
     )
 
-    opinions.add_opinion(
+    # The two opinions differ where it matters: the sentinel node biopsy found a
+    # micrometastasis (N0 before it, N1mi after), which moves the stage group and the plan.
+    for doctor, day, stage, n, staging, ecog, plan, based_on in (
+        (
+            surgeon,
+            9,
+            "IA",
+            "N0",
+            StagingBasis.CLINICAL,
+            0,
+            "Lumpectomy with sentinel node biopsy, then radiation",
+            [made["imaging"], made["pathology"]],
+        ),
+        (
+            oncologist,
+            28,
+            "IB",
+            "N1mi",
+            StagingBasis.PATHOLOGIC,
+            1,
+            "Lumpectomy with axillary dissection, radiation, endocrine therapy;"
+            " chemotherapy depending on Oncotype DX",
+            [made["pathology"], made["surgery"]],
+        ),
+    ):
+        opinions.add_opinion(
+            session,
+            pid,
+            doctor=doctor.id,
+            date=started + timedelta(days=day),
+            diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
+            site="Breast, upper outer quadrant",
+            laterality=Laterality.LEFT,
+            histology="Invasive ductal carcinoma",
+            grade="2",
+            t="T1c",
+            n=n,
+            m="M0",
+            staging=staging,
+            stage=stage,
+            ajcc_edition=8,
+            ecog=ecog,
+            plan=plan,
+            records=based_on,
+        )
+    _health_facts(session, pid, started, made["pathology"], gp=gp.id, oncologist=oncologist.id)
+    treatments.add_treatment(
         session,
         pid,
+        kind=TreatmentKind.SURGERY,
+        name="Sentinel lymph node biopsy, left axilla",
+        started=started + timedelta(days=20),
+        ended=started + timedelta(days=20),
         doctor=surgeon.id,
-        date=started + timedelta(days=9),
-        diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
-        stage="cT1c N0 M0, stage IA",
-        plan="Lumpectomy with sentinel node biopsy, then radiation",
-        records=[made["imaging"], made["pathology"]],
-    )
-    opinions.add_opinion(
-        session,
-        pid,
-        doctor=oncologist.id,
-        date=started + timedelta(days=28),
-        diagnosis="Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
-        stage="pT1c N1mi M0, stage IB",
-        plan="Lumpectomy with axillary dissection, radiation, endocrine therapy;"
-        " chemotherapy depending on Oncotype DX",
-        records=[made["pathology"], made["surgery"]],
+        response="1 of 2 nodes with a 3 mm micrometastasis",
     )
 
     visit = appointments.add_appointment(
@@ -290,6 +337,94 @@ def build(session: Session, settings: config.Settings, *, today: date | None = N
         on=today - timedelta(days=3),
     )
     return DemoSummary(patient_name=patient.name, appointment_id=visit.id)
+
+
+def _health_facts(
+    session: Session, pid: int, started: date, pathology: int, *, gp: int, oncologist: int
+) -> None:
+    """What a new oncologist asks first: medications, allergies, other conditions, the
+    letrozole started before surgery, and the marker results."""
+    for name, dose, how, kind, reason, prescriber in (
+        ("Lisinopril", "10 mg", "by mouth, once a day", None, "blood pressure", gp),
+        ("Levothyroxine", "75 mcg", "by mouth, every morning", None, "thyroid", gp),
+        ("Letrozole", "2.5 mg", "by mouth, once a day", None, "breast cancer", oncologist),
+        ("Vitamin D3", "2000 IU", "by mouth, once a day", MedicationKind.SUPPLEMENT, None, None),
+    ):
+        medications.add_medication(
+            session,
+            pid,
+            name=name,
+            dose=dose,
+            how=how,
+            kind=kind or MedicationKind.PRESCRIPTION,
+            reason=reason,
+            prescriber=prescriber,
+            started=started + timedelta(days=24) if name == "Letrozole" else None,
+        )
+    medications.add_medication(
+        session,
+        pid,
+        name="Ibuprofen",
+        dose="400 mg",
+        how="by mouth, as needed",
+        kind=MedicationKind.OVER_THE_COUNTER,
+        reason="joint pain",
+        stopped=started + timedelta(days=13),
+        notes="Stopped a week before the sentinel node biopsy.",
+    )
+    allergies.add_allergy(
+        session,
+        pid,
+        substance="Penicillin",
+        reaction="hives and swelling of the face",
+        severity=Severity.SEVERE,
+        kind=AllergyKind.MEDICATION,
+    )
+    allergies.add_allergy(
+        session,
+        pid,
+        substance="Adhesive tape",
+        reaction="skin rash",
+        severity=Severity.MILD,
+        kind=AllergyKind.OTHER,
+    )
+    conditions.add_condition(session, pid, name="High blood pressure", since=date(2015, 3, 1))
+    conditions.add_condition(session, pid, name="Hypothyroidism", since=date(2019, 9, 1))
+    treatments.add_treatment(
+        session,
+        pid,
+        kind=TreatmentKind.HORMONE_THERAPY,
+        name="Letrozole, before surgery",
+        started=started + timedelta(days=24),
+        doctor=oncologist,
+    )
+    biopsy = started + timedelta(days=6)
+    for name, value, unit, interpretation in (
+        ("ER", "95", "%", Interpretation.POSITIVE),
+        ("PR", "60", "%", Interpretation.POSITIVE),
+        ("HER2", "1+", None, Interpretation.NEGATIVE),
+        ("Ki-67", "18", "%", None),
+    ):
+        results.add_result(
+            session,
+            pid,
+            name=name,
+            value=value,
+            unit=unit,
+            on=biopsy,
+            record=pathology,
+            interpretation=interpretation,
+        )
+    for days, value in ((8, "21"), (18, "24"), (29, "28"), (38, "34")):
+        results.add_result(
+            session,
+            pid,
+            name="CA 15-3",
+            value=value,
+            unit="U/mL",
+            on=started + timedelta(days=days),
+            interpretation=Interpretation.HIGH if float(value) > 30 else Interpretation.NORMAL,
+        )
 
 
 @dataclass(frozen=True)

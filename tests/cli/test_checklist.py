@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from carebinder import config
+from carebinder.db import open_binder, session_scope
+from carebinder.services import allergies, patients
 from tests.cli.cliutil import (
     CHECKLIST_ITEM_KEYS,
     CHECKLIST_KEYS,
@@ -22,6 +27,8 @@ KEYS = [
     "pathology_report",
     "surgery_report",
     "treatment_plan",
+    "medications",
+    "allergies",
     "materials",
     "questions",
 ]
@@ -46,24 +53,45 @@ def test_new_visit_lists_what_is_missing(visit: Cli) -> None:
     assert lines[0] == "Checklist for appointment #1 with Dr. Wei Chen"
     assert "  [ ] Staff told this is a second-opinion visit: not yet" in lines
     assert "  [-] Surgery report in the packet: no surgery recorded" in lines
-    assert "0 of 8 ready." in lines
+    assert "0 of 10 ready." in lines
     assert "To do next:" in lines
     assert "  carebinder appointment edit 1 --told-staff" in lines
     assert '  carebinder question add "TEXT" --appointment 1' in lines
+    assert (
+        "  [ ] Medication list: not recorded yet: list each medicine and supplement taken,"
+        " or say there are none"
+    ) in lines
+    assert (
+        "  [ ] Allergies recorded: not recorded yet: list each allergy, or say there are none known"
+        in lines
+    )
+    assert "  carebinder medication add NAME --dose TEXT, or carebinder medication none" in lines
+    assert "  carebinder allergy add SUBSTANCE --reaction TEXT, or carebinder allergy none" in lines
 
 
 def test_json_document(visit: Cli) -> None:
     data = as_json(visit.ok("checklist", "1", "--json"))
     assert_keys(data, CHECKLIST_KEYS)
     assert data["appointment"] == 1
-    assert (data["ready"], data["applicable"]) == (0, 8)
+    assert (data["ready"], data["applicable"]) == (0, 10)
     assert [item["key"] for item in data["items"]] == KEYS
     for item in data["items"]:
         assert_keys(item, CHECKLIST_ITEM_KEYS)
         assert (item["fix"] is None) == (item["ready"] is not False)
 
 
-def test_a_prepared_visit_is_all_ready(visit: Cli) -> None:
+def state_no_known_allergies(settings: config.Settings) -> None:
+    """As `carebinder allergy none` does (its command comes with the medication commands)."""
+    engine = open_binder(settings)
+    try:
+        with session_scope(engine) as s:
+            (patient,) = patients.list_patients(s)
+            allergies.state_none(s, patient, on=date(2026, 11, 2))
+    finally:
+        engine.dispose()
+
+
+def test_a_prepared_visit_is_all_ready(visit: Cli, settings: config.Settings) -> None:
     visit.ok(
         "appointment",
         "edit",
@@ -82,12 +110,16 @@ def test_a_prepared_visit_is_all_ready(visit: Cli) -> None:
     visit.ok("record", "add", "treatment-plan", "Proposed plan")
     visit.ok("material", "add", "glass-slides", "H&E slides", "--status", "received")
     visit.ok("question", "add", "Is surgery first?", "--appointment", "1")
+    visit.ok("record", "add", "medication-list", "Medicines I take")
+    state_no_known_allergies(settings)
     result = visit.ok("checklist", "1")
-    assert "8 of 8 ready." in result.stdout
+    assert "10 of 10 ready." in result.stdout
     assert "To do next:" not in result.stdout
     assert "  [x] Insurance coverage confirmed: confirmed (ref. PA-88231)" in result.stdout
+    assert "  [x] Medication list: a medication-list record is in the packet" in result.stdout
+    assert "  [x] Allergies recorded: no known allergies (stated 2026-11-02)" in result.stdout
     data = as_json(visit.ok("checklist", "1", "--json"))
-    assert (data["ready"], data["applicable"]) == (8, 8)
+    assert (data["ready"], data["applicable"]) == (10, 10)
 
 
 def test_follow_up_does_not_need_staff_told(visit: Cli) -> None:

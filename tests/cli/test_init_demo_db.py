@@ -22,6 +22,7 @@ from tests.cli.cliutil import (
     snapshot,
 )
 from tests.conftest import NO_BINDER_FILE, Cli, blob_files
+from tests.packet.pdfutil import flat, read
 
 MakeFile = Callable[[str, bytes], Path]
 
@@ -188,6 +189,54 @@ def test_demo_out_writes_the_packet_there(cli: Cli, scratch: Path, tmp_path: Pat
     with pikepdf.open(target) as pdf:
         assert len(pdf.pages) > 1
     assert len(list(scratch.iterdir())) == 1
+
+
+def test_demo_packet_summary_reads_as_a_new_oncologist_needs_it(
+    cli: Cli, scratch: Path, tmp_path: Path
+) -> None:
+    """The sample case, gathered from its binder and rendered: read back from the PDF."""
+    target = tmp_path / "sample.pdf"
+    cli.ok("demo", "--out", str(target))
+    packet = read(target)
+    # cover, summary, opinions, questions, checklist and care team, index, 4 records
+    assert packet.pages == 10
+    (summary_page,) = [i for i, t in enumerate(packet.texts) if flat(t).startswith("Summary")]
+    summary = flat(packet.texts[summary_page])  # a typical case: one page
+    in_order = [
+        "Invasive ductal carcinoma, left breast, ER+/PR+/HER2-",
+        "Primary site Breast, upper outer quadrant Laterality left",
+        "Histology Invasive ductal carcinoma Grade 2",
+        "TNM pT1c pN1mi cM0 (pathologic) Stage group IB",
+        "AJCC edition 8th ECOG 1 — restricted in strenuous activity, can do light work",
+        "According to Dr. Priya Raman",
+        "Key results Latest Date First → latest",
+        "ER 95% (positive)",
+        "HER2 1+ (negative)",
+        "Ki-67 18%",
+        "CA 15-3 34 U/mL (high)",
+        "21 → 34 U/mL, 4 values since",
+        "Treatments so far Kind When Response Sentinel lymph node biopsy, left axilla",
+        "Letrozole, before surgery Dr. Priya Raman hormone therapy since",
+        "Current medications Dose How taken For Letrozole 2.5 mg",
+        "Vitamin D3 (supplement) 2000 IU",
+        "Allergies Reaction Severity Penicillin (medication) hives and swelling of the face"
+        " ⚠ severe",
+        "Adhesive tape (other) skin rash mild",
+        "Other conditions: High blood pressure (since 01 Mar 2015) · Hypothyroidism",
+        "Proposed treatment Lumpectomy with axillary dissection",
+        "Key dates",
+    ]
+    places = [summary.find(text) for text in in_order]
+    assert -1 not in places, [t for t, at in zip(in_order, places, strict=True) if at < 0]
+    assert places == sorted(places)
+    assert "Ibuprofen" not in summary  # stopped: in the binder's history, not in the summary
+    opinions = flat(packet.texts[summary_page + 1])
+    assert opinions.startswith("Opinions so far")  # a typical case: one page
+    for expected in ("N ≠ N0 N1mi", "Stage group ≠ IA IB", "ECOG ≠ 0 1"):
+        assert expected in opinions, expected
+    checklist = flat(packet.all_text())
+    assert "☑ Medication list — 4 current medications recorded" in checklist
+    assert "☑ Allergies recorded — 2 allergies recorded" in checklist
 
 
 def test_demo_out_refuses_to_overwrite(cli: Cli, scratch: Path, make_file: MakeFile) -> None:

@@ -266,16 +266,21 @@ def test_packet_has_every_section_with_the_binders_data(case: Cli, tmp_path: Pat
         assert expected in cover, expected
     rest = flat(" ".join(packet.texts[1:front]))
     for expected in (
-        # summary: the latest opinion, and the timeline
-        "Current diagnosis Invasive ductal carcinoma",
-        "Stage pT1c N1mi M0, stage IB",
-        "Proposed treatment Axillary dissection, then radiation",
+        # summary: the latest opinion, what is not recorded, the plan and the key dates
+        "Summary Invasive ductal carcinoma Stage group pT1c N1mi M0, stage IB",
         "According to Dr. Priya Raman, 12 Nov 2026",
+        "Key results: none recorded",
+        "Medications: not recorded — please ask",
+        "Allergies: not recorded — please ask",
+        "Proposed treatment Axillary dissection, then radiation",
         "15 Oct 2026 Mammogram",
         "03 Dec 2026 Visit: Dr. Wei Chen",
         # opinions
-        "Doctor Date Diagnosis Stage ≠ Proposed treatment ≠",
-        "≠ and shading mark where the opinions differ: stage, proposed treatment.",
+        "Dr. Marcus Bell Mercy General Hospital, 24 Oct 2026"
+        " Dr. Priya Raman Mercy General Hospital, 12 Nov 2026",
+        "Stage group ≠ cT1c N0 M0, stage IA pT1c N1mi M0, stage IB",
+        "Plan ≠ Lumpectomy with sentinel node biopsy Axillary dissection, then radiation",
+        "≠ and shading mark where the opinions differ: stage group, plan.",
         "may ask the doctors to discuss their conclusions together",
         # questions
         "1. Do you agree with the stage?",
@@ -287,6 +292,9 @@ def test_packet_has_every_section_with_the_binders_data(case: Cli, tmp_path: Pat
         "☑ Insurance coverage confirmed — confirmed (ref. PA-88231)",
         "☑ A companion named — Marco Souza",
         "☐ Pathology slides — not yet received",
+        "☐ Medication list — not recorded yet: list each medicine and supplement taken, or say"
+        " there are none",
+        "☐ Allergies recorded — not recorded yet: list each allergy, or say there are none known",
         "☐ Glass slides: H&E slides (from Mercy pathology) — requested 2026-11-19",
         # care team
         "breastclinic@nci.example.org",

@@ -20,15 +20,23 @@ from reportlab.pdfgen.canvas import Canvas
 from carebinder.choices import Purpose
 from carebinder.packet.data import (
     DOCTORS_NOTE,
+    AllergyInfo,
     CheckInfo,
+    ComparedRow,
+    ConditionInfo,
     Event,
     FileInfo,
+    HealthInfo,
+    MarkerInfo,
+    MedicationInfo,
     OpinionInfo,
     PacketData,
     PatientInfo,
     PersonInfo,
     QuestionInfo,
     RecordInfo,
+    ResultInfo,
+    TreatmentInfo,
     VisitInfo,
 )
 
@@ -146,16 +154,100 @@ BELL = OpinionInfo(
     institution="Mercy General Hospital",
     date=date(2026, 10, 24),
     diagnosis="Invasive ductal carcinoma, left breast",
-    stage="cT1c N0 M0, stage IA",
+    stage="IA",
     plan="Lumpectomy with sentinel node biopsy",
+    site="Breast",
+    laterality="left",
+    histology="Invasive ductal carcinoma",
+    grade="2",
+    tnm="cT2 cN1 cM0",
+    staging="clinical",
+    ajcc_edition=8,
+    ecog=0,
+    ecog_meaning="fully active",
 )
 RAMAN = OpinionInfo(
     doctor="Dr. Priya Raman",
     institution="Mercy General Hospital",
     date=date(2026, 11, 12),
     diagnosis="Invasive ductal carcinoma, left breast",
-    stage="pT1c N1mi M0, stage IB",
+    stage="IIB",
     plan="Axillary dissection, radiation and endocrine therapy",
+    site="Breast",
+    laterality="left",
+    histology="Invasive ductal carcinoma",
+    grade="3",
+    tnm="pT2 pN1a cM0",
+    staging="pathologic",
+    ajcc_edition=8,
+    ecog=1,
+    ecog_meaning="restricted in strenuous activity, can do light work",
+)
+# (label, field, value of each) for the opinions side by side, as gather makes them.
+COMPARED_FACTS = (
+    ("Diagnosis", "diagnosis", lambda o: o.diagnosis),
+    ("Primary site", "site", lambda o: o.site),
+    ("Laterality", "laterality", lambda o: o.laterality),
+    ("Histology", "histology", lambda o: o.histology),
+    ("Grade", "grade", lambda o: o.grade),
+    ("T", "t", lambda o: o.tnm and o.tnm.split()[0][1:]),
+    ("N", "n", lambda o: o.tnm and o.tnm.split()[1][1:]),
+    ("M", "m", lambda o: o.tnm and o.tnm.split()[2][1:]),
+    ("TNM basis", "staging", lambda o: o.staging),
+    ("Stage group", "stage", lambda o: o.stage),
+    ("AJCC edition", "ajcc_edition", lambda o: o.ajcc_edition),
+    ("ECOG", "ecog", lambda o: o.ecog),
+    ("Plan", "plan", lambda o: o.plan),
+)
+
+
+def compared(opinions: Sequence[OpinionInfo]) -> tuple[ComparedRow, ...]:
+    """The rows of `opinions` side by side, marked where they differ (as gather does)."""
+    rows = []
+    for label, field, value in COMPARED_FACTS:
+        values = tuple("" if value(o) is None else str(value(o)) for o in opinions)
+        if not any(values) and field not in ("diagnosis", "stage", "plan"):
+            continue
+        differs = len({v.casefold() for v in values} - {""}) > 1
+        rows.append(ComparedRow(f"{label} ≠" if differs else label, field, values, differs))
+    return tuple(rows)
+
+
+HEALTH = HealthInfo(
+    markers=(
+        MarkerInfo("ER", ResultInfo("95", "%", date(2026, 10, 20), "positive")),
+        MarkerInfo("HER2", ResultInfo("1+", None, date(2026, 10, 20), "negative")),
+        MarkerInfo(
+            "CA 15-3",
+            ResultInfo("34", "U/mL", date(2026, 11, 20), "high"),
+            first=ResultInfo("21", "U/mL", date(2026, 9, 1), "normal"),
+            count=4,
+        ),
+    ),
+    treatments=(
+        TreatmentInfo(
+            "surgery",
+            "Sentinel lymph node biopsy",
+            date(2026, 11, 2),
+            date(2026, 11, 2),
+            doctor="Dr. Marcus Bell",
+            response="1 of 2 nodes positive",
+        ),
+        TreatmentInfo("hormone-therapy", "Letrozole", date(2026, 11, 6)),
+    ),
+    medications=(
+        MedicationInfo("Letrozole", "2.5 mg", "by mouth, once a day", reason="breast cancer"),
+        MedicationInfo("Lisinopril", "10 mg", "by mouth, once a day", reason="blood pressure"),
+        MedicationInfo("Vitamin D3", "2000 IU", "by mouth, once a day", kind="supplement"),
+    ),
+    allergies=(
+        AllergyInfo("Penicillin", "hives and swelling of the face", "severe", "medication"),
+        AllergyInfo("Adhesive tape", "skin rash", "mild"),
+    ),
+    conditions=(
+        ConditionInfo("High blood pressure", date(2015, 3, 1)),
+        ConditionInfo("Hypothyroidism"),
+    ),
 )
 
 
@@ -194,7 +286,7 @@ def sample_data(records: Sequence[RecordInfo] = (), **changes: Any) -> PacketDat
         ),
         current=RAMAN,
         opinions=(BELL, RAMAN),
-        differing=frozenset({"stage", "plan"}),
+        differing=frozenset({"grade", "n", "t", "staging", "stage", "ecog", "plan"}),
         opinion_notes=(DOCTORS_NOTE,),
         questions=(
             QuestionInfo("Do you agree with the stage, given the micrometastasis?"),
@@ -242,7 +334,11 @@ def sample_data(records: Sequence[RecordInfo] = (), **changes: Any) -> PacketDat
             Event(date(2026, 12, 3), "Visit: Dr. Wei Chen", "appointment"),
         ),
         generated_on=date(2026, 11, 24),
+        health=HEALTH,
+        compared=compared((BELL, RAMAN)),
     )
+    if "opinions" in changes and "compared" not in changes:
+        changes["compared"] = compared(changes["opinions"])
     return replace(data, **changes)
 
 

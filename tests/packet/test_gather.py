@@ -452,7 +452,7 @@ def test_checklist_is_ticked_from_the_binder(
     bring = {c.label: (c.ready, c.detail) for c in data.bring}
     assert bring["Photo ID"] == (False, "tick when packed")
     assert bring["Insurance card"] == (False, "tick when packed")
-    assert bring["Medication list"] == (True, "in this packet")
+    assert bring["Medication list"] == (True, "a medication-list record is in the packet")
     assert bring["Imaging discs"] == (True, "received")
     assert bring["Pathology slides"] == (False, "not yet received")
     assert "Tissue blocks" not in bring
@@ -462,6 +462,10 @@ def test_checklist_is_ticked_from_the_binder(
         "Records sent ahead": (True, "sent 2026-11-22"),
         "Insurance coverage confirmed": (False, "unknown"),
         "A companion named": (True, "Marco"),
+        "Allergies recorded": (
+            False,
+            "not recorded yet: list each allergy, or say there are none known",
+        ),
     }
     assert [(c.label, c.ready, c.detail) for c in data.materials] == [
         ("Imaging disc: Mammogram CD", True, "received 2026-11-21"),

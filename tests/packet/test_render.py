@@ -21,10 +21,17 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from carebinder.choices import Purpose
-from carebinder.packet.data import DOCTORS_NOTE, CheckInfo, Event, QuestionInfo
+from carebinder.packet.data import (
+    DOCTORS_NOTE,
+    AllergyInfo,
+    CheckInfo,
+    Event,
+    MedicationInfo,
+    QuestionInfo,
+)
 from carebinder.packet.record_pages import LABEL_WIDTH, RecordPage, render_bands, render_records
 from carebinder.packet.render import ANSWER_LINES, render_front, render_stamp
-from carebinder.packet.styles import BAND_TOP, FONT, geometry, register_fonts
+from carebinder.packet.styles import BAND_TOP, DIFFERS, FONT, geometry, register_fonts
 from carebinder.packet.timeline import drawing
 from carebinder.packet.triage import PdfPart, RecordPlan
 from tests.packet.pdfutil import (
@@ -158,19 +165,22 @@ def test_cover_without_companion_or_other_doctors_says_so() -> None:
     assert "already consulted" not in cover
 
 
-def test_summary_gives_the_current_opinion_and_the_timeline() -> None:
+def test_summary_leads_with_the_cancer_card_and_ends_with_the_key_dates() -> None:
     summary = section(front_text(), "Summary")
     for expected in (
-        "Current diagnosis Invasive ductal carcinoma, left breast",
-        "Stage pT1c N1mi M0, stage IB",
-        "Proposed treatment Axillary dissection, radiation and endocrine therapy",
+        "Summary Invasive ductal carcinoma, left breast Primary site Breast Laterality left",
+        "Histology Invasive ductal carcinoma Grade 3",
+        "TNM pT2 pN1a cM0 (pathologic) Stage group IIB",
+        "AJCC edition 8th ECOG 1 — restricted in strenuous activity, can do light work",
         "According to Dr. Priya Raman, 12 Nov 2026",
-        "Timeline",
+        "Proposed treatment Axillary dissection, radiation and endocrine therapy",
+        "Key dates",
         "record opinion visit",  # the legend
         "24 Oct 2026 Opinion: Dr. Marcus Bell",
         "03 Dec 2026 Visit: Dr. Wei Chen",
     ):
         assert expected in summary, expected
+    assert summary.index("Proposed treatment") < summary.index("Key dates")
 
 
 def test_summary_is_one_page_and_lists_at_most_fourteen_events() -> None:
@@ -194,22 +204,53 @@ def test_summary_without_opinions_says_so() -> None:
     assert "No opinion has been recorded yet." in section(texts, "Opinions so far")
 
 
-def test_opinions_table_marks_the_fields_that_differ_with_the_note() -> None:
-    opinions = section(front_text(), "Opinions so far")
-    assert "Doctor Date Diagnosis Stage ≠ Proposed treatment ≠" in opinions
-    assert "Diagnosis ≠" not in opinions
+def test_opinions_side_by_side_shade_and_mark_the_facts_that_differ() -> None:
+    rendered = render_front(sample_data(), "letter", None)
+    page = next(m.page for m in rendered.marks if m.title == "Opinions so far")
+    opinions = flat(read(rendered.pdf).texts[page])
     for expected in (
-        "Dr. Marcus Bell",
-        "24 Oct 2026",
-        "cT1c N0 M0, stage IA",
-        "Dr. Priya Raman",
-        "12 Nov 2026",
-        "pT1c N1mi M0, stage IB",
-        "≠ and shading mark where the opinions differ: stage, proposed treatment.",
+        "Dr. Marcus Bell Mercy General Hospital, 24 Oct 2026"
+        " Dr. Priya Raman Mercy General Hospital, 12 Nov 2026",
+        "Diagnosis Invasive ductal carcinoma, left breast Invasive ductal carcinoma, left breast",
+        "Grade ≠ 2 3",
+        "T T2 T2",
+        "N ≠ N1 N1a",
+        "TNM basis ≠ clinical pathologic",
+        "Stage group ≠ IA IIB",
+        "AJCC edition 8 8",
+        "ECOG ≠ 0 1",
+        "Plan ≠ Lumpectomy with sentinel node biopsy Axillary dissection, radiation and"
+        " endocrine therapy",
+        "≠ and shading mark where the opinions differ: grade, N, TNM basis, stage group, ECOG,"
+        " plan.",
         DOCTORS_NOTE,
-        "discuss their conclusions together",
     ):
         assert expected in opinions, expected
+    assert "Diagnosis ≠" not in opinions
+    # The rows that differ are shaded: one filled rectangle each, in the shading colour.
+    with pikepdf.open(io.BytesIO(rendered.pdf)) as pdf:
+        fills = [
+            tuple(round(float(x), 3) for x in operands)
+            for operands, op in pikepdf.parse_content_stream(pdf.pages[page])
+            if str(op) == "rg"
+        ]
+    shading = tuple(round(c, 3) for c in DIFFERS.rgb())
+    assert fills.count(shading) == 6
+
+
+def test_many_opinions_go_three_to_a_table_each_with_the_facts_named() -> None:
+    data = sample_data()
+    many = tuple(
+        replace(data.current, doctor=f"Dr. Number {i}", grade=str(i % 2 + 1)) for i in range(5)
+    )
+    rendered = render_front(sample_data(opinions=many), "letter", None)
+    page = next(m.page for m in rendered.marks if m.title == "Opinions so far")
+    opinions = flat(read(rendered.pdf).texts[page])
+    assert "Grade ≠ 1 2 1" in opinions  # the first three
+    assert "Grade ≠ 2 1" in opinions  # the last two, in a table of their own
+    assert opinions.count("Diagnosis") == 2
+    for i in range(5):
+        assert f"Dr. Number {i}" in opinions
 
 
 def test_opinions_that_agree_carry_no_mark_and_no_note() -> None:
@@ -223,7 +264,7 @@ def test_opinions_that_agree_carry_no_mark_and_no_note() -> None:
     )
     assert "≠" not in opinions
     assert "discuss" not in opinions
-    assert "The opinions agree on diagnosis, stage and treatment." in opinions
+    assert "The opinions agree on every fact they both give." in opinions
 
 
 def test_questions_have_ruled_space_and_earlier_answers() -> None:
@@ -342,12 +383,19 @@ def test_user_text_with_markup_characters_prints_literally() -> None:
         opinions=(data.opinions[0], replace(data.current, diagnosis=f"IDC, {MARKUP}")),
         questions=(QuestionInfo(f"Is {MARKUP} a good sign?"),),
         care_team=(person("Dr. <b>Bold</b>", "Onc & Rad", role="treating"),),
+        health=replace(
+            data.health,
+            medications=(MedicationInfo("Tamoxifen <20 mg> & co"),),
+            allergies=(AllergyInfo("Latex", "rash & <hives>"),),
+        ),
     )
     text = flat("\n".join(front_text(data, {1: 8})))
     for expected in (
         "<Building B> & annex",
         "Marco & <Lia>",
-        f"Current diagnosis IDC, {MARKUP}",
+        f"Summary IDC, {MARKUP}",
+        "Tamoxifen <20 mg> & co",
+        "rash & <hives>",
         f"1. Is {MARKUP} a good sign?",
         "Dr. <b>Bold</b>",
         "Onc & Rad",

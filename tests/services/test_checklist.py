@@ -17,7 +17,9 @@ from carebinder.models import (
     Purpose,
     RecordKind,
 )
+from carebinder.services import allergies as allergy_service
 from carebinder.services import appointments, checklist, doctors, materials, questions, records
+from carebinder.services import medications as medication_service
 from carebinder.store import Store
 
 KEYS = [
@@ -28,6 +30,8 @@ KEYS = [
     "pathology_report",
     "surgery_report",
     "treatment_plan",
+    "medications",
+    "allergies",
     "materials",
     "questions",
 ]
@@ -78,11 +82,13 @@ def test_fresh_second_opinion_visit_is_all_missing(
         "pathology_report": False,
         "surgery_report": None,
         "treatment_plan": False,
+        "medications": False,
+        "allergies": False,
         "materials": False,
         "questions": False,
     }
     assert result.ready_count == 0
-    assert result.applicable_count == 8
+    assert result.applicable_count == 10
     assert [item.key for item in result.missing] == [k for k in KEYS if k != "surgery_report"]
     items = _items(result)
     assert items["surgery_report"].detail == "no surgery recorded"
@@ -129,10 +135,12 @@ def test_everything_ready(session: Session, store: Store, patient: Patient, doct
     )
     questions.add_question(session, patient.id, text="What stage?", appointment=a.id)
     questions.add_question(session, patient.id, text="Which trial?", appointment=a.id)
+    medication_service.add_medication(session, patient.id, name="Letrozole", dose="2.5 mg")
+    allergy_service.state_none(session, patient, on=date(2026, 11, 2))
     result = checklist.build(session, a)
     assert _ready(result) == dict.fromkeys(KEYS, True)
     assert result.missing == []
-    assert result.ready_count == result.applicable_count == 9
+    assert result.ready_count == result.applicable_count == 11
     items = _items(result)
     assert items["staff_told"].detail == "yes"
     assert items["records_sent"].detail == "sent 2026-11-20"
@@ -141,9 +149,11 @@ def test_everything_ready(session: Session, store: Store, patient: Patient, doct
     assert items["pathology_report"].detail == "included"
     assert items["materials"].detail == "all received"
     assert items["questions"].detail == "2 questions"
+    assert items["medications"].detail == "1 current medication recorded"
+    assert items["allergies"].detail == "no known allergies (stated 2026-11-02)"
     data = checklist.to_json(result)
     assert data["appointment"] == a.id
-    assert (data["ready"], data["applicable"]) == (9, 9)
+    assert (data["ready"], data["applicable"]) == (11, 11)
     assert all(item["fix"] is None for item in data["items"])
 
 
@@ -207,7 +217,7 @@ def test_surgery_item_applies_once_a_surgery_record_exists(
     item = _items(result)["surgery_report"]
     assert (item.ready, item.detail) == (False, "not in the packet")
     assert "record add surgery" in (item.fix or "")
-    assert result.applicable_count == 9
+    assert result.applicable_count == 11
 
 
 def test_another_patients_surgery_does_not_count(
@@ -257,7 +267,7 @@ def test_follow_up_visit_does_not_need_staff_told_or_materials(
     assert (items["staff_told"].ready, items["staff_told"].detail) == (None, "not needed")
     assert items["materials"].ready is None
     assert items["staff_told"].label == "Staff told this is a follow-up visit"
-    assert result.applicable_count == 6
+    assert result.applicable_count == 8
     # Once materials are recorded they count, whatever the visit.
     materials.add_material(session, patient.id, kind=MaterialKind.RECORDS_COPY, description="Copy")
     assert _ready(checklist.build(session, a))["materials"] is False
@@ -344,3 +354,83 @@ def test_one_waiting_material_is_named_in_the_fix(session: Session, patient: Pat
     )
     fix = _items(checklist.build(session, a))["materials"].fix
     assert fix == f"carebinder material update {slides.id} --status received"
+
+
+# --- medications and allergies: a list, or "none" stated, is ready --------------------------
+
+
+def test_medications_and_allergies_not_recorded_say_what_to_do(
+    session: Session, patient: Patient, doctor: Doctor
+) -> None:
+    items = _items(checklist.build(session, _visit(session, patient, doctor)))
+    medications, allergies = items["medications"], items["allergies"]
+    assert (medications.label, medications.ready) == ("Medication list", False)
+    assert medications.detail == (
+        "not recorded yet: list each medicine and supplement taken, or say there are none"
+    )
+    assert medications.fix == (
+        "carebinder medication add NAME --dose TEXT, or carebinder medication none"
+    )
+    assert (allergies.label, allergies.ready) == ("Allergies recorded", False)
+    assert allergies.detail == "not recorded yet: list each allergy, or say there are none known"
+    assert allergies.fix == (
+        "carebinder allergy add SUBSTANCE --reaction TEXT, or carebinder allergy none"
+    )
+
+
+def test_medications_are_ready_with_a_list_or_none_stated(
+    session: Session, patient: Patient, doctor: Doctor
+) -> None:
+    a = _visit(session, patient, doctor)
+    medication_service.state_none(session, patient, on=date(2026, 11, 2))
+    item = _items(checklist.build(session, a))["medications"]
+    assert (item.ready, item.detail) == (True, "takes no medications (stated 2026-11-02)")
+    for name in ("Letrozole", "Vitamin D3"):
+        medication_service.add_medication(session, patient.id, name=name)
+    item = _items(checklist.build(session, a))["medications"]
+    assert (item.ready, item.detail) == (True, "2 current medications recorded")
+
+
+def test_only_stopped_medications_are_not_a_list_of_what_is_taken(
+    session: Session, patient: Patient, doctor: Doctor
+) -> None:
+    a = _visit(session, patient, doctor)
+    medication_service.add_medication(
+        session, patient.id, name="Ibuprofen", stopped=date(2026, 1, 1)
+    )
+    assert _ready(checklist.build(session, a))["medications"] is False
+
+
+def test_a_medication_list_record_in_the_packet_still_counts(
+    session: Session, store: Store, patient: Patient, doctor: Doctor
+) -> None:
+    a = _visit(session, patient, doctor)
+    listed = _record(session, store, patient, RecordKind.MEDICATION_LIST)
+    item = _items(checklist.build(session, a))["medications"]
+    assert (item.ready, item.detail) == (True, "a medication-list record is in the packet")
+    lab = _record(session, store, patient, RecordKind.LAB)
+    appointments.bring_records(session, a, [lab])  # chosen records leave it out
+    assert _ready(checklist.build(session, a))["medications"] is False
+    appointments.bring_records(session, a, [lab, listed])
+    assert _ready(checklist.build(session, a))["medications"] is True
+
+
+def test_allergies_are_ready_with_a_list_or_none_known(
+    session: Session, patient: Patient, doctor: Doctor
+) -> None:
+    a = _visit(session, patient, doctor)
+    allergy_service.state_none(session, patient, on=date(2026, 11, 2))
+    item = _items(checklist.build(session, a))["allergies"]
+    assert (item.ready, item.detail) == (True, "no known allergies (stated 2026-11-02)")
+    allergy_service.add_allergy(session, patient.id, substance="Penicillin")
+    item = _items(checklist.build(session, a))["allergies"]
+    assert (item.ready, item.detail) == (True, "1 allergy recorded")
+
+
+def test_another_patients_medications_and_allergies_do_not_count(
+    session: Session, patient: Patient, other_patient: Patient, doctor: Doctor
+) -> None:
+    medication_service.add_medication(session, other_patient.id, name="Letrozole")
+    allergy_service.state_none(session, other_patient)
+    ready = _ready(checklist.build(session, _visit(session, patient, doctor)))
+    assert (ready["medications"], ready["allergies"]) == (False, False)

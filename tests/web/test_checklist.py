@@ -8,6 +8,9 @@ from html import unescape
 
 import pytest
 
+from carebinder import config
+from carebinder.db import open_binder, session_scope
+from carebinder.services import allergies, medications, patients
 from tests.conftest import Cli
 from tests.web.webutil import Browser, texts
 
@@ -47,14 +50,35 @@ def test_the_checklist_in_the_command_lines_words(visit: Browser, cli: Cli) -> N
         "",
     )
     assert shown["questions"][2] == "/questions?appointment=1#f-text"
-    assert "0 of 8 ready." in page
+    assert shown["medications"] == (
+        "missing",
+        "Missing Medication list: not recorded yet: list each medicine and supplement taken,"
+        " or say there are none",
+        "/health#medications",
+    )
+    assert shown["allergies"][2] == "/health#allergies"
+    assert "0 of 10 ready." in page
     line = cli.ok("checklist", "1").stdout
     for state, words, _ in shown.values():
         label_and_detail = words.split(" ", 2 if state == "not-needed" else 1)[-1]
         assert label_and_detail in line  # the same label and detail in both faces
 
 
-def test_following_the_links_makes_the_visit_ready(visit: Browser, cli: Cli) -> None:
+def state_none_taken_and_none_known(settings: config.Settings) -> None:
+    """What the medication and allergy pages' "none" buttons do."""
+    engine = open_binder(settings)
+    try:
+        with session_scope(engine) as s:
+            (patient,) = patients.list_patients(s)
+            medications.state_none(s, patient)
+            allergies.state_none(s, patient)
+    finally:
+        engine.dispose()
+
+
+def test_following_the_links_makes_the_visit_ready(
+    visit: Browser, cli: Cli, settings: config.Settings
+) -> None:
     shown = items(visit.get("/appointments/1/checklist").text)
     assert all(
         state == "missing" for key, (state, _, _) in shown.items() if key != "surgery_report"
@@ -97,6 +121,7 @@ def test_following_the_links_makes_the_visit_ready(visit: Browser, cli: Cli) -> 
     # the reports (the records' pages are their own; the command line adds them here)
     for kind, title in [("pathology", "Core biopsy"), ("treatment-plan", "Tumour board plan")]:
         cli.ok("record", "add", kind, title)
+    state_none_taken_and_none_known(settings)
     page = visit.get("/appointments/1/checklist").text
     shown = items(page)
     assert {key: state for key, (state, _, _) in shown.items()} == {
@@ -107,13 +132,15 @@ def test_following_the_links_makes_the_visit_ready(visit: Browser, cli: Cli) -> 
         "pathology_report": "ready",
         "surgery_report": "not-needed",
         "treatment_plan": "ready",
+        "medications": "ready",
+        "allergies": "ready",
         "materials": "ready",
         "questions": "ready",
     }
     assert shown["coverage"][1] == "Ready Insurance coverage confirmed: confirmed (ref. PA-88231)"
-    assert "8 of 8 ready." in page
+    assert "10 of 10 ready." in page
     assert 'class="fix"' not in page
-    assert "8 of 8 ready." in cli.ok("checklist", "1").stdout
+    assert "10 of 10 ready." in cli.ok("checklist", "1").stdout
 
 
 def test_the_home_page_shows_the_next_visit_and_how_ready_it_is(visit: Browser) -> None:
@@ -127,7 +154,7 @@ def test_the_home_page_shows_the_next_visit_and_how_ready_it_is(visit: Browser) 
     )
     home = visit.get("/").text
     assert "Thu 03 Dec 2099 09:30</time> UTC</strong> with" in home  # the next, not the later
-    assert "0 of 8 ready." in home
+    assert "0 of 10 ready." in home
     assert 'href="/appointments/1/edit#f-companion"' in home
     assert 'href="/appointments/1/checklist"' in home
     visit.post("/appointments/1/status", {"status": "cancelled"})

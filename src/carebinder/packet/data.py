@@ -19,6 +19,8 @@ from carebinder.choices import Purpose
 DOCTORS_NOTE = (
     "The opinions differ. The patient may ask the doctors to discuss their conclusions together."
 )
+# Added when they differ on T, N, M, grade or histology.
+DECISIVE_NOTE = "Their difference in {facts} bears on the stage and the treatment."
 
 PURPOSE_TITLES = {
     Purpose.SECOND_OPINION: "Second-opinion visit",
@@ -78,6 +80,94 @@ class OpinionInfo:
     diagnosis: str
     stage: str | None
     plan: str | None
+    # The structured cancer facts: what the summary's cancer card shows.
+    site: str | None = None
+    laterality: str | None = None
+    histology: str | None = None
+    grade: str | None = None
+    tnm: str | None = None  # as doctors write it: "pT2 pN1a cM0"
+    staging: str | None = None  # "clinical" or "pathologic"
+    ajcc_edition: int | None = None
+    ecog: int | None = None
+    ecog_meaning: str | None = None
+
+
+@dataclass(frozen=True)
+class ComparedRow:
+    """One row of the opinions side by side: a fact, and each opinion's word on it."""
+
+    label: str  # "Grade", or "Grade ≠" where the opinions differ
+    field: str
+    values: tuple[str, ...]  # one per opinion, in the opinions' order; "" when not given
+    differs: bool
+
+
+@dataclass(frozen=True)
+class ResultInfo:
+    value: str  # "38", "3+", "positive"
+    unit: str | None = None
+    on: date | None = None
+    interpretation: str | None = None  # "high", "positive"…
+
+
+@dataclass(frozen=True)
+class MarkerInfo:
+    """A marker's latest value; for a repeated marker, its first value and how many."""
+
+    name: str
+    latest: ResultInfo
+    first: ResultInfo | None = None  # None when there is one value only
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class TreatmentInfo:
+    kind: str  # "surgery", "hormone-therapy"…
+    name: str
+    started: date | None = None
+    ended: date | None = None
+    doctor: str | None = None
+    response: str | None = None
+
+
+@dataclass(frozen=True)
+class MedicationInfo:
+    name: str
+    dose: str | None = None
+    how: str | None = None
+    kind: str = "prescription"  # or "over-the-counter", "supplement"
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AllergyInfo:
+    substance: str
+    reaction: str | None = None
+    severity: str | None = None  # "mild", "moderate", "severe"
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionInfo:
+    name: str
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class HealthInfo:
+    """What the summary shows after the cancer card. Medications and allergies each have
+    three states: a list; none known, stated on a day (`no_..._on`); or not recorded
+    (an empty list and no day)."""
+
+    markers: tuple[MarkerInfo, ...] = ()
+    # Results left out of the summary: imported ones that are not cancer markers.
+    other_results: int = 0
+    treatments: tuple[TreatmentInfo, ...] = ()
+    medications: tuple[MedicationInfo, ...] = ()  # current ones only
+    no_medications_on: date | None = None
+    allergies: tuple[AllergyInfo, ...] = ()
+    no_allergies_on: date | None = None
+    conditions: tuple[ConditionInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +232,9 @@ class PacketData:
     records: tuple[RecordInfo, ...]
     timeline: tuple[Event, ...]
     generated_on: date
+    health: HealthInfo = HealthInfo()
+    # The opinions side by side, row by row (opinion compare's rows).
+    compared: tuple[ComparedRow, ...] = ()
 
 
 def default_name(patient: str, visit_day: str) -> str:

@@ -12,27 +12,51 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carebinder.choices import AppointmentStatus as Status
-from carebinder.choices import MaterialKind, RecordKind
-from carebinder.models import Appointment, Doctor, Material, Patient, Question
+from carebinder.choices import MaterialKind
+from carebinder.models import (
+    Appointment,
+    Doctor,
+    Material,
+    Opinion,
+    Patient,
+    Question,
+    Result,
+    SourceKey,
+)
 from carebinder.packet.data import (
+    DECISIVE_NOTE,
     DOCTORS_NOTE,
     PURPOSE_TITLES,
+    AllergyInfo,
     CheckInfo,
+    ComparedRow,
+    ConditionInfo,
     Event,
     FileInfo,
+    HealthInfo,
+    MarkerInfo,
+    MedicationInfo,
     OpinionInfo,
     PacketData,
     PatientInfo,
     PersonInfo,
     QuestionInfo,
     RecordInfo,
+    ResultInfo,
+    TreatmentInfo,
     VisitInfo,
 )
+from carebinder.services import allergies as allergy_service
 from carebinder.services import appointments as appointment_service
 from carebinder.services import checklist as checklist_service
+from carebinder.services import conditions as condition_service
 from carebinder.services import doctors as doctor_service
+from carebinder.services import markers, staging
+from carebinder.services import medications as medication_service
 from carebinder.services import opinions as opinion_service
 from carebinder.services import records as record_service
+from carebinder.services import results as result_service
+from carebinder.services import treatments as treatment_service
 from carebinder.services.materials import READY_STATUSES, list_materials
 from carebinder.store import Store
 
@@ -71,31 +95,22 @@ def gather(session: Session, store: Store, appointment: Appointment) -> PacketDa
     pid = appointment.patient_id
     patient = session.get_one(Patient, pid)
     comparison = opinion_service.compare(session, pid)
-    opinions = tuple(
-        OpinionInfo(
-            doctor=o.doctor.name,
-            institution=o.doctor.institution,
-            date=o.date,
-            diagnosis=o.diagnosis,
-            stage=o.stage,
-            plan=o.plan,
-        )
-        for o in comparison.opinions
-    )
+    opinions = tuple(_opinion(o) for o in comparison.opinions)
     records = _records(session, store, appointment)
     visit = _visit(appointment)
+    checklist = checklist_service.build(session, appointment)
     return PacketData(
         visit=visit,
         patient=_patient(patient),
         consulted=_consulted(session, appointment),
-        current=opinions[-1] if opinions else None,
+        current=_latest(comparison.opinions, opinions),
         opinions=opinions,
         differing=comparison.differing,
-        opinion_notes=(DOCTORS_NOTE,) if comparison.differs else (),
+        opinion_notes=_notes(comparison),
         questions=_questions(session, pid, appointment.id, this_visit=True),
         earlier_questions=_questions(session, pid, appointment.id, this_visit=False),
-        bring=_bring(session, appointment, records),
-        preparation=_preparation(session, appointment),
+        bring=_bring(session, appointment, checklist),
+        preparation=_preparation(checklist),
         materials=tuple(
             CheckInfo(
                 f"{m.kind.value.replace('-', ' ').capitalize()}: {m.description}"
@@ -109,6 +124,142 @@ def gather(session: Session, store: Store, appointment: Appointment) -> PacketDa
         records=records,
         timeline=_timeline(session, pid, records),
         generated_on=date.today(),
+        health=_health(session, patient),
+        compared=tuple(
+            ComparedRow(
+                label,
+                field,
+                tuple(opinion_service.shown(o, field) for o in comparison.opinions),
+                field in comparison.differing,
+            )
+            for label, field in comparison.rows
+            if field != "date"  # each opinion's date heads its column
+        ),
+    )
+
+
+def _notes(comparison: opinion_service.Comparison) -> tuple[str, ...]:
+    """What the opinions page says to the doctor when the opinions differ."""
+    if not comparison.differs:
+        return ()
+    names = opinion_service.NAMES
+    decisive = [
+        names[f] if len(names[f]) == 1 else names[f].lower()
+        for f in opinion_service.DECISIVE
+        if f in comparison.differing
+    ]
+    if not decisive:
+        return (DOCTORS_NOTE,)
+    facts = ", ".join(decisive[:-1]) + (" and " if len(decisive) > 1 else "") + decisive[-1]
+    return (DOCTORS_NOTE, DECISIVE_NOTE.format(facts=facts))
+
+
+def _opinion(o: Opinion) -> OpinionInfo:
+    return OpinionInfo(
+        doctor=o.doctor.name,
+        institution=o.doctor.institution,
+        date=o.date,
+        diagnosis=o.diagnosis,
+        stage=o.stage,
+        plan=o.plan,
+        site=o.site,
+        laterality=o.laterality.value if o.laterality else None,
+        histology=o.histology,
+        grade=o.grade,
+        tnm=staging.tnm(o),
+        staging=o.staging.value if o.staging else None,
+        ajcc_edition=o.ajcc_edition,
+        ecog=o.ecog,
+        ecog_meaning=None if o.ecog is None else staging.ECOG_MEANING.get(o.ecog),
+    )
+
+
+def _latest(rows: list[Opinion], opinions: tuple[OpinionInfo, ...]) -> OpinionInfo | None:
+    """The most recent opinion, by its date: an undated one only when none has a date.
+    (`rows` come dated first, by date, then undated ones as they were added.)"""
+    dated = [info for row, info in zip(rows, opinions, strict=True) if row.date is not None]
+    found = dated or list(opinions)
+    return found[-1] if found else None
+
+
+def _health(session: Session, patient: Patient) -> HealthInfo:
+    medications = medication_service.medication_state(session, patient)
+    allergies = allergy_service.allergy_state(session, patient)
+    shown, left_out = _summary_results(session, patient.id)
+    return HealthInfo(
+        markers=tuple(
+            MarkerInfo(
+                name=trend.name,
+                latest=_result(trend.latest),
+                first=_result(trend.first) if trend.repeated else None,
+                count=len(trend.values),
+            )
+            for trend in shown
+        ),
+        other_results=left_out,
+        treatments=tuple(
+            TreatmentInfo(
+                kind=t.kind.value,
+                name=t.name,
+                started=t.started,
+                ended=t.ended,
+                doctor=t.doctor.name if t.doctor else None,
+                response=t.response,
+            )
+            for t in treatment_service.list_treatments(session, patient.id)
+        ),
+        medications=tuple(
+            MedicationInfo(name=m.name, dose=m.dose, how=m.how, kind=m.kind.value, reason=m.reason)
+            for m in medications.current
+        ),
+        no_medications_on=medications.none_on,
+        allergies=tuple(
+            AllergyInfo(
+                substance=a.substance,
+                reaction=a.reaction,
+                severity=a.severity.value if a.severity else None,
+                kind=a.kind.value if a.kind else None,
+            )
+            for a in allergies.allergies
+        ),
+        no_allergies_on=allergies.none_on,
+        conditions=tuple(
+            ConditionInfo(c.name, c.since)
+            for c in condition_service.list_conditions(session, patient.id)
+        ),
+    )
+
+
+def _summary_results(session: Session, patient_id: int) -> tuple[list[result_service.Trend], int]:
+    """The markers the summary shows, and how many results it leaves out.
+
+    A marker is shown with all its values when it is a cancer marker, or when any of its
+    values was typed by hand (a result without a source key). Other imported results (a
+    cholesterol from a portal) are left out."""
+    imported = set(
+        session.scalars(
+            select(SourceKey.entity_id).where(
+                SourceKey.patient_id == patient_id, SourceKey.entity == Result.__tablename__
+            )
+        )
+    )
+    shown, left_out = [], 0
+    for trend in result_service.trends(result_service.list_results(session, patient_id)):
+        by_hand = any(r.id not in imported for r in trend.values)
+        if by_hand or markers.is_cancer_marker(trend.name):
+            shown.append(trend)
+        else:
+            left_out += len(trend.values)
+    shown.sort(key=lambda t: (markers.rank(t.name), result_service.marker_key(t.name)))
+    return shown, left_out
+
+
+def _result(result: Result) -> ResultInfo:
+    return ResultInfo(
+        value=result.value,
+        unit=result.unit,
+        on=result.taken_on,
+        interpretation=result.interpretation.value if result.interpretation else None,
     )
 
 
@@ -202,7 +353,7 @@ def _material_status(material: Material) -> str:
 
 
 def _bring(
-    session: Session, appointment: Appointment, records: tuple[RecordInfo, ...]
+    session: Session, appointment: Appointment, checklist: checklist_service.Checklist
 ) -> tuple[CheckInfo, ...]:
     """What to carry on the day. Ticked only when the binder shows it is in hand."""
     materials = list_materials(session, appointment.patient_id)
@@ -219,15 +370,11 @@ def _bring(
         ready = all(m.status in READY_STATUSES for m in of_kind)
         return CheckInfo(label, ready, "received" if ready else "not yet received")
 
-    medication_list = any(r.kind == RecordKind.MEDICATION_LIST.value for r in records)
+    medication_list = checklist.item("medications")
     items = [
         CheckInfo("Photo ID", False, "tick when packed"),
         CheckInfo("Insurance card", False, "tick when packed"),
-        CheckInfo(
-            "Medication list",
-            medication_list,
-            "in this packet" if medication_list else "write one, or add it as a record",
-        ),
+        CheckInfo(medication_list.label, medication_list.ready, medication_list.detail),
         in_hand(MaterialKind.IMAGING_DISC),
         in_hand(MaterialKind.GLASS_SLIDES),
         in_hand(MaterialKind.TISSUE_BLOCKS),
@@ -236,11 +383,12 @@ def _bring(
     return tuple(item for item in items if item is not None)
 
 
-def _preparation(session: Session, appointment: Appointment) -> tuple[CheckInfo, ...]:
-    result = checklist_service.build(session, appointment)
-    keep = {"staff_told", "records_sent", "coverage", "companion"}
+def _preparation(checklist: checklist_service.Checklist) -> tuple[CheckInfo, ...]:
+    keep = {"staff_told", "records_sent", "coverage", "companion", "allergies"}
     return tuple(
-        CheckInfo(item.label, item.ready, item.detail) for item in result.items if item.key in keep
+        CheckInfo(item.label, item.ready, item.detail)
+        for item in checklist.items
+        if item.key in keep
     )
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+)
 
 from carebinder.packet.data import CheckInfo, PacketData, PersonInfo, QuestionInfo
 from carebinder.packet.layout import (
@@ -27,8 +35,17 @@ from carebinder.packet.layout import (
     table,
 )
 from carebinder.packet.rtl import display
-from carebinder.packet.styles import DIFFERS, NOT_APPLICABLE, OPEN, RULE, TICK, geometry, text
-from carebinder.packet.timeline import drawing, key_events, legend
+from carebinder.packet.styles import (
+    DIFFERS,
+    FONT_BOLD,
+    NOT_APPLICABLE,
+    OPEN,
+    RULE,
+    TICK,
+    geometry,
+    text,
+)
+from carebinder.packet.summary import summary
 
 ANSWER_LINES = 3
 
@@ -110,81 +127,59 @@ def _cover(data: PacketData, width: float) -> list[Flowable]:
     return story
 
 
-def _summary(data: PacketData, width: float) -> list[Flowable]:
-    story: list[Flowable] = [PageBreak(), Mark("Summary"), p("Summary", "h1")]
-    current = data.current
-    if current is None:
-        story.append(p("No opinion has been recorded yet.", "body"))
-    else:
-        source = markup(_listed(current.doctor, fmt_date(current.date)))
-        story += [
-            pairs(
-                [
-                    ("Current diagnosis", current.diagnosis),
-                    ("Stage", or_dash(current.stage)),
-                    ("Proposed treatment", or_dash(current.plan)),
-                    ("According to", source),
-                ],
-                width,
-            ),
-        ]
-    story += [p("Timeline", "h2"), drawing(data.timeline, width), legend(width)]
-    events = key_events(data.timeline)
-    if events:
-        rows = [[p(fmt_date(e.date), "cell"), p(e.label, "cell")] for e in events]
-        story.append(Spacer(1, 2 * mm))
-        story.append(table(rows, [28 * mm, width - 28 * mm], header=False))
-        hidden = len(data.timeline) - len(events)
-        if hidden > 0:
-            story.append(
-                p(
-                    f"…and {hidden} more events, not shown here (the records are listed"
-                    " in the records index).",
-                    "muted",
-                )
-            )
-    return story
-
-
-FIELD_TITLES = (("diagnosis", "Diagnosis"), ("stage", "Stage"), ("plan", "Proposed treatment"))
+# Opinions side by side: at most this many to a table, so that each column stays readable;
+# more go on in another table below, with the facts' names again.
+OPINIONS_PER_TABLE = 3
+LABEL_WIDTH = 30 * mm
 
 
 def _opinions(data: PacketData, width: float) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Mark("Opinions so far"), p("Opinions so far", "h1")]
     if not data.opinions:
         return [*story, p("No opinion has been recorded yet.")]
-    header = [p("Doctor", "cell_bold"), p("Date", "cell_bold")] + [
-        p(f"{title} ≠" if key in data.differing else title, "cell_bold")
-        for key, title in FIELD_TITLES
-    ]
-    rows = [header]
-    for o in data.opinions:
-        doctor = o.doctor + (f"\n{o.institution}" if o.institution else "")
-        rows.append(
-            [
-                p(doctor, "cell"),
-                p(fmt_date(o.date), "cell"),
-                p(o.diagnosis, "cell"),
-                p(or_dash(o.stage), "cell"),
-                p(or_dash(o.plan), "cell"),
-            ]
-        )
-    shade = [
-        ("BACKGROUND", (2 + i, 0), (2 + i, -1), DIFFERS)
-        for i, (key, _) in enumerate(FIELD_TITLES)
-        if key in data.differing
-    ]
-    widths = [0.19 * width, 0.12 * width, 0.25 * width, 0.14 * width, 0.30 * width]
-    story.append(table(rows, widths, extra=shade))
-    story.append(Spacer(1, 3 * mm))
-    if data.differing:
-        names = ", ".join(t.lower() for k, t in FIELD_TITLES if k in data.differing)
+    for start in range(0, len(data.opinions), OPINIONS_PER_TABLE):
+        shown = range(start, min(start + OPINIONS_PER_TABLE, len(data.opinions)))
+        story += [_side_by_side(data, shown, width), Spacer(1, 3 * mm)]
+    differing = [row.label.removesuffix(" ≠") for row in data.compared if row.differs]
+    if differing:
+        names = ", ".join(name if name[:2].isupper() else name.lower() for name in differing)
         story.append(p(f"≠ and shading mark where the opinions differ: {names}.", "body"))
         for note in data.opinion_notes:
             story.append(p(note, "body"))
     elif len(data.opinions) > 1:
-        story.append(p("The opinions agree on diagnosis, stage and treatment.", "body"))
+        story.append(p("The opinions agree on every fact they both give.", "body"))
     return story
+
+
+def _side_by_side(data: PacketData, shown: range, width: float) -> Table:
+    """The opinions in `shown`, one column each, a row per compared fact; the header row,
+    each opinion's doctor and date, repeats when the table goes on over a page."""
+    header: list[object] = [""]
+    for index in shown:
+        o = data.opinions[index]
+        when = _listed(o.institution, fmt_date(o.date) if o.date else None)
+        below = f'<br/><font color="#52606d">{when}</font>' if when else ""
+        header.append(markup(f"<b>{text(o.doctor)}</b>{below}", "cell"))
+    # Every table of the page has the same columns: a last one with fewer opinions too.
+    each = (width - LABEL_WIDTH) / min(len(data.opinions), OPINIONS_PER_TABLE)
+    rows: list[list[object]] = [header]
+    for row in data.compared:
+        rows.append(
+            [
+                cell(row.label, LABEL_WIDTH, "cell_bold" if row.differs else "cell"),
+                *(cell(row.values[index], each) for index in shown),
+            ]
+        )
+    shade = [
+        command
+        for number, row in enumerate(data.compared, 1)
+        if row.differs
+        for command in (
+            ("BACKGROUND", (0, number), (-1, number), DIFFERS),
+            ("FONT", (0, number), (0, number), FONT_BOLD, 8.5, 10.5),
+        )
+    ]
+    return table(rows, [LABEL_WIDTH, *[each] * len(shown)], extra=shade)
 
 
 class Ruled(Flowable):
@@ -354,7 +349,7 @@ def render_index(
 def _sections(data: PacketData, width: float) -> list[Flowable]:
     return [
         *_cover(data, width),
-        *_summary(data, width),
+        *summary(data, width),
         *_opinions(data, width),
         *_questions(data, width),
         *_checklist(data, width),

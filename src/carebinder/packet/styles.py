@@ -31,9 +31,16 @@ BAND_BOTTOM = 18 * mm
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
-ACCENT = colors.HexColor("#0b6e99")
+ACCENT_HEX = "#0b6e99"  # as markup writes it: <font color="...">
+ACCENT = colors.HexColor(ACCENT_HEX)
 DIFFERS = colors.HexColor("#fdecc8")
 RULE = colors.HexColor("#9aa5b1")
+# The summary's cancer card, and what it marks for attention: a severe allergy, a fact
+# nobody recorded.
+CARD = colors.HexColor("#eef5f9")
+CARD_RULE = colors.HexColor("#9cc3d5")
+ALERT = "#b42318"  # as markup writes it: <font color="...">
+ALERT_ROW = colors.HexColor("#fdeceb")
 
 TICK = "☑"
 OPEN = "☐"
@@ -127,6 +134,23 @@ def styles() -> dict[str, ParagraphStyle]:
             spaceBefore=4 * mm,
             spaceAfter=1.5 * mm,
         ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=10,
+            leading=13,
+            textColor=ACCENT,
+            spaceBefore=2.5 * mm,
+            spaceAfter=0.8 * mm,
+        ),
+        "section": ParagraphStyle(
+            "section", parent=body, fontName=FONT_BOLD, fontSize=10, leading=12, textColor=ACCENT
+        ),
+        "card_title": ParagraphStyle(
+            "card_title", parent=body, fontName=FONT_BOLD, fontSize=11, leading=14
+        ),
+        "state": ParagraphStyle("state", parent=body, spaceBefore=2.5 * mm),
         "big": ParagraphStyle("big", parent=body, fontSize=12, leading=16),
         "big_bold": ParagraphStyle(
             "big_bold", parent=body, fontName=FONT_BOLD, fontSize=12, leading=16

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carebinder.models import Appointment, Coverage, Purpose, Record, RecordKind
+from carebinder.models import Appointment, Coverage, Patient, Purpose, Record, RecordKind
+from carebinder.services.allergies import allergy_state
 from carebinder.services.appointments import packet_records
 from carebinder.services.materials import READY_STATUSES, list_materials
+from carebinder.services.medications import medication_state
 from carebinder.services.questions import list_questions
 from carebinder.words import plural
 
@@ -43,10 +45,14 @@ class Checklist:
     def applicable_count(self) -> int:
         return sum(1 for item in self.items if item.ready is not None)
 
+    def item(self, key: str) -> Item:
+        return next(item for item in self.items if item.key == key)
+
 
 def build(session: Session, appointment: Appointment) -> Checklist:
     a = appointment
     opinion_visit = a.purpose in (Purpose.SECOND_OPINION, Purpose.THIRD_OPINION)
+    in_packet = {r.kind for r in packet_records(session, a)}
     items = [
         Item(
             "staff_told",
@@ -76,15 +82,15 @@ def build(session: Session, appointment: Appointment) -> Checklist:
             a.companion or "nobody named yet",
             f"carebinder appointment edit {a.id} --companion NAME",
         ),
-        *_record_items(session, a),
+        *_record_items(session, a, in_packet),
+        *_health_items(session, a, in_packet),
         _materials_item(session, a, opinion_visit),
         _questions_item(session, a),
     ]
     return Checklist(a.id, tuple(items))
 
 
-def _record_items(session: Session, a: Appointment) -> list[Item]:
-    in_packet = {r.kind for r in packet_records(session, a)}
+def _record_items(session: Session, a: Appointment, in_packet: set[RecordKind]) -> list[Item]:
     had_surgery = bool(
         session.scalar(
             select(func.count())
@@ -117,6 +123,45 @@ def _record_items(session: Session, a: Appointment) -> list[Item]:
             )
         )
     return items
+
+
+def _health_items(session: Session, a: Appointment, in_packet: set[RecordKind]) -> list[Item]:
+    """What a new doctor asks first: the medications taken and the allergies. Each is ready
+    with a list, or with "none" stated; a medication-list record in the packet counts too."""
+    patient = session.get_one(Patient, a.patient_id)
+    medications = medication_state(session, patient)
+    allergies = allergy_state(session, patient)
+    record = RecordKind.MEDICATION_LIST in in_packet
+    if medications.current:
+        taken = plural(len(medications.current), "current medication") + " recorded"
+    elif medications.none_on is not None:
+        taken = f"takes no medications (stated {medications.none_on.isoformat()})"
+    elif record:
+        taken = "a medication-list record is in the packet"
+    else:
+        taken = "not recorded yet: list each medicine and supplement taken, or say there are none"
+    if allergies.allergies:
+        known = plural(len(allergies.allergies), "allergy", "allergies") + " recorded"
+    elif allergies.none_on is not None:
+        known = f"no known allergies (stated {allergies.none_on.isoformat()})"
+    else:
+        known = "not recorded yet: list each allergy, or say there are none known"
+    return [
+        Item(
+            "medications",
+            "Medication list",
+            medications.recorded or record,
+            taken,
+            "carebinder medication add NAME --dose TEXT, or carebinder medication none",
+        ),
+        Item(
+            "allergies",
+            "Allergies recorded",
+            allergies.recorded,
+            known,
+            "carebinder allergy add SUBSTANCE --reaction TEXT, or carebinder allergy none",
+        ),
+    ]
 
 
 def _materials_item(session: Session, a: Appointment, opinion_visit: bool) -> Item:

@@ -1,100 +1,164 @@
-"""Which results are cancer markers: the ones the packet's summary shows first.
+"""Cancer markers: the results a new oncologist looks for first, known by name or by LOINC code.
 
-A result is a cancer marker when its LOINC code is one of `LOINC` (the common tumor
-marker and biomarker tests), or when its name says so ("ER", "HER2/neu", "CA 19-9",
-"Prostate specific Ag [Mass/volume] in Serum or Plasma", "BRCA1 variant"…). The rest
-(a glucose, a cholesterol) stay in the binder and its exports, out of the summary.
+The packet's summary shows these (and every result typed by hand); other laboratory
+results, such as a cholesterol imported from a portal, stay in the binder and its exports.
+The FHIR importer can name an imported result after its marker (`by_loinc`), so that its
+values line up with those typed by hand ("CA 15-3", not "Cancer Ag 15-3 [Units/volume] in
+Serum or Plasma").
 
-No database here: plain functions of a name and a code, for the importer and the packet.
+A name is a marker's when, without case or punctuation, it is one of the marker's names
+("CA 15-3", "ca15-3", "CA 15.3"), or starts with one of its longer names as whole words
+("HER2 IHC", "Estrogen receptor Ag [Presence] in Tissue by Immune stain"). Short names
+("ER", "PR") must match whole: an ECG's "PR interval" is no progesterone receptor.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-# LOINC codes of common cancer marker tests, by the marker they measure. Not every code of
-# each marker (LOINC has dozens for HER2 alone): the names below catch the others.
-LOINC: dict[str, str] = {
-    # Hormone receptors and HER2 (breast)
-    "16112-5": "ER",  # Estrogen receptor [Interpretation] in Tissue
-    "40556-3": "ER",  # Estrogen receptor Ag [Presence] in Tissue by Immune stain
-    "85337-4": "ER",  # Estrogen receptor Ag [Presence] in Breast cancer specimen by IHC
-    "85310-1": "ER",  # Estrogen receptor Ag [%] in Breast cancer specimen by IHC
-    "16113-3": "PR",  # Progesterone receptor [Interpretation] in Tissue
-    "40557-1": "PR",  # Progesterone receptor Ag [Presence] in Tissue by Immune stain
-    "85339-0": "PR",  # Progesterone receptor Ag [Presence] in Breast cancer specimen by IHC
-    "85325-9": "PR",  # Progesterone receptor Ag [%] in Breast cancer specimen by IHC
-    "48676-1": "HER2",  # HER2 [Interpretation] in Tissue
-    "85319-2": "HER2",  # HER2 [Presence] in Breast cancer specimen by Immune stain
-    "85318-4": "HER2",  # HER2 [Presence] in Breast cancer specimen by FISH
-    "18474-7": "HER2",  # HER2 Ag [Presence] in Tissue by Immune stain
-    "49683-6": "HER2",  # HER2 [Interpretation] in Tissue by FISH
-    "29593-1": "Ki-67",  # Ki-67 nuclear Ag [%] in Tissue by Immune stain
-    "85330-9": "Ki-67",  # Ki-67 nuclear Ag [%] in Breast cancer specimen by Immune stain
-    # Serum tumor markers
-    "2857-1": "PSA",  # Prostate specific Ag [Mass/volume] in Serum or Plasma
-    "35741-8": "PSA",  # Prostate specific Ag, ultrasensitive
-    "10886-0": "PSA",  # Prostate Specific Ag Free [Mass/volume] in Serum or Plasma
-    "2039-6": "CEA",  # Carcinoembryonic Ag [Mass/volume] in Serum or Plasma
-    "10334-1": "CA-125",  # Cancer Ag 125 [Units/volume] in Serum or Plasma
-    "24108-3": "CA 19-9",  # Cancer Ag 19-9 [Units/volume] in Serum or Plasma
-    "6875-9": "CA 15-3",  # Cancer Ag 15-3 [Units/volume] in Serum or Plasma
-    "17842-6": "CA 27-29",  # Cancer Ag 27-29 [Units/volume] in Serum or Plasma
-    "1834-1": "AFP",  # Alpha-1-Fetoprotein [Mass/volume] in Serum or Plasma
-    "19176-7": "AFP",  # Alpha-1-Fetoprotein [Units/volume] in Serum or Plasma
-    "21198-7": "beta-hCG",  # Choriogonadotropin.beta subunit [Units/volume] in Serum or Plasma
-    "19080-1": "beta-hCG",  # Choriogonadotropin [Units/volume] in Serum or Plasma
-    "14804-9": "LDH",  # Lactate dehydrogenase [Enzymatic activity/volume] in Serum or Plasma
-    "15056-5": "beta-2 microglobulin",  # Beta-2-Microglobulin [Mass/volume] in Serum or Plasma
-    "1953-5": "chromogranin A",  # Chromogranin A [Mass/volume] in Serum or Plasma
-    # Immunotherapy and genomic biomarkers
-    "83052-1": "PD-L1",  # PD-L1 by clone 22C3 [Interpretation] in Tissue by Immune stain
-    "85147-7": "PD-L1",  # PD-L1 by clone SP142 [Interpretation] in Tissue by Immune stain
-    "21636-6": "BRCA1",  # BRCA1 gene mutations found in Blood or Tissue
-    "21637-4": "BRCA2",  # BRCA2 gene mutations found in Blood or Tissue
-    "38531-0": "BRCA1/2",  # BRCA1+BRCA2 gene mutations tested for in Blood or Tissue
-    "21667-1": "EGFR",  # EGFR gene mutations found
-    "21702-6": "KRAS",  # KRAS gene mutations found
-    "53037-8": "BRAF",  # BRAF gene mutations found
-    "46993-7": "ALK",  # ALK gene rearrangements
-    "81695-9": "MSI",  # Microsatellite instability [Interpretation] in Cancer specimen
-    "94076-7": "TMB",  # Mutations/Megabase [# Ratio] in Tumor
-}
+from carebinder.services.results import marker_key
 
-# Names as they are written, matched on whole words, capitals ignored: "ER", "ER status",
-# "Estrogen receptor Ag", "HER2/neu", "HER-2", "CA 19-9", "CA19-9", "PSA", "Ki67"…
-_NAMES = (
-    r"er|pr|pgr|estrogen receptors?|oestrogen receptors?|progesterone receptors?",
-    r"her[\s-]?2(?:/neu)?|erbb2|neu",
-    r"ki[\s-]?67|mib[\s-]?1",
-    r"pd[\s-]?l1",
-    r"psa|prostate specific (?:ag|antigen)",
-    r"cea|carcinoembryonic (?:ag|antigen)",
-    r"ca[\s-]?125|cancer (?:ag|antigen) 125",
-    r"ca[\s-]?19[\s-]?9|cancer (?:ag|antigen) 19[\s-]?9",
-    r"ca[\s-]?15[\s-]?3|cancer (?:ag|antigen) 15[\s-]?3",
-    r"ca[\s-]?27[\s.-]?29|cancer (?:ag|antigen) 27[\s.-]?29",
-    r"afp|alpha[\s-]?1?[\s-]?feto ?protein",
-    r"(?:beta|b|β)[\s-]?hcg|hcg|choriogonadotropin",
-    r"brca[12]?(?:/2)?|palb2|chek2|tp53|egfr|kras|nras|braf|alk|ros1|ntrk[123]?",
-    r"pik3ca|idh[12]|mgmt|msi(?:[\s-]?h)?|microsatellite instability|tmb",
-    r"tumou?r mutational burden|mismatch repair|oncotype(?: dx)?|mammaprint|gleason",
-    r"beta[\s-]?2[\s-]?microglobulin|chromogranin(?: a)?|calcitonin|thyroglobulin",
-    r"tumou?r markers?",
+
+@dataclass(frozen=True)
+class Marker:
+    name: str  # as the summary names it
+    aliases: tuple[str, ...] = ()
+    loinc: tuple[str, ...] = ()
+    # Whether `name` alone names it: "EGFR" alone is more often a kidney test (eGFR).
+    bare: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+# In the order the summary lists them: receptors and tissue markers, genes, then blood markers.
+MARKERS: tuple[Marker, ...] = (
+    Marker(
+        "ER",
+        ("estrogen receptor", "oestrogen receptor", "ER status", "ER IHC"),
+        ("16112-5", "85337-4", "40556-3", "14228-1", "85310-1"),
+    ),
+    Marker(
+        "PR",
+        ("PgR", "progesterone receptor", "PR status", "PR IHC"),
+        ("16113-3", "85339-0", "40557-1", "14230-7", "85325-9"),
+    ),
+    Marker(
+        "HER2",
+        ("HER2/neu", "HER-2", "ERBB2", "HER2 IHC", "HER2 FISH"),
+        ("48676-1", "85319-2", "85318-4", "18474-7", "49683-6"),
+    ),
+    Marker("Ki-67", ("Ki67", "Ki-67 index", "MIB-1"), ("29593-1", "33055-5", "85330-9")),
+    Marker("PD-L1", ("PDL1",), ("83052-1", "83055-4", "83057-0", "85147-7")),
+    Marker("Oncotype DX", ("Oncotype DX recurrence score", "recurrence score")),
+    Marker("MammaPrint"),
+    Marker("BRCA1", loinc=("21636-6", "38531-0")),
+    Marker("BRCA2", loinc=("21637-4",)),
+    Marker("PALB2"),
+    Marker("CHEK2"),
+    Marker("PIK3CA"),
+    Marker("ESR1"),
+    Marker(
+        "EGFR",
+        ("EGFR mutation", "EGFR gene", "epidermal growth factor receptor"),
+        ("39004-7", "21667-1"),
+        bare=False,
+    ),
+    Marker("ALK", ("anaplastic lymphoma kinase",), ("47303-3", "46993-7")),
+    Marker("ROS1"),
+    Marker("KRAS", loinc=("21702-6",)),
+    Marker("NRAS"),
+    Marker("BRAF", loinc=("53037-8",)),
+    Marker("MET"),
+    Marker("RET"),
+    Marker("NTRK"),
+    Marker("IDH1"),
+    Marker("IDH2"),
+    Marker("MGMT"),
+    Marker("TP53", ("p53",), ("14229-9",)),
+    Marker("MSI", ("microsatellite instability", "MSI status"), ("81695-9",)),
+    Marker("MMR", ("mismatch repair",), ("81691-8", "81692-6", "81693-4", "81694-2")),
+    Marker("TMB", ("tumor mutational burden", "tumour mutational burden"), ("94076-7",)),
+    Marker(
+        "PSA",
+        ("prostate specific antigen", "prostate specific ag"),
+        ("2857-1", "19199-9", "35741-8"),
+    ),
+    Marker("Free PSA", ("PSA free", "prostate specific ag free"), ("10886-0",)),
+    Marker("CEA", ("carcinoembryonic antigen", "carcinoembryonic ag"), ("2039-6",)),
+    Marker("CA-125", ("CA 125", "cancer antigen 125", "cancer ag 125"), ("10334-1", "83085-1")),
+    Marker("CA 15-3", ("cancer antigen 15-3", "cancer ag 15-3"), ("6875-9", "83083-6")),
+    Marker("CA 27-29", ("CA 27.29", "cancer antigen 27-29", "cancer ag 27-29"), ("17842-6",)),
+    Marker("CA 19-9", ("cancer antigen 19-9", "cancer ag 19-9"), ("24108-3", "83084-4")),
+    Marker("AFP", ("alpha-fetoprotein", "alpha-1-fetoprotein"), ("1834-1", "19177-5", "19176-7")),
+    Marker("hCG", ("beta-hCG", "choriogonadotropin"), ("19080-1", "21198-7")),
+    Marker("Chromogranin A", ("CgA",), ("9811-1", "1953-5")),
+    Marker("Calcitonin", loinc=("1992-7",)),
+    Marker("Thyroglobulin"),
+    Marker("Gleason score", ("Gleason",)),
+    Marker("CYFRA 21-1", loinc=("25390-6",)),
+    Marker(
+        "SCC antigen",
+        ("squamous cell carcinoma antigen", "squamous cell carcinoma ag"),
+        ("9679-2",),
+    ),
+    Marker("Beta-2 microglobulin", ("B2M",), ("15056-5",)),
+    Marker("M protein", ("monoclonal protein", "protein monoclonal"), ("33358-3",)),
 )
-_MARKER = re.compile(r"(?<![a-z0-9])(?:" + "|".join(_NAMES) + r")(?![a-z0-9])", re.IGNORECASE)
+
+# Names this short match only whole, never as the first word of a longer name.
+WHOLE_ONLY = 3
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[^\W_]+", name.casefold()))
+
+
+def _index() -> tuple[dict[str, Marker], list[tuple[tuple[str, ...], Marker]], dict[str, Marker]]:
+    """The lookup tables: by whole name, by leading words (longest first), by LOINC code."""
+    exact: dict[str, Marker] = {}
+    leading: list[tuple[tuple[str, ...], Marker]] = []
+    loinc: dict[str, Marker] = {}
+    for marker in MARKERS:
+        for name in marker.names if marker.bare else marker.aliases:
+            exact.setdefault(marker_key(name), marker)
+            if len(marker_key(name)) > WHOLE_ONLY:
+                leading.append((_words(name), marker))
+        loinc.update(dict.fromkeys(marker.loinc, marker))
+    leading.sort(key=lambda pair: -len(pair[0]))  # the longest name that fits wins
+    return exact, leading, loinc
+
+
+_EXACT, _LEADING, _LOINC = _index()
+_RANK = {marker.name: index for index, marker in enumerate(MARKERS)}
+
+
+def find(name: str) -> Marker | None:
+    """The cancer marker `name` is a value of, or None."""
+    found = _EXACT.get(marker_key(name))
+    if found is not None:
+        return found
+    words = _words(name)
+    for lead, marker in _LEADING:
+        if words[: len(lead)] == lead:
+            return marker
+    return None
 
 
 def is_cancer_marker(name: str, loinc: str | None = None) -> bool:
     """Whether a result of this name (and LOINC code, when known) is a cancer marker."""
-    if loinc is not None and loinc.strip() in LOINC:
-        return True
-    return _MARKER.search(name.casefold()) is not None
+    return (loinc is not None and by_loinc(loinc) is not None) or find(name) is not None
 
 
-def marker_of_loinc(loinc: str | None) -> str | None:
-    """The marker a LOINC code measures ("2857-1" -> "PSA"), or None."""
-    return None if loinc is None else LOINC.get(loinc.strip())
+def by_loinc(code: str) -> Marker | None:
+    """The cancer marker a LOINC code measures ("6875-9" → CA 15-3), or None."""
+    return _LOINC.get(code.strip())
 
 
-__all__ = ["LOINC", "is_cancer_marker", "marker_of_loinc"]
+def rank(name: str) -> int:
+    """Where a result of `name` comes in the summary: markers in MARKERS' order, then
+    everything else."""
+    marker = find(name)
+    return len(MARKERS) if marker is None else _RANK[marker.name]

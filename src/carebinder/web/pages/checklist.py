@@ -30,6 +30,8 @@ FIXES = {
     "pathology_report": ("/records/new", "Add the pathology report"),
     "surgery_report": ("/records/new", "Add the surgery report"),
     "treatment_plan": ("/records/new", "Add the treatment plan"),
+    "medications": ("/health#medications", "List the medicines and supplements taken, or say none"),
+    "allergies": ("/health#allergies", "List the allergies, or say there are none known"),
     "materials": ("/materials", "Get the slides and imaging discs, and mark them received"),
     "questions": (
         "/questions?appointment={a}#f-text",
