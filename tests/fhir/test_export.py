@@ -31,20 +31,26 @@ from carebinder.choices import (
     MaterialStatus,
     Purpose,
     RecordKind,
+    TreatmentKind,
 )
 from carebinder.db import session_scope
 from carebinder.fhir import read
 from carebinder.fhir.exporter import export_bundle
 from carebinder.fhir.importer import Summary
-from carebinder.models import Patient
+from carebinder.models import Opinion, Patient
 from carebinder.services import (
+    allergies,
     appointments,
+    conditions,
     doctors,
     materials,
+    medications,
     opinions,
     patients,
     questions,
     records,
+    results,
+    treatments,
 )
 from carebinder.store import Store
 from tests.fhir.fhirkit import (
@@ -183,6 +189,30 @@ def test_export_validates_with_the_r4b_models(trip: RoundTrip) -> None:
     assert trip.missing == []
 
 
+DRUG_KINDS = frozenset(
+    {
+        TreatmentKind.CHEMOTHERAPY,
+        TreatmentKind.HORMONE_THERAPY,
+        TreatmentKind.TARGETED_THERAPY,
+        TreatmentKind.IMMUNOTHERAPY,
+    }
+)
+
+
+def _staging_facts(opinion: Opinion) -> int:
+    """How many Observations carry an opinion's structured facts."""
+    return sum(
+        (
+            bool(opinion.t_category),
+            bool(opinion.n_category),
+            bool(opinion.m_category),
+            bool(opinion.stage and opinion.staging),
+            bool(opinion.grade),
+            opinion.ecog is not None,
+        )
+    )
+
+
 def test_export_holds_the_resources_of_the_binder(trip: RoundTrip) -> None:
     with session_scope(trip.a.engine, write=False) as s:
         pid = _patient(s).id
@@ -192,7 +222,17 @@ def test_export_holds_the_resources_of_the_binder(trip: RoundTrip) -> None:
             "PractitionerRole": len(doctors.list_doctors(s, pid)),
             "DocumentReference": len(records.list_records(s, pid)),
             "CarePlan": len(opinions.list_opinions(s, pid)),
-            "Condition": 1,  # of the latest opinion; earlier ones travel inside their plans
+            # of the latest opinion (earlier ones travel inside their plans), and each of
+            # the other health problems
+            "Condition": 1 + len(conditions.list_conditions(s, pid)),
+            # each result; each opinion's grade, ECOG, T, N, M and stage group
+            "Observation": len(results.list_results(s, pid))
+            + sum(_staging_facts(o) for o in opinions.list_opinions(s, pid)),
+            # medications, and the treatments that are medicines; the others are procedures
+            "MedicationStatement": len(medications.list_medications(s, pid))
+            + sum(t.kind in DRUG_KINDS for t in treatments.list_treatments(s, pid)),
+            "Procedure": sum(t.kind not in DRUG_KINDS for t in treatments.list_treatments(s, pid)),
+            "AllergyIntolerance": len(allergies.list_allergies(s, pid)),
             "Appointment": len(appointments.list_appointments(s, pid)),
             "Location": 1,  # the demo visit has a place; the cancelled one has none
             "Communication": len(questions.list_questions(s, pid)),
@@ -202,6 +242,7 @@ def test_export_holds_the_resources_of_the_binder(trip: RoundTrip) -> None:
         }
     assert counts["Practitioner"] == 6 and counts["DocumentReference"] == 7
     assert counts["CarePlan"] == 2 and counts["Communication"] == 6
+    assert counts["Observation"] == 20 and counts["MedicationStatement"] == 6
     found = Counter(e["resource"]["resourceType"] for e in trip.bundle["entry"])
     assert dict(found) == counts
 
@@ -308,7 +349,9 @@ def test_opinions_are_proposed_care_plans_and_the_latest_is_the_condition(
     plans = resources(trip.bundle, "CarePlan")
     assert {p["intent"] for p in plans} == {"proposal"}
     assert all("author" in p for p in plans)
-    (condition,) = resources(trip.bundle, "Condition")
+    (condition,) = [
+        c for c in resources(trip.bundle, "Condition") if "category" not in c
+    ]  # the others are the problem list's
     with session_scope(trip.a.engine, write=False) as s:
         newest = opinions.latest(s, _patient(s).id)
         assert newest is not None
@@ -422,6 +465,11 @@ def test_the_round_trip_summary(trip: RoundTrip) -> None:
         "question": 6,
         "material": 3,
         "coverage": 1,
+        "medication": 5,
+        "allergy": 2,
+        "condition": 2,
+        "treatment": 2,
+        "result": 8,
     }
     assert trip.summary.skipped == Counter()
 

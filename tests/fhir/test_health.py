@@ -292,3 +292,46 @@ def test_another_systems_mcode_staging(engine: Engine, store: Store, session: Se
         assert opinion.staging is StagingBasis.PATHOLOGIC
         assert (opinion.ajcc_edition, opinion.ecog) == (8, 1)
         assert treatments.list_treatments(s, patient.id) == []
+
+
+def test_an_imported_cancer_marker_joins_the_values_typed_by_hand(
+    engine: Engine, store: Store
+) -> None:
+    from carebinder.services import results
+
+    ana = patient_resource()
+    long_name = "Cancer Ag 15-3 [Units/volume] in Serum or Plasma"
+    lab = {
+        "resourceType": "Observation",
+        "id": new_id(),
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": LOINC, "code": "6875-9", "display": long_name}]},
+        "subject": ref(ana),
+        "effectiveDateTime": "2026-03-01",
+        "valueQuantity": {"value": 45, "unit": "U/mL"},
+    }
+    run_import(engine, store, parsed(bundle_doc(ana, lab)))
+    with session_scope(engine) as s:
+        (patient,) = patients.list_patients(s)
+        results.add_result(
+            s, patient.id, name="CA15-3", value="30", unit="U/mL", on=date(2026, 1, 5)
+        )
+    with session_scope(engine, write=False) as s:
+        (trend,) = results.trends(results.list_results(s, patient.id))
+        assert [(r.value, r.taken_on) for r in trend.values] == [
+            ("30", date(2026, 1, 5)),
+            ("45", date(2026, 3, 1)),
+        ]
+        imported = trend.values[1]
+        assert imported.name == "CA 15-3"
+        assert imported.notes == f"Test: {long_name}."

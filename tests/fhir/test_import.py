@@ -414,10 +414,12 @@ def test_sample_results_link_their_report(imported: Callable[[str], Imported]) -
     result = imported("R4-Adan_Pulido.json")
     with session_scope(result.binder.engine, write=False) as s:
         (patient,) = patients.list_patients(s)
-        psa = results.list_results(
-            s, patient.id, "Prostate specific Ag [Mass/volume] in Serum or Plasma"
-        )
+        # Named as the marker it is (LOINC 2857-1), so hand-typed PSA values join its trend.
+        psa = results.list_results(s, patient.id, "PSA")
         assert len(psa) == 6
+        assert {r.notes for r in psa} == {
+            "Test: Prostate specific Ag [Mass/volume] in Serum or Plasma."
+        }
         assert all(r.unit == "ng/mL" for r in psa)
         assert {r.record for r in psa} == {None}  # Synthea's PSA values stand alone
         assert [r.taken_on for r in psa] == sorted(r.taken_on for r in psa)

@@ -10,11 +10,12 @@ opinion's staging, grade and ECOG observations are read with the opinion (cancer
 
 from __future__ import annotations
 
-from carebinder.fhir import mcode
+from carebinder.fhir import mcode, vocab
 from carebinder.fhir.context import ImportContext
 from carebinder.fhir.read import Resource, as_list
 from carebinder.fhir.values import (
     annotation_text,
+    code_in,
     codes,
     concept_text,
     extension_value,
@@ -26,7 +27,7 @@ from carebinder.fhir.values import (
     quantity_text,
     tidy,
 )
-from carebinder.services import results
+from carebinder.services import markers, results
 
 NOT_KEPT = {
     "vital-signs": "vital signs are not kept",
@@ -69,11 +70,18 @@ def result(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
             return  # a panel: its members are the results
         ctx.summary.skip(resource, "it holds no value")
         return
+    name = name.replace("\u200b", "")  # Synthea writes "#/\u200bvolume"
+    # A cancer marker takes its short name ("CA 15-3", not "Cancer Ag 15-3 [Units/volume]
+    # in Serum or Plasma"), so its values line up with those typed by hand in one trend.
+    marker = markers.by_loinc(code_in(resource.get("code"), vocab.LOINC) or "")
+    long_name = None
+    if marker is not None and marker.name != name:
+        name, long_name = marker.name, f"Test: {name}."
     period = obj(resource.get("effectivePeriod"))
     made = results.add_result(
         ctx.session,
         patient_id,
-        name=name.replace("\u200b", ""),  # Synthea writes "#/\u200bvolume"
+        name=name,
         value=value,
         unit=unit,
         on=fhir_date(
@@ -91,7 +99,9 @@ def result(ctx: ImportContext, patient_id: int, resource: Resource) -> None:
             ),
             None,
         ),
-        notes=joined(_ranges(resource), annotation_text(resource.get("note")), sep="\n\n"),
+        notes=joined(
+            long_name, _ranges(resource), annotation_text(resource.get("note")), sep="\n\n"
+        ),
     )
     ctx.summary.imported["result"] += 1
     ctx.remember(patient_id, "result", made.id, resource)
