@@ -166,7 +166,7 @@ def add_health_facts(session: Session, pid: int, gp: int, surgeon: int, lab: int
     allergies.add_allergy(
         session,
         pid,
-        substance="Penicillin",
+        substance="Sulfonamides",
         reaction="Hives",
         severity=Severity.SEVERE,
         kind=AllergyKind.MEDICATION,
@@ -190,16 +190,16 @@ def add_health_facts(session: Session, pid: int, gp: int, surgeon: int, lab: int
         results.add_result(
             session,
             pid,
-            name="CA 15-3",
+            name="CEA",
             value=value,
-            unit="U/mL",
+            unit="ng/mL",
             on=on,
             record=lab,
             interpretation=Interpretation.HIGH,
             notes="Fasting.",
         )
-    results.add_result(session, pid, name="Ki-67", value=NEGATIVE_VALUE, notes=FORMULA_VALUE)
-    results.add_result(session, pid, name="HER2", value=FORMULA_VALUE)
+    results.add_result(session, pid, name="PD-L1", value=NEGATIVE_VALUE, notes=FORMULA_VALUE)
+    results.add_result(session, pid, name="MSI", value=FORMULA_VALUE)
     newest = opinions.list_opinions(session, pid)[-1]
     opinions.edit_opinion(
         session,

@@ -332,30 +332,32 @@ def test_csv_tables_hold_the_health_facts(document: dict[str, Any]) -> None:
     }
     assert (meds["Vitamin D3"]["current"], meds["Vitamin D3"]["stopped"]) == ("false", "2026-10-01")
     assert meds["Vitamin D3"]["kind"] == "supplement"
-    (allergy,) = tables["allergies.csv"]
+    # The demo's own facts are there too: these are the ones added above.
+    (allergy,) = [a for a in tables["allergies.csv"] if a["substance"] == "Sulfonamides"]
     assert (allergy["substance"], allergy["severity"], allergy["kind"]) == (
-        "Penicillin",
+        "Sulfonamides",
         "severe",
         "medication",
     )
-    (treatment,) = tables["treatments.csv"]
+    (treatment,) = [t for t in tables["treatments.csv"] if t["name"] == "Core needle biopsy"]
     assert (treatment["kind"], treatment["started"], treatment["doctor_name"]) == (
         "surgery",
         "2026-10-14",
         binder["doctors"][1]["name"],
     )
-    assert tables["conditions.csv"][0]["since"] == "2015-06-01"
+    (hypertension,) = [c for c in tables["conditions.csv"] if c["name"] == "Hypertension"]
+    assert hypertension["since"] == "2015-06-01"
     # A marker's values in date order (its trend), with the record they came from.
     lab = next(r["id"] for r in binder["records"] if r["notes"])
-    trend = [r for r in tables["results.csv"] if r["name"] == "CA 15-3"]
+    trend = [r for r in tables["results.csv"] if r["name"] == "CEA"]
     assert [(r["date"], r["value"], r["unit"], r["record"]) for r in trend] == [
-        ("2026-10-01", "45", "U/mL", str(lab)),
-        ("2026-11-01", "38", "U/mL", str(lab)),
+        ("2026-10-01", "45", "ng/mL", str(lab)),
+        ("2026-11-01", "38", "ng/mL", str(lab)),
     ]
     # A value that is a number stays one; one a spreadsheet would run becomes text.
     values = {r["name"]: r for r in tables["results.csv"]}
-    assert values["Ki-67"]["value"] == NEGATIVE_VALUE
-    assert values["Ki-67"]["notes"] == values["HER2"]["value"] == "'" + FORMULA_VALUE
+    assert values["PD-L1"]["value"] == NEGATIVE_VALUE
+    assert values["PD-L1"]["notes"] == values["MSI"]["value"] == "'" + FORMULA_VALUE
     # The structured cancer facts of the newest opinion, beside the free text.
     newest = tables["opinions.csv"][-1]
     assert {k: newest[k] for k in ("site", "laterality", "t", "n", "m", "staging", "tnm")} == {
@@ -368,7 +370,11 @@ def test_csv_tables_hold_the_health_facts(document: dict[str, Any]) -> None:
         "tnm": "pT2 pN1a cM0",
     }
     assert (newest["ajcc_edition"], newest["ecog"], newest["grade"]) == ("8", "0", "G2")
-    assert tables["opinions.csv"][0]["tnm"] == ""  # an opinion in free text only
+    first = binder["opinions"][0]  # the demo's own cancer facts, as the JSON export has them
+    assert (tables["opinions.csv"][0]["tnm"], tables["opinions.csv"][0]["ecog"]) == (
+        first["tnm"],
+        str(first["ecog"]),
+    )
 
 
 def test_every_column_is_a_schema_field() -> None:
