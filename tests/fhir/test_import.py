@@ -529,7 +529,8 @@ def test_a_removed_record_comes_back_even_when_its_id_was_reused(
     with session_scope(engine) as s:
         typed = records.add_record(s, store, patient.id, kind=RecordKind.OTHER, title="By hand")
         pill = medications.add_medication(s, patient.id, name="By hand").medication
-        assert pill.id == newest_id  # SQLite gave the removed row's id again
+        if engine.dialect.name == "sqlite":  # PostgreSQL's sequences never give one again
+            assert pill.id == newest_id  # SQLite gave the removed row's id again
     again = run_import(engine, store, read.load(sample(SMALLEST_R4)))
     with session_scope(engine, write=False) as s:
         assert records.get_record(s, patient.id, typed.id).title == "By hand"
