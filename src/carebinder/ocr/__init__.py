@@ -118,6 +118,9 @@ class Recognising:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env=env,
+                # Out of the terminal's process group: Ctrl-C stops the command, which then
+                # stops the reader, rather than failing the file it was reading.
+                start_new_session=True,
             )
             assert self._process.stdout is not None
             self._lines = Lines(self._process.stdout.fileno())
