@@ -140,12 +140,9 @@ def recognise(
 
 def recognised(data: dict[str, Any]) -> str:
     """'text recognised (2 pages, mean confidence 91%)', as `record show` says it."""
-    pages = data["ocr_pages"] or 0
-    confidence = data["ocr_confidence"]
-    told = f"{plural(pages, 'page')}" + (
-        f", mean confidence {confidence:.0f}%" if confidence is not None else ""
-    )
-    return f"text recognised ({told})"
+    from carebinder.services.text_layers import recognised_words
+
+    return recognised_words(data)
 
 
 def after_attaching(

@@ -34,7 +34,6 @@ from carebinder.cli.reading import (
     interrupted,
     languages,
     recognise,
-    recognised,
 )
 from carebinder.words import human_size, plural
 
@@ -86,18 +85,16 @@ def _warn_unreadable(files: list[dict[str, Any]]) -> None:
 
 
 def _status(file: dict[str, Any]) -> str:
-    """A file's line in `record show`: readable, and searchable or a scan; then what a
-    reader should know of it (the packet cannot print it, it was repaired)."""
+    """A file's line in `record show`: readable, and searchable, recognised or a scan; then
+    what a reader should know of it (the packet cannot print it, it was repaired)."""
+    from carebinder.services.text_layers import ocr_words
+
     if file["unreadable"]:
         return f"unreadable: {file['unreadable']}"
     if file["unprintable"]:
         status = f"cannot be printed in the packet: {file['unprintable']}"
-    elif file["ocr"] == "recognised":
-        status = recognised(file)
-    elif file["ocr"] == "waiting":
-        status = "scan: words not recognised yet (carebinder record read-text)"
-    elif file["ocr"] == "failed":
-        status = f"scan: words could not be recognised: {file['ocr_failed']}"
+    elif file["ocr"] is not None:
+        status = ocr_words(file) or ""
     elif file["has_text"] is False:
         status = "scan: no text layer, search cannot see its words"
     elif file["has_text"] is None and file["media_type"] == "application/pdf":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,6 +87,29 @@ def save(
         file.text = found.text
     session.flush()
     return file
+
+
+def recognised_words(data: dict[str, Any]) -> str:
+    """'text recognised (2 pages, mean confidence 91%)': a file's JSON, as both faces say it."""
+    from carebinder.words import plural
+
+    confidence = data["ocr_confidence"]
+    told = plural(data["ocr_pages"] or 0, "page") + (
+        f", mean confidence {confidence:.0f}%" if confidence is not None else ""
+    )
+    return f"text recognised ({told})"
+
+
+def ocr_words(data: dict[str, Any]) -> str | None:
+    """What both faces say of a file's words (its JSON): recognised, waiting, or why not;
+    None when it has nothing to recognise."""
+    if data["ocr"] == "recognised":
+        return recognised_words(data)
+    if data["ocr"] == "waiting":
+        return "scan: words not recognised yet (carebinder record read-text)"
+    if data["ocr"] == "failed":
+        return f"scan: words could not be recognised: {data['ocr_failed']}"
+    return None
 
 
 def low(confidence: float | None) -> bool:
