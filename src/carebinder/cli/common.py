@@ -107,7 +107,7 @@ PARAMETERS = {
     "staff_told": "told_staff",
     "institution": ("institution", "from_"),  # a material's is --from
     "out": "out_file",
-    "ocr_languages": "ocr_lang",
+    "ocr_languages": ("ocr_lang", "langs"),  # `record ocr-lang LANGS`
 }
 
 

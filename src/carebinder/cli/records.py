@@ -433,3 +433,34 @@ def read_text(
         note(f"Read {len(saved)} of {plural(len(pending), 'PDF')}.")
     if scans and not cannot:
         note(f"Recognised the words of {len(ocr.read)} of {plural(len(scans), 'scan')}.")
+
+
+@app.command("ocr-lang")
+def ocr_lang_(
+    ctx: typer.Context,
+    langs: Annotated[
+        str | None,
+        typer.Argument(
+            help="Languages to read this patient's scans in, e.g. spa+eng.",
+            show_default=False,
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the choice: this computer's default.")
+    ] = False,
+) -> None:
+    """Show or choose the languages this patient's scans and photos are read in (OCR).
+    Without a choice, they are read in this computer's language and English.
+
+    Example: carebinder record ocr-lang spa+eng
+    """
+    from carebinder.ocr.languages import from_locale
+    from carebinder.services import text_layers
+
+    checked = languages(langs)
+    with patient_session(ctx, write=checked is not None or clear) as (s, patient):
+        if checked is not None or clear:
+            text_layers.choose_languages(s, patient.id, checked)
+        saved = text_layers.languages(s, patient.id)
+    where = "chosen for this patient" if saved else "this computer's default"
+    out(f"Scans are read in {saved or from_locale()} ({where}).")
