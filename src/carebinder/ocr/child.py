@@ -121,6 +121,7 @@ def recognise(request: dict[str, Any], work: Path, say: Any) -> dict[str, Any]:
         except Exception as error:  # noqa: BLE001 - any fault of a hostile image is its own
             return {"error": f"the image cannot be read ({type(error).__name__})"}
     plugin.sink = lambda done, total: say({"progress": [done, total]})
+    os.environ[plugin.STRAIGHTEN] = "0" if photo else "1"
     late = _Late()
     logging.getLogger("ocrmypdf").addHandler(late)
     tempfile.tempdir = str(work)  # OCRmyPDF's working folder, kept for its hOCR
