@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carebinder import config
-from tests.conftest import Cli, blob_files
+from tests.conftest import FILE_BACKUP, Cli, blob_files
 from tests.ocr.pages import need_tesseract, scanned_pdf
 
 
@@ -58,6 +58,7 @@ def test_verify_knows_the_text_layer_and_its_original(
     ) in said
 
 
+@pytest.mark.sqlite_only(FILE_BACKUP)
 def test_backup_and_restore_keep_the_text_layer(
     binder: Cli, read_scan: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
