@@ -82,11 +82,21 @@ def save(
     layer.sha256 = blob.sha256
     layer.pages, layer.pages_recognised = found.pages or layer.pages, found.recognised
     layer.confidence = None if found.confidence is None else round(found.confidence, 1)
-    layer.languages, layer.made_at, layer.failed = languages, datetime.now(UTC), None
+    layer.languages, layer.made_at = languages, datetime.now(UTC)
+    layer.failed = late_pages(found.late)  # the other pages' words are kept
     if found.text:
         file.text = found.text
     session.flush()
     return file
+
+
+def late_pages(pages: Sequence[int]) -> str | None:
+    """Why some pages of a recognised file have no words ('page 3 could not be read in
+    time'), or None."""
+    if not pages:
+        return None
+    listed = ", ".join(str(page) for page in pages)
+    return f"{'page' if len(pages) == 1 else 'pages'} {listed} could not be read in time"
 
 
 def recognised_words(data: dict[str, Any]) -> str:
@@ -97,7 +107,8 @@ def recognised_words(data: dict[str, Any]) -> str:
     told = plural(data["ocr_pages"] or 0, "page") + (
         f", mean confidence {confidence:.0f}%" if confidence is not None else ""
     )
-    return f"text recognised ({told})"
+    late = f"; {data['ocr_failed']}" if data["ocr_failed"] else ""
+    return f"text recognised ({told}){late}"
 
 
 def ocr_words(data: dict[str, Any]) -> str | None:
