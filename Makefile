@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-postgres check bench bench-packet bench-import bench-export bench-search bench-search-postgres bench-patients bench-patients-postgres bench-web bench-all clean
+.PHONY: demo test test-postgres check bench bench-ocr bench-packet bench-import bench-export bench-search bench-search-postgres bench-patients bench-patients-postgres bench-web bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: $(VENV)/.installed-dev
 bench-packet: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/packet.py
 
+# Needs Tesseract with English and Spanish data (apt-get install tesseract-ocr tesseract-ocr-spa).
+bench-ocr: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/ocr.py
+
 bench-import: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/fhir_import.py
 
@@ -76,7 +80,7 @@ bench-patients-postgres: $(VENV)/.installed-dev
 	.ci/postgres.sh $(BIN)/python benchmarks/many_patients.py
 
 # Every benchmark in turn (benchmarks/README.md lists them with their latest figures).
-bench-all: bench bench-packet bench-import bench-export bench-search bench-patients bench-web
+bench-all: bench bench-ocr bench-packet bench-import bench-export bench-search bench-patients bench-web
 	$(BIN)/python benchmarks/pdf_text.py
 	$(BIN)/python benchmarks/crash_stress.py
 

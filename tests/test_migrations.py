@@ -335,6 +335,12 @@ def _file(ident: int, name: str, media_type: str, pages: int | None, bad: str | 
         "has_text": None,  # attached before carebinder read the words of PDFs
         "unprintable": None,  # read before carebinder checked pages for the packet
         "notice": None,
+        # Nothing to recognise: a PDF whose words were never read, a ZIP, a damaged PDF.
+        "ocr": None,
+        "ocr_pages": None,
+        "ocr_confidence": None,
+        "ocr_languages": None,
+        "ocr_failed": None,
     }
 
 

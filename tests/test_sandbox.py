@@ -215,7 +215,7 @@ def test_a_scan_has_no_text_layer(tmp_path: Path) -> None:
     from tests.packet.pdfutil import scan_pdf
 
     (finding,) = inspect_files([(scan_pdf(tmp_path / "scan.pdf"), PDF)], read_text=True)
-    assert finding == Finding(1, None, None, False)
+    assert finding == Finding(1, None, None, False, scanned=1)  # one page for OCR to read
 
 
 def test_images_and_unreadable_pdfs_get_no_words(tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def test_two_answers_arriving_together_are_both_read_at_once() -> None:
     """The child may write a file's two answers in one go: the second must not wait in a
     buffer where the deadline's `select` cannot see it."""
     read_end, write_end = os.pipe()
-    lines = sandbox._Lines(read_end)
+    lines = sandbox.Lines(read_end)
     try:
         os.write(write_end, b'{"pages": 1}\n{"text": "x"}\n{"pages"')
         start = time.monotonic()

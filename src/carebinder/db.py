@@ -28,9 +28,9 @@ from carebinder.errors import (
 from carebinder.faults import checkpoint
 
 # The newest Alembic revision this program knows. A test checks it against migrations/.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 # Every revision in order, so "older" and "newer" can be told apart without Alembic.
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 
 # How long a write waits for its turn on SQLite before "database is locked". SQLite's
 # waiters poll rather than queue, so one can be passed over again and again: eight

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     MetaData,
     String,
@@ -167,6 +168,46 @@ class File(Timestamped, Base):
     notice: Mapped[LongText]
 
     record: Mapped[Record] = relationship(back_populates="files")
+    # Loaded with the file (one query for a whole list): every view of a file says it.
+    text_layer: Mapped["TextLayer | None"] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+
+class TextLayer(Base):
+    """A scan's or a photo's words, recognised (OCR): a PDF made from the original with an
+    invisible text layer, stored in the store under `sha256` like any file. The original
+    never changes; this is made again from it at any time. No `sha256` and no `failed`:
+    waiting to be recognised."""
+
+    __tablename__ = "text_layer"
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("file.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Pages of the original without words (pictures of pages): the ones recognised.
+    pages: Mapped[int | None]
+    # Of those, the pages where words were found.
+    pages_recognised: Mapped[int | None]
+    # Tesseract's mean word confidence, 0 to 100.
+    confidence: Mapped[float | None] = mapped_column(Float())
+    languages: Mapped[str | None] = mapped_column(String(100))
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the words could not be recognised, or None.
+    failed: Mapped[LongText]
+
+
+class Setting(Base):
+    """A patient's choice that outlives a command (e.g. `ocr_languages`: spa+eng)."""
+
+    __tablename__ = "setting"
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
 
 
 opinion_record = Table(

@@ -51,6 +51,11 @@ FILE_KEYS = {
     "has_text",
     "unprintable",
     "notice",
+    "ocr",
+    "ocr_pages",
+    "ocr_confidence",
+    "ocr_languages",
+    "ocr_failed",
 }
 OPINION_KEYS = {
     "id",

@@ -87,6 +87,7 @@ def test_json_gives_structured_hits(filled: Cli) -> None:
     for hit in data["results"]:
         assert set(hit) == {
             "rank", "kind", "id", "record", "title", "snippet", "highlights", "score",
+            "recognised", "confidence",
         }  # fmt: skip
         marked = [hit["snippet"][a:b].casefold() for a, b in hit["highlights"]]
         assert marked and set(marked) == {"sentinel"}
@@ -140,18 +141,19 @@ def test_search_help_has_an_example(cli: Cli) -> None:
 
 
 def test_a_scan_is_reported_when_attached_shown_and_searched(binder: Cli, tmp_path: Path) -> None:
+    """A scan whose words are left unread (--no-ocr; tests/ocr/ reads them)."""
     scan = scan_pdf(tmp_path / "scan.pdf")
-    added = binder.ok("record", "add", "imaging", "Outside CT", "--file", str(scan))
+    added = binder.ok("record", "add", "imaging", "Outside CT", "--file", str(scan), "--no-ocr")
     assert added.stderr == (
-        "scan.pdf has no text layer (it is a scan): search cannot see its words.\n"
+        "scan.pdf: its words are left for later (carebinder record read-text).\n"
     )
     binder.ok("record", "add", "lab", "Labs")
-    attached = binder.ok("record", "attach", "2", str(scan), "--json")
-    assert "scan.pdf has no text layer (it is a scan)" in attached.stderr
+    attached = binder.ok("record", "attach", "2", str(scan), "--json", "--no-ocr")
+    assert "scan.pdf: its words are left for later" in attached.stderr
     assert json.loads(attached.stdout)[0]["has_text"] is False
 
     shown = binder.ok("record", "show", "1").stdout
-    assert "scan: no text layer, search cannot see its words" in shown
+    assert "scan: words not recognised yet (carebinder record read-text)" in shown
     assert as_json(binder.ok("record", "show", "1", "--json"))["files"][0]["has_text"] is False
 
     searched = binder.ok("search", "CT")
@@ -181,9 +183,11 @@ def forget_words(database_url: str) -> None:
 
 
 def test_read_text_makes_old_pdfs_searchable(
-    filled: Cli, database_url: str, tmp_path: Path
+    filled: Cli, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    filled.ok("record", "attach", "1", str(scan_pdf(tmp_path / "old-scan.pdf")))
+    # A computer without Tesseract: the scan's words cannot be recognised (tests/ocr/).
+    monkeypatch.setenv("PATH", "/nonexistent")
+    filled.ok("record", "attach", "1", str(scan_pdf(tmp_path / "old-scan.pdf")), "--no-ocr")
     forget_words(database_url)
 
     before = filled.ok("search", UNIQUE)
@@ -200,14 +204,19 @@ def test_read_text_makes_old_pdfs_searchable(
         "File #1 of record #1: pathology.pdf: read.",
         "File #2 of record #1: old-scan.pdf: no text layer (a scan), search cannot see its words.",
     ]
-    assert read.stderr == ANA + "Read 2 of 2 PDFs.\n"
+    assert read.stderr == ANA + (
+        "old-scan.pdf is a scan or a photo: its words cannot be read on this computer yet."
+        " To read scans, install OCR (sudo apt-get install tesseract-ocr), then run"
+        " `carebinder record read-text`.\n"
+        "Read 2 of 2 PDFs.\n"
+    )
 
     after = filled.ok("search", UNIQUE)
     assert after.stdout.startswith("file #1 of record #1: pathology.pdf")
     assert "not searched yet" not in after.stderr
     again = filled.ok("record", "read-text")
     assert again.stdout == ""
-    assert again.stderr == ANA + "Every PDF's words are already read: search sees them all.\n"
+    assert "Every PDF's words are already read" not in again.stderr  # the scan waits
 
 
 def test_read_text_json_and_other_patients(filled: Cli, database_url: str, tmp_path: Path) -> None:

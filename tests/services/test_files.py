@@ -75,6 +75,11 @@ def test_attach_stores_bytes_and_facts(
         "has_text": True,  # blank pages: nothing written, nothing a search could miss
         "unprintable": None,
         "notice": None,
+        "ocr": None,  # words read: nothing to recognise
+        "ocr_pages": None,
+        "ocr_confidence": None,
+        "ocr_languages": None,
+        "ocr_failed": None,
     }
 
 

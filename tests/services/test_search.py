@@ -179,7 +179,10 @@ def test_results_as_json(session: Session, store: Store, patient: Patient) -> No
     data = search.to_json(search.search(session, patient.id, "ki67"))
     assert set(data) == {"query", "results", "scans", "unread"}
     (hit,) = data["results"]
-    assert set(hit) == {"rank", "kind", "id", "record", "title", "snippet", "highlights", "score"}
+    assert set(hit) == {
+        "rank", "kind", "id", "record", "title", "snippet", "highlights", "score",
+        "recognised", "confidence",
+    }  # fmt: skip
     assert (hit["rank"], hit["kind"], hit["id"], hit["record"]) == (1, "record", 1, 1)
     assert all(hit["snippet"][a:b].casefold() == "ki67" for a, b in hit["highlights"])
 

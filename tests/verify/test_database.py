@@ -59,7 +59,11 @@ def test_bytes_overwritten_in_the_middle_of_the_database(engine: Engine, binder:
     assert path is not None
     engine.dispose()
     # A whole page: bytes in a page's unused space are not damage SQLite can (or need) see.
-    damage_page(binder.settings, engine, path.stat().st_size // 4096 // 2 + 1)
+    # A table's page in the middle of the file, not one every command reads to open the
+    # binder (alembic_version's, which moves as revisions add tables: revision 0009 did).
+    middle = path.stat().st_size // 4096 // 2 + 1
+    pages = sorted(page_of(binder.settings, table) for table in ("opinion", "question", "material"))
+    damage_page(binder.settings, engine, min(pages, key=lambda page: abs(page - middle)))
     fresh = verify.open_for_check(binder.settings)
     try:
         report = verify.check(fresh, binder.settings, min_age=0)

@@ -100,9 +100,18 @@ def test_a_pdf_the_packet_cannot_print_is_to_be_brought_separately(
     assert ana.get("/records/1/files/1/download").content == path.read_bytes()
 
 
-def test_a_scan_says_it_has_no_text(ana: Browser, tmp_path: Path) -> None:
+def test_a_scan_says_it_has_no_text(
+    ana: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a computer without Tesseract (tests/ocr/test_web.py reads scans)."""
+    monkeypatch.setenv("PATH", "/nonexistent")
     response = add(ana, scan_pdf(tmp_path / "scan.pdf"))
-    assert "Scanned: no text. Search cannot see its words." in response.text
+    assert response.url.path == "/records/1"
+    assert "Scan: words not recognised yet (carebinder record read-text)." in response.text
+    assert (
+        "Scans and photos cannot be read on this computer yet. To read them, install OCR"
+        " (sudo apt-get install tesseract-ocr)" in response.text
+    )
 
 
 @pytest.mark.parametrize(

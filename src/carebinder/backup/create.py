@@ -190,6 +190,7 @@ def _snapshot(database: Path, target: Path) -> tuple[str, Rows]:
                 "SELECT sha256, id, record_id, original_name FROM file ORDER BY id"
             ):
                 referenced.setdefault(str(sha), []).append((row[0], row[1], str(row[2])))
+            referenced.update(_text_layers(copy, referenced))
         finally:
             copy.close()
         source.execute("COMMIT")
@@ -205,6 +206,23 @@ def _snapshot(database: Path, target: Path) -> tuple[str, Rows]:
             " copy the binder's folder as it is and ask for help."
         )
     return schema, referenced
+
+
+def _text_layers(copy: sqlite3.Connection, referenced: Rows) -> Rows:
+    """The text-layer versions (OCR) of files, named after their file, as `_snapshot`
+    names blobs: a backup holds them like every blob, and says so when one is left out."""
+    found: Rows = {}
+    try:
+        rows = copy.execute(
+            "SELECT t.sha256, f.id, f.record_id, f.original_name FROM text_layer t"
+            " JOIN file f ON f.id = t.file_id WHERE t.sha256 IS NOT NULL ORDER BY f.id"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a binder older than revision 0009
+        return found
+    for sha, ident, record, name in rows:
+        if str(sha) not in referenced:
+            found.setdefault(str(sha), []).append((ident, record, f"{name} (text layer)"))
+    return found
 
 
 def _hash_file(path: Path) -> str:

@@ -109,6 +109,7 @@ PARAMETERS = {
     "out": "out_file",
     "reason": "for_",  # a medication's --for
     "stopped": ("stopped", "date"),  # `medication stop` gives it as --date
+    "ocr_languages": ("ocr_lang", "langs"),  # `record ocr-lang LANGS`
 }
 
 

@@ -26,6 +26,15 @@ from carebinder.cli.common import (
     table,
 )
 from carebinder.cli.options import DateOpt, Json, Notes, RecordId, Yes
+from carebinder.cli.reading import (
+    NO_TESSERACT,
+    Outcome,
+    after_attaching,
+    chosen_languages,
+    interrupted,
+    languages,
+    recognise,
+)
 from carebinder.words import human_size, plural
 
 app = App(help="Medical records (pathology, surgery, imaging, labs…) and their files.")
@@ -37,6 +46,23 @@ Institution = Annotated[str | None, typer.Option(help="Where the record is from.
 Paths = Annotated[list[Path], typer.Argument(help="Files to attach (PDF, images, DICOM…).")]
 
 SCAN_NOTE = "{name} has no text layer (it is a scan): search cannot see its words."
+OcrLang = Annotated[
+    str | None,
+    typer.Option(
+        "--ocr-lang",
+        metavar="LANGS",
+        help="Languages of scans and photos, as Tesseract names them, e.g. spa+eng"
+        " (default: the patient's choice, else this computer's language and English).",
+        show_default=False,
+    ),
+]
+NoOcr = Annotated[
+    bool,
+    typer.Option(
+        "--no-ocr",
+        help="Do not read the words of scans and photos now (`record read-text` reads them).",
+    ),
+]
 
 
 def _warn_unreadable(files: list[dict[str, Any]]) -> None:
@@ -54,17 +80,21 @@ def _warn_unreadable(files: list[dict[str, Any]]) -> None:
             )
         if file["notice"]:
             note(f"Note: {file['name']}: {file['notice']}.")
-        if file["has_text"] is False:
+        if file["has_text"] is False and file["ocr"] is None:
             note(SCAN_NOTE.format(name=file["name"]))
 
 
 def _status(file: dict[str, Any]) -> str:
-    """A file's line in `record show`: readable, and searchable or a scan; then what a
-    reader should know of it (the packet cannot print it, it was repaired)."""
+    """A file's line in `record show`: readable, and searchable, recognised or a scan; then
+    what a reader should know of it (the packet cannot print it, it was repaired)."""
+    from carebinder.services.text_layers import ocr_words
+
     if file["unreadable"]:
         return f"unreadable: {file['unreadable']}"
     if file["unprintable"]:
         status = f"cannot be printed in the packet: {file['unprintable']}"
+    elif file["ocr"] is not None:
+        status = ocr_words(file) or ""
     elif file["has_text"] is False:
         status = "scan: no text layer, search cannot see its words"
     elif file["has_text"] is None and file["media_type"] == "application/pdf":
@@ -87,16 +117,20 @@ def add(
         list[Path] | None,
         typer.Option("--file", help="A file to attach; repeat for several.", show_default=False),
     ] = None,
+    ocr_lang: OcrLang = None,
+    no_ocr: NoOcr = False,
     as_json: Json = False,
 ) -> None:
-    """Add a record, with its files.
+    """Add a record, with its files. The words of scans and photos are recognised (OCR)
+    after they are attached, with a progress bar; --no-ocr leaves that for later.
 
     Example: carebinder record add pathology "Core biopsy report" --date 2026-10-02
     --doctor 1 --file ~/Downloads/pathology.pdf
     """
-    from carebinder.services import records
+    from carebinder.services import records, text_layers
 
     on = date_or_none(date, "--date")
+    given = languages(ocr_lang)
     with preparing(ctx, file or []) as prepared, patient_session(ctx, write=True) as (s, patient):
         record = records.add_record(
             s,
@@ -111,15 +145,17 @@ def add(
             prepared=prepared,
         )
         data = records.to_json(record)
+        spec = None if no_ocr else chosen_languages(given, text_layers.languages(s, patient.id))
     _warn_unreadable(data["files"])
-    if as_json:
-        emit_json(data)
-    else:
-        attached = len(data["files"])
+    attached = len(data["files"])
+    if not as_json:
         out(
             f"Added record #{data['id']}: {data['title']}"
             + (f" ({plural(attached, 'file')})" if attached else "")
         )
+    read = {f["id"]: f for f in after_attaching(ctx, data["files"], data["id"], spec).read}
+    if as_json:
+        emit_json({**data, "files": [read.get(f["id"], f) for f in data["files"]]})
 
 
 @app.command("list")
@@ -248,17 +284,28 @@ def remove(ctx: typer.Context, record: RecordId, yes: Yes = False) -> None:
 
 
 @app.command("attach")
-def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = False) -> None:
+def attach(
+    ctx: typer.Context,
+    record: RecordId,
+    paths: Paths,
+    ocr_lang: OcrLang = None,
+    no_ocr: NoOcr = False,
+    as_json: Json = False,
+) -> None:
     """Attach files to a record. The same file is stored only once. If one of the files
-    cannot be read (a wrong path, a folder, an empty file), none is attached.
+    cannot be read (a wrong path, a folder, an empty file), none is attached. The words
+    of scans and photos are then recognised (OCR), with a progress bar; --no-ocr leaves
+    that for `carebinder record read-text`.
 
-    Example: carebinder record attach 3 scan-page1.jpg scan-page2.jpg
+    Example: carebinder record attach 3 scan-page1.jpg scan-page2.jpg --ocr-lang spa+eng
     """
-    from carebinder.services import files, records
+    from carebinder.services import files, records, text_layers
 
+    given = languages(ocr_lang)
     with preparing(ctx, paths) as prepared, patient_session(ctx, write=True) as (s, patient):
         row = records.get_record(s, patient.id, record)
         added = [files.to_json(f) for f in files.attach_prepared(s, store(ctx), row, prepared)]
+        spec = None if no_ocr else chosen_languages(given, text_layers.languages(s, patient.id))
     _warn_unreadable(added)
     if len(added) < len(paths):
         same = len(paths) - len(added)
@@ -266,11 +313,12 @@ def attach(ctx: typer.Context, record: RecordId, paths: Paths, as_json: Json = F
             f"{plural(same, 'file')} {'was' if same == 1 else 'were'} already attached to record"
             f" #{record} and not added again."
         )
-    if as_json:
-        emit_json(added)
-    else:
+    if not as_json:
         for f in added:
             out(f"Attached file #{f['id']} to record #{record}: {f['name']}")
+    read = {f["id"]: f for f in after_attaching(ctx, added, record, spec).read}
+    if as_json:
+        emit_json([read.get(f["id"], f) for f in added])
 
 
 @app.command("detach")
@@ -295,50 +343,124 @@ def detach(
 
 
 @app.command("read-text")
-def read_text(ctx: typer.Context, as_json: Json = False) -> None:
-    """Read the words of the PDFs attached before carebinder could search them, so that
-    `carebinder search` finds them too. PDFs attached since are read when attached; this
-    is needed once, and does nothing when there is nothing left to read. A PDF whose copy
-    in the binder is missing or damaged is not read, and says so.
+def read_text(
+    ctx: typer.Context,
+    record: Annotated[
+        list[int] | None,
+        typer.Argument(help="Only the files of these records (default: all).", show_default=False),
+    ] = None,
+    again: Annotated[
+        bool,
+        typer.Option("--again", help="Recognise scans and photos again, even those already read."),
+    ] = False,
+    ocr_lang: OcrLang = None,
+    as_json: Json = False,
+) -> None:
+    """Read the words still unread, so that `carebinder search` finds them: PDFs attached
+    before carebinder read them, and scans and photos whose words are recognised (OCR)
+    here, with a progress bar. Each file is kept as soon as it is read: after Ctrl-C, run
+    it again to go on. A file whose copy in the binder is missing or damaged is not read,
+    and says so.
 
-    Example: carebinder record read-text
+    Example: carebinder record read-text 3 --ocr-lang spa+eng
     """
-    from carebinder.services import files
+    from carebinder.ocr.languages import tesseract
+    from carebinder.services import files, records, text_layers
 
+    given = languages(ocr_lang)
     with patient_session(ctx) as (s, patient):
         pending = files.unread_pdfs(s, patient.id)
+        if record:
+            for ident in record:  # refused for a record not in this binder
+                records.get_record(s, patient.id, ident)
+            pending = [f for f in pending if f.record_id in record]
     saved: dict[int, dict[str, Any]] = {}
     found = files.read_words(store(ctx, write=False), pending)
     if pending:
         with patient_session(ctx, write=True) as (s, patient):
             saved = {f.id: files.to_json(f) for f in files.save_words(s, patient.id, found)}
-
-    def why(ident: int) -> str:
-        finding = found.get(ident)
-        return finding.error if finding and finding.error else "its words could not be read"
-
+    with patient_session(ctx) as (s, patient):
+        scans = [
+            (f.id, f.record_id, f.original_name)
+            for f in text_layers.waiting(s, patient.id, record or (), again=again)
+        ]
+        spec = chosen_languages(given, text_layers.languages(s, patient.id))
+    lines = not as_json
+    for f in pending:
+        data = saved.get(f.id)
+        where = f"File #{f.id} of record #{f.record_id}: {f.original_name}"
+        why = found[f.id].error if f.id in found and found[f.id].error else None
+        if not lines:
+            continue
+        if data is None:
+            out(f"{where}: not read ({why or 'its words could not be read'}).")
+        elif data["has_text"]:
+            out(f"{where}: read.")
+        else:
+            out(f"{where}: no text layer (a scan), search cannot see its words.")
+    cannot = bool(scans) and tesseract() is None
+    if cannot:
+        note(NO_TESSERACT.format(name=scans[0][2]))
+    ocr = recognise(ctx, scans, spec, lines=lines) if scans and not cannot else Outcome()
     if as_json:
         emit_json(
             {
                 "read": list(saved.values()),
                 "not_read": [
-                    {"id": f.id, "record": f.record_id, "name": f.original_name, "why": why(f.id)}
+                    {
+                        "id": f.id,
+                        "record": f.record_id,
+                        "name": f.original_name,
+                        "why": found[f.id].error
+                        if f.id in found and found[f.id].error
+                        else "its words could not be read",
+                    }
                     for f in pending
                     if f.id not in saved
                 ],
+                "recognised": ocr.read,
+                "not_recognised": ocr.not_read,
             }
         )
+    if ocr.interrupted:
+        interrupted(len(ocr.read), len(scans))
+    if as_json:
         return
-    if not pending:
+    if not pending and not scans:
         note("Every PDF's words are already read: search sees them all.")
         return
-    for f in pending:
-        data = saved.get(f.id)
-        where = f"File #{f.id} of record #{f.record_id}: {f.original_name}"
-        if data is None:
-            out(f"{where}: not read ({why(f.id)}).")
-        elif data["has_text"]:
-            out(f"{where}: read.")
-        else:
-            out(f"{where}: no text layer (a scan), search cannot see its words.")
-    note(f"Read {len(saved)} of {plural(len(pending), 'PDF')}.")
+    if pending:
+        note(f"Read {len(saved)} of {plural(len(pending), 'PDF')}.")
+    if scans and not cannot:
+        note(f"Recognised the words of {len(ocr.read)} of {plural(len(scans), 'scan')}.")
+
+
+@app.command("ocr-lang")
+def ocr_lang_(
+    ctx: typer.Context,
+    langs: Annotated[
+        str | None,
+        typer.Argument(
+            help="Languages to read this patient's scans in, e.g. spa+eng.",
+            show_default=False,
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the choice: this computer's default.")
+    ] = False,
+) -> None:
+    """Show or choose the languages this patient's scans and photos are read in (OCR).
+    Without a choice, they are read in this computer's language and English.
+
+    Example: carebinder record ocr-lang spa+eng
+    """
+    from carebinder.ocr.languages import from_locale
+    from carebinder.services import text_layers
+
+    checked = languages(langs)
+    with patient_session(ctx, write=checked is not None or clear) as (s, patient):
+        if checked is not None or clear:
+            text_layers.choose_languages(s, patient.id, checked)
+        saved = text_layers.languages(s, patient.id)
+    where = "chosen for this patient" if saved else "this computer's default"
+    out(f"Scans are read in {saved or from_locale()} ({where}).")

@@ -87,14 +87,24 @@ def search(
     _warn_unsearchable(results)
 
 
+def recognised_note(confidence: float | None) -> str:
+    """What a result from words recognised in a scan or a photo says of them."""
+    from carebinder.services.text_layers import low
+
+    if low(confidence):
+        return f" (words recognised from a scan, {confidence:.0f}% confidence: some may be misread)"
+    return " (words recognised from a scan)"
+
+
 def _show(hit: Hit, highlight: Highlighter) -> None:
     where = f" of record #{hit.record}" if hit.kind == "file" else ""
     heading = f"{hit.kind} #{hit.id}{where}: "
     title, spans = _without_kind(hit)
+    said = recognised_note(hit.confidence) if hit.recognised else ""
     if hit.snippet == hit.title:  # the match is in the title: mark it there
-        out(heading + highlight(title, spans))
+        out(heading + highlight(title, spans) + said)
         return
-    out(heading + title)
+    out(heading + title + said)
     if hit.snippet:
         out("    " + highlight(hit.snippet, hit.highlights))
 

@@ -50,9 +50,15 @@ class Pages:
 
 
 def index_notes(plans: Sequence[RecordPlan]) -> dict[int, list[str]]:
-    """What the records index says under each record: notices, then files left out."""
+    """What the records index says under each record: notices, the files whose words were
+    recognised (the doctor can search them), then files left out."""
     return {
         plan.record.id: [f"Note: {name}: {note}" for name, note in plan.notices]
+        + [
+            f"Text recognised (OCR), searchable: {part.file.name}"
+            for part in plan.parts
+            if part.file.recognised
+        ]
         + [f"Bring separately: {name}: {reason}" for name, reason in plan.separately]
         for plan in plans
     }

@@ -194,6 +194,9 @@ class FileInfo:
     unreadable: str | None
     # The SHA-256 that names its bytes in the store: they are checked against it first.
     sha256: str | None = None
+    # The bytes are the text-layer version of a scan or a photo (its words recognised,
+    # so the doctor can search and copy them), not the original.
+    recognised: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from carebinder.choices import MaterialKind
 from carebinder.models import (
     Appointment,
     Doctor,
+    File,
     Material,
     Opinion,
     Patient,
@@ -326,19 +327,34 @@ def _records(session: Session, store: Store, appointment: Appointment) -> tuple[
             title=r.title,
             source=record_service.source_label(r),
             notes=r.notes,
-            files=tuple(
-                FileInfo(
-                    name=f.original_name,
-                    media_type=f.media_type,
-                    path=store.path_for(f.sha256),
-                    page_count=f.page_count,
-                    unreadable=f.unreadable,
-                    sha256=f.sha256,
-                )
-                for f in r.files
-            ),
+            files=tuple(_file(store, f) for f in r.files),
         )
         for r in appointment_service.packet_records(session, appointment)
+    )
+
+
+def _file(store: Store, file: File) -> FileInfo:
+    """A file as the packet merges it: the text-layer version of a scan or a photo whose
+    words were recognised (when it is in the store; else the original), so the doctor can
+    search and copy them; the original otherwise."""
+    layer = file.text_layer
+    if layer is not None and layer.sha256 and store.exists(layer.sha256):
+        return FileInfo(
+            name=file.original_name,
+            media_type="application/pdf",
+            path=store.path_for(layer.sha256),
+            page_count=file.page_count,
+            unreadable=None,
+            sha256=layer.sha256,
+            recognised=True,
+        )
+    return FileInfo(
+        name=file.original_name,
+        media_type=file.media_type,
+        path=store.path_for(file.sha256),
+        page_count=file.page_count,
+        unreadable=file.unreadable,
+        sha256=file.sha256,
     )
 
 

@@ -75,6 +75,8 @@ class Finding:
     text: str | None = None
     # True: a text layer; False: pages that are pictures without one (a scan); None: not read.
     has_text: bool | None = None
+    # How many pages are pictures without words (what OCR reads); None: not read.
+    scanned: int | None = None
     # Why the packet cannot print a readable file (e.g. "page 3 is too small to print").
     unprintable: str | None = None
     # What a reader should know of a readable file (e.g. it was damaged and repaired).
@@ -215,7 +217,7 @@ class _Child:
         self.files, self.read_text, self.digests = files, read_text, digests
         self.process = _take_spare()
         assert self.process.stdout is not None
-        self.answers = _Lines(self.process.stdout.fileno())
+        self.answers = Lines(self.process.stdout.fileno())
         self.sent = first
         self.gone = False
         self._send_up_to(first + AHEAD)
@@ -263,7 +265,13 @@ class _Child:
         if not line:  # the words could not be read: the pages still count
             return finding, False
         words = json.loads(line)
-        return replace(finding, text=words.get("text"), has_text=words.get("has_text")), True
+        found = replace(
+            finding,
+            text=words.get("text"),
+            has_text=words.get("has_text"),
+            scanned=words.get("scanned"),
+        )
+        return found, True
 
     def close(self) -> None:
         process = self.process
@@ -277,7 +285,7 @@ class _Child:
         process.stdout.close()
 
 
-class _Lines:
+class Lines:
     """The child's answers, one line each, read with a deadline.
 
     Read from the pipe itself, never through a buffered reader: a reader that took two

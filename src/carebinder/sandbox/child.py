@@ -22,7 +22,8 @@ from carebinder.sandbox import (
 )
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
+    """Cap this process's address space (and its children's) at the parent's limit."""
     try:
         import resource
     except ImportError:  # not on Windows: the deadline still applies
@@ -82,16 +83,17 @@ def _unprintable(pdf: Any, boxes: list[list[float]]) -> str | None:
     return None
 
 
-def _read_words(path: Path) -> dict[str, Any]:
-    """The words of a PDF, page by page, and whether it has a text layer at all: a PDF
-    whose pages hold pictures and no text is a scan, whose words search cannot see."""
+def read_words(path: Path) -> dict[str, Any]:
+    """The words of a PDF, page by page, whether it has a text layer at all (a PDF whose
+    pages hold pictures and no text is a scan, whose words search cannot see), and how
+    many of its pages are pictures without words (`scanned`: those OCR would read)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     started = time.monotonic()
     parts: list[str] = []
     size = 0
-    pictures = False
+    pictures = 0
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError:
@@ -104,15 +106,15 @@ def _read_words(path: Path) -> dict[str, Any]:
             try:
                 textpage = page.get_textpage()
                 try:
-                    words = _plain(textpage.get_text_range())
+                    words = plain(textpage.get_text_range())
                 finally:
                     textpage.close()
                 if words:
                     parts.append(words)
                     size += len(words)
-                elif not pictures:
+                else:
                     images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4)
-                    pictures = next(images, None) is not None
+                    pictures += next(images, None) is not None
             finally:
                 page.close()
     except pdfium.PdfiumError:
@@ -120,9 +122,10 @@ def _read_words(path: Path) -> dict[str, Any]:
     finally:
         pdf.close()
     if parts:
-        return {"text": "\n\n".join(parts)[:MAX_TEXT_CHARS], "has_text": True}
+        text = "\n\n".join(parts)[:MAX_TEXT_CHARS]
+        return {"text": text, "has_text": True, "scanned": pictures}
     # No words: a scan if it shows pictures; otherwise blank pages, with nothing to miss.
-    return {"text": None, "has_text": not pictures}
+    return {"text": None, "has_text": not pictures, "scanned": pictures}
 
 
 # Control characters become spaces (line breaks and tabs stay): what a PDF holds must not
@@ -130,7 +133,7 @@ def _read_words(path: Path) -> dict[str, Any]:
 _CONTROLS = {code: " " for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in "\n\t"}
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
     """`text` with plain line breaks and without control characters, stripped."""
     return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS).strip()
 
@@ -160,13 +163,13 @@ def _inspect_image(path: Path, media_type: str) -> dict[str, Any]:
 
 def serve() -> None:
     """Answer the parent's requests, one JSON line per file, until its stdin closes."""
-    _limit_memory()
+    limit_memory()
     for line in sys.stdin:
         request = json.loads(line)
         path, media_type = Path(request["path"]), request["media_type"]
         checkpoint(SANDBOX_POINT)
         try:
-            stored = _stored_copy_problem(path, request.get("sha256"))
+            stored = stored_copy_problem(path, request.get("sha256"))
             if stored is not None:
                 answer = {"pages": None, "error": stored}
             elif media_type == "application/pdf":
@@ -184,13 +187,13 @@ def serve() -> None:
         if request.get("text") and answer["error"] is None:
             checkpoint(SANDBOX_TEXT_POINT)
             try:
-                words = _read_words(path)
+                words = read_words(path)
             except MemoryError:
                 words = {"text": None, "has_text": None}
             _answer(words)
 
 
-def _stored_copy_problem(path: Path, sha256: str | None) -> str | None:
+def stored_copy_problem(path: Path, sha256: str | None) -> str | None:
     """Why a file of a binder's store cannot be used (damaged, missing, a folder or a pipe
     in its place), or None; checked against the SHA-256 that names it (`path` is where
     the store keeps it)."""

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from carebinder.db import after_commit, on_rollback
 from carebinder.errors import BlobUnusable, FileRefused, NotFound
-from carebinder.models import File, Record
+from carebinder.models import File, Record, TextLayer
+from carebinder.sandbox import IMAGE_TYPES
 from carebinder.store import Blob, Store
 
 if TYPE_CHECKING:
@@ -45,6 +46,18 @@ class Prepared:
     has_text: bool | None = None
     unprintable: str | None = None
     notice: str | None = None
+    # Pages that are pictures without words: what OCR reads (None: not read).
+    scanned: int | None = None
+
+    @property
+    def to_recognise(self) -> int | None:
+        """Pages to recognise (OCR), or None when there is nothing to read: a photo or an
+        image's frames, a PDF's pages without words; never a file that cannot be printed."""
+        if self.unreadable or self.unprintable or self.page_count is None:
+            return None
+        if self.blob.media_type == PDF:
+            return self.scanned or None
+        return self.page_count if self.blob.media_type in IMAGE_TYPES else None
 
 
 def prepare(
@@ -80,6 +93,7 @@ def prepare(
             found.has_text,
             found.unprintable,
             found.notice,
+            found.scanned,
         )
         for (path, blob), found in zip(stored, findings, strict=True)
     ]
@@ -109,6 +123,8 @@ def attach_prepared(
             unprintable=item.unprintable,
             notice=item.notice,
         )
+        if item.to_recognise:  # waits for its words to be recognised (OCR)
+            file.text_layer = TextLayer(pages=item.to_recognise)
         record.files.append(file)
         added.append(file)
     session.flush()
@@ -174,7 +190,8 @@ def unsearchable_pdfs(session: Session, patient_id: int) -> list[tuple[int, int,
     query = (
         select(File.id, File.record_id, File.original_name, File.has_text)
         .join(Record)
-        .where(Record.patient_id == patient_id, or_(SCANNED, UNREAD))
+        .outerjoin(TextLayer)
+        .where(Record.patient_id == patient_id, or_(SCANNED, UNREAD), TextLayer.sha256.is_(None))
         .order_by(File.id)
     )
     return [(r.id, r.record_id, r.original_name, r.has_text) for r in session.execute(query)]
@@ -210,6 +227,8 @@ def save_words(session: Session, patient_id: int, found: dict[int, Finding]) -> 
             continue
         file.text, file.has_text = finding.text, finding.has_text
         file.unprintable, file.notice = finding.unprintable, finding.notice
+        if finding.scanned and not finding.unprintable and file.text_layer is None:
+            file.text_layer = TextLayer(pages=finding.scanned)  # a scan: its words wait for OCR
         saved.append(file)
     session.flush()
     return saved
@@ -227,10 +246,21 @@ def get_file(session: Session, record: Record, ident: int) -> File:
     )
 
 
+def blobs_of(files: Iterable[File]) -> list[str]:
+    """The blobs `files` use: their own and their text-layer versions."""
+    found = []
+    for file in files:
+        found.append(file.sha256)
+        if file.text_layer is not None and file.text_layer.sha256:
+            found.append(file.text_layer.sha256)
+    return found
+
+
 def detach_file(session: Session, store: Store, record: Record, file: File) -> None:
+    digests = blobs_of([file])
     record.files.remove(file)
     session.flush()
-    release_blobs(session, store, [file.sha256])
+    release_blobs(session, store, digests)
 
 
 def release_blobs(session: Session, store: Store, digests: Iterable[str]) -> None:
@@ -241,7 +271,7 @@ def release_blobs(session: Session, store: Store, digests: Iterable[str]) -> Non
 
 
 def discard(engine: Engine | Connection, store: Store, digests: Iterable[str]) -> None:
-    """Remove the blobs of `digests` that no file row references.
+    """Remove the blobs of `digests` that no file row (nor text layer) references.
 
     Checked and removed inside a write transaction: a command attaching the same bytes
     re-checks them under that lock before it writes its row (see `_ensure_stored`).
@@ -250,6 +280,7 @@ def discard(engine: Engine | Connection, store: Store, digests: Iterable[str]) -
     bind = engine.engine if isinstance(engine, Connection) else engine
     with Session(bind.execution_options(sqlite_begin="IMMEDIATE")) as check, check.begin():
         used = set(check.scalars(select(File.sha256).where(File.sha256.in_(candidates))))
+        used |= set(check.scalars(select(TextLayer.sha256).where(TextLayer.sha256.in_(candidates))))
         for digest in sorted(candidates - used):
             # Something the store cannot remove (a folder in a blob's place, a read-only
             # share) is left for `carebinder verify` to name: it must not stop the removal
@@ -274,4 +305,29 @@ def to_json(file: File) -> dict[str, Any]:
         "unprintable": file.unprintable,
         # What a reader should know (e.g. it was damaged and repaired), or None.
         "notice": file.notice,
+        **ocr_json(file.text_layer),
+    }
+
+
+def ocr_status(layer: TextLayer | None) -> str | None:
+    """None (nothing to recognise), "waiting", "recognised" or "failed"."""
+    if layer is None:
+        return None
+    if layer.sha256:
+        return "recognised"
+    return "failed" if layer.failed else "waiting"
+
+
+def ocr_json(layer: TextLayer | None) -> dict[str, Any]:
+    """A file's OCR facts: None when it has nothing to recognise (a PDF with words, a file
+    that cannot be read); else "waiting" (for `record read-text`), "recognised" (with the
+    pages where words were found, Tesseract's mean word confidence and the languages) or
+    "failed" (with why)."""
+    made = layer is not None and bool(layer.sha256)
+    return {
+        "ocr": ocr_status(layer),
+        "ocr_pages": layer.pages_recognised if layer and made else None,
+        "ocr_confidence": layer.confidence if layer and made else None,
+        "ocr_languages": layer.languages if layer and made else None,
+        "ocr_failed": layer.failed if layer else None,
     }

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carebinder.errors import FIELD, InvalidInput, NoPatient, NotFound
-from carebinder.models import Appointment, Doctor, File, Opinion, Patient, Record
+from carebinder.models import Appointment, Doctor, File, Opinion, Patient, Record, TextLayer
 from carebinder.services.common import (
     KEEP,
     MAX_ID,
@@ -159,10 +159,12 @@ def patient_contents(session: Session, patient: Patient) -> dict[str, int]:
 
 
 def patient_blobs(session: Session, patient: Patient) -> set[str]:
-    """The SHA-256s of every file in `patient`'s records."""
-    return set(
-        session.scalars(select(File.sha256).join(Record).where(Record.patient_id == patient.id))
-    )
+    """The SHA-256s of every file in `patient`'s records, text-layer versions too."""
+    mine = Record.patient_id == patient.id
+    derived = select(TextLayer.sha256).join(File).join(Record).where(mine)
+    return set(session.scalars(select(File.sha256).join(Record).where(mine))) | {
+        sha for sha in session.scalars(derived) if sha
+    }
 
 
 def remove_patient(session: Session, patient: Patient) -> set[str]:

@@ -119,7 +119,7 @@ def list_records(
 
 def remove_record(session: Session, store: Store, record: Record) -> None:
     """Delete the record and its file rows; blobs no other row uses leave after the commit."""
-    digests = [file.sha256 for file in record.files]
+    digests = files_service.blobs_of(record.files)
     session.delete(record)
     session.flush()
     files_service.release_blobs(session, store, digests)

@@ -20,6 +20,7 @@ from carebinder.models import (
     Opinion,
     Record,
     Result,
+    TextLayer,
     Treatment,
 )
 from carebinder.search import Kind, Match, backend_for, parse_query
@@ -45,6 +46,10 @@ class Hit:
     snippet: str
     highlights: tuple[tuple[int, int], ...]
     score: float
+    # A file whose words were recognised from a scan or a photo (OCR), and Tesseract's mean
+    # word confidence in them (0 to 100).
+    recognised: bool = False
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -126,13 +131,15 @@ def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[H
     def ids(kind: Kind) -> list[int]:
         return [m.id for m in matches if m.kind is kind]
 
-    file_records = dict(
-        session.execute(
-            select(File.id, File.record_id)
+    file_records: dict[int, tuple[int, bool, float | None]] = {
+        ident: (record, layer is not None, confidence)
+        for ident, record, layer, confidence in session.execute(
+            select(File.id, File.record_id, TextLayer.sha256, TextLayer.confidence)
             .join(Record)
+            .outerjoin(TextLayer)
             .where(File.id.in_(ids(Kind.FILE)), Record.patient_id == patient_id)
         ).all()
-    )
+    }
     opinion_titles = {
         ident: f"Opinion of {doctor}" + (f", {on.isoformat()}" if on else "")
         for ident, doctor, on in session.execute(
@@ -152,10 +159,11 @@ def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[H
     for match in matches:
         record: int | None = None
         title = match.title
+        recognised, confidence = False, None
         if match.kind is Kind.FILE:
             if match.id not in file_records:
                 continue
-            record = file_records[match.id]
+            record, recognised, confidence = file_records[match.id]
         elif match.kind is Kind.OPINION:
             if match.id not in opinion_titles:
                 continue
@@ -177,6 +185,8 @@ def _hits(session: Session, patient_id: int, matches: Sequence[Match]) -> list[H
                 match.snippet,
                 match.highlights,
                 match.score,
+                recognised,
+                confidence,
             )
         )
     return hits
@@ -209,6 +219,8 @@ def to_json(results: Results) -> dict[str, Any]:
                 "snippet": hit.snippet,
                 "highlights": [list(span) for span in hit.highlights],
                 "score": round(hit.score, 6),
+                "recognised": hit.recognised,
+                "confidence": hit.confidence,
             }
             for hit in results.hits
         ],

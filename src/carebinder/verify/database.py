@@ -16,7 +16,7 @@ from carebinder.db import (
     make_engine,
 )
 from carebinder.errors import BinderMissing
-from carebinder.models import Base, File, Record
+from carebinder.models import Base, File, Record, TextLayer
 from carebinder.store import Store
 from carebinder.verify.report import Problem, printable, relative_path
 from carebinder.words import plural
@@ -64,12 +64,23 @@ class FileRow:
     size: int
 
 
+@dataclass(frozen=True)
+class DerivedRow:
+    """A file's text-layer version (OCR): the file's ids and the blob's fingerprint."""
+
+    file: int
+    record: int
+    patient: int | None
+    sha256: str
+
+
 @dataclass
 class DatabaseCheck:
     """What the database check found, and the file rows the store is checked against."""
 
     problems: list[Problem] = field(default_factory=list)
     rows: list[FileRow] | None = None  # None: the file list could not be read
+    derived: list[DerivedRow] = field(default_factory=list)
     records: int = 0
     # Checks that do not apply to this database (SQLite's own, on a server).
     skipped: tuple[str, ...] = ()
@@ -181,6 +192,21 @@ def check_database(engine: Engine, settings: config.Settings) -> DatabaseCheck:
             ]
     except SQLAlchemyError as error:
         db.problems.append(_unreadable(settings, error, restore))
+        return db
+    try:
+        with engine.connect() as conn:
+            layers = (
+                select(File.id, File.record_id, Record.patient_id, TextLayer.sha256)
+                .join(File, File.id == TextLayer.file_id)
+                .outerjoin(Record, Record.id == File.record_id)
+                .where(TextLayer.sha256.is_not(None))
+            )
+            db.derived = [
+                DerivedRow(ident, record, patient, sha256 or "")
+                for ident, record, patient, sha256 in conn.execute(layers.order_by(File.id))
+            ]
+    except SQLAlchemyError:
+        pass  # a binder older than its text layers (revision 0009) has none
     return db
 
 

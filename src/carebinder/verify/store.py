@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from carebinder import config
 from carebinder.store import BLOB_NAME, CHUNK, SHA256, SHARD, TEMP_PREFIX, Store
-from carebinder.verify.database import FileRow
+from carebinder.verify.database import DerivedRow, FileRow
 from carebinder.verify.report import CHECK_PERMISSIONS, LOOSE, Problem, relative_path
 
 
@@ -75,10 +75,16 @@ def _entries(folder: Path, scan: _Scan) -> list[os.DirEntry[str]]:
 
 
 def check_store(
-    settings: config.Settings, rows: list[FileRow] | None, healthy: bool, min_age: float, now: float
+    settings: config.Settings,
+    rows: list[FileRow] | None,
+    healthy: bool,
+    min_age: float,
+    now: float,
+    derived: Sequence[DerivedRow] = (),
 ) -> StoreCheck:
-    """Every blob hashed and compared with the `rows` that need it; strays and leftovers
-    found. Unless the database is `healthy`, no orphan is marked for removal."""
+    """Every blob hashed and compared with the `rows` that need it (and the text-layer
+    versions, `derived`); strays and leftovers found. Unless the database is `healthy`,
+    no orphan is marked for removal."""
     store = Store(settings.store_dir)
     scan = _scan(store.root)
     result = StoreCheck(blobs=list(scan.blobs.values()))
@@ -105,8 +111,11 @@ def check_store(
     for row in rows or ():
         by_content.setdefault(row.sha256.lower(), []).append(row)
         problems.extend(_check_row(row, store, hashes, rel))
+    problems.extend(_check_derived(derived, store, hashes, rel))
+    problems.extend(_derived_without_original(derived, list(problems), hashes))
+    layers = {row.sha256 for row in derived}
     for name, path in scan.blobs.items():
-        if name in by_content:
+        if name in by_content or name in layers:
             continue  # checked with its rows
         hashed = hashes[name]
         if hashed.sha256 is None:
@@ -216,6 +225,64 @@ def _check_row(
             detail=f"{hashed.size} bytes, database says {row.size}",
             **ids,
         )
+
+
+def _check_derived(
+    derived: Sequence[DerivedRow],
+    store: Store,
+    hashes: dict[str, Hashed],
+    rel: Callable[[Path], str],
+) -> Iterator[Problem]:
+    """A text-layer version that is missing or damaged (made again from the original), and
+    one whose original is gone (it cannot stand in for it)."""
+    for row in derived:
+        who = f"file #{row.file} (record #{row.record})"
+        ids: dict[str, Any] = {"patient": row.patient, "record": row.record, "file": row.file}
+        where = rel(store.path_for(row.sha256))
+        hashed = hashes.get(row.sha256)
+        again = (
+            "Make it again from the original with"
+            f" `carebinder record read-text {row.record} --again`."
+        )
+        if hashed is None:
+            yield Problem(
+                "text_layer_missing",
+                f"The text-layer version (recognised words) of {who} is missing from the"
+                f" file store. {again}",
+                path=where,
+                **ids,
+            )
+        elif hashed.sha256 != row.sha256:
+            yield Problem(
+                "text_layer_damaged",
+                f"The text-layer version (recognised words) of {who} is damaged. {again}",
+                path=where,
+                **ids,
+            )
+
+
+# What `_check_row` says of an original whose bytes cannot be used.
+ORIGINAL_GONE = frozenset(
+    {"blob_missing", "blob_damaged", "blob_wrong_size", "blob_not_a_file", "blob_unreadable"}
+)
+
+
+def _derived_without_original(
+    derived: Sequence[DerivedRow], problems: Sequence[Problem], hashes: dict[str, Hashed]
+) -> Iterator[Problem]:
+    gone = {p.file for p in problems if p.kind in ORIGINAL_GONE and p.file is not None}
+    for row in derived:
+        kept = hashes.get(row.sha256)
+        if row.file in gone and kept is not None and kept.sha256 == row.sha256:
+            yield Problem(
+                "derived_without_original",
+                f"File #{row.file} (record #{row.record}) has its text-layer version"
+                " (recognised words) but not its original, which it cannot replace: restore"
+                " the original from a backup.",
+                patient=row.patient,
+                record=row.record,
+                file=row.file,
+            )
 
 
 def _orphan(where: str, location: Path, healthy: bool) -> Problem:

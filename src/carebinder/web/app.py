@@ -23,6 +23,7 @@ PAGES = (
     "doctors",
     "records",
     "record_files",
+    "record_reading",
     "opinions",
     "health",
     "medications",

@@ -73,13 +73,18 @@ def attach(page: Page) -> Response:
             )
         return f"/records/{ident}", " ".join(said)
 
-    return uploads.attach(
+    from carebinder.web.pages.record_reading import after_upload
+
+    return after_upload(
         page,
-        attach_files,
-        form=FORM,
-        context=the_record(ident),
-        title="Attach files",
-        action=f"/records/{ident}/attach",
+        uploads.attach(
+            page,
+            attach_files,
+            form=FORM,
+            context=the_record(ident),
+            title="Attach files",
+            action=f"/records/{ident}/attach",
+        ),
     )
 
 

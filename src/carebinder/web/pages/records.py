@@ -53,7 +53,7 @@ def told(added: list[File]) -> str:
             )
         if file.notice:
             said.append(f"{file.original_name}: {file.notice}.")
-        if file.has_text is False:
+        if file.has_text is False and file.text_layer is None:
             said.append(
                 f"{file.original_name} has no text layer (it is a scan):"
                 " search cannot see its words."
@@ -114,8 +114,18 @@ def add(page: Page) -> Response:
             f"Added record #{row.id}: {row.title}{attached}." + told(list(row.files))
         )
 
-    return uploads.attach(
-        page, add_record, form=FORM, context=choices, title="Add a record", action="/records/new"
+    from carebinder.web.pages.record_reading import after_upload
+
+    return after_upload(
+        page,
+        uploads.attach(
+            page,
+            add_record,
+            form=FORM,
+            context=choices,
+            title="Add a record",
+            action="/records/new",
+        ),
     )
 
 
@@ -131,7 +141,24 @@ def show(page: Page) -> Response:
             patient=patient,
             record=row,
             size=human_size,
+            words=ocr_words(row),
+            can_read=tesseract() is not None,
         )
+
+
+def ocr_words(record: Any) -> dict[int, str]:
+    """What the record's page says of each file's recognised words, in `record show`'s words."""
+    from carebinder.services.files import to_json
+    from carebinder.services.text_layers import ocr_words as words
+
+    said = {f.id: words(to_json(f)) for f in record.files}
+    return {ident: text for ident, text in said.items() if text}
+
+
+def tesseract() -> str | None:
+    from carebinder.ocr.languages import tesseract as found
+
+    return found()
 
 
 @pages.get("/records/{ident:int}/edit")
