@@ -6,6 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carebinder.models import TextLayer
 from tests.ocr.pages import need_tesseract, scanned_pdf
 from tests.web.webutil import Browser, texts
 
@@ -34,3 +38,17 @@ def test_an_uploaded_scan_is_read_with_its_progress_shown(ana: Browser, tmp_path
     assert "Nottingham grade 2" in record
     found = ana.get("/search", params={"q": "lymphovascular"}).text
     assert "pathology.pdf" in found
+
+    # Read again (in the languages chosen since): a job like the first, the words kept.
+    assert "Read the scans again" in record
+    ana.post("/scans", {"ocr_languages": "spa+eng"})
+    again = ana.post("/records/1/read", {"again": "yes"})
+    assert again.url.path.startswith("/records/1/reading/")
+    page = again.text
+    while 'http-equiv="refresh"' in page and time.monotonic() < deadline:
+        time.sleep(1)
+        page = ana.get(again.url.path).text
+    assert "pathology.pdf: text recognised (2 pages, mean confidence" in page
+    assert "Nottingham grade 2" in ana.get("/records/1").text
+    with Session(ana.app.state.web.engine) as s:
+        assert [layer.languages for layer in s.scalars(select(TextLayer))] == ["spa+eng"]

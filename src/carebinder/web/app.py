@@ -24,6 +24,7 @@ PAGES = (
     "records",
     "record_files",
     "record_reading",
+    "scan_languages",
     "opinions",
     "health",
     "medications",

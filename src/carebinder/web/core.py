@@ -62,6 +62,7 @@ LABELS = {
     "by": "Answered by",
     "appointment": "Appointment",
     "query": "Search",
+    "ocr_languages": "Languages",
     # opinions
     "doctor": "Doctor",
     "diagnosis": "Diagnosis",

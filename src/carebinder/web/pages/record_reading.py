@@ -21,16 +21,19 @@ pages = Pages()
 GONE = "This reading is over or unknown (a restarted carebinder forgets them)."
 
 
-def start(page: Page, record: int, done: str | None = None) -> Response | None:
-    """Start reading the record's scans and photos that wait, and go to the job's page;
-    None when none wait or Tesseract is missing (the record's page says so)."""
+def start(
+    page: Page, record: int, done: str | None = None, *, again: bool = False
+) -> Response | None:
+    """Start reading the record's scans and photos that wait (`again`: all of them, as
+    `record read-text --again`), and go to the job's page; None when none wait or
+    Tesseract is missing (the record's page says so)."""
     from carebinder.ocr.languages import from_locale, tesseract
     from carebinder.services import text_layers
 
     if tesseract() is None:
         return None
     with page.binder() as (s, patient):
-        waiting = text_layers.waiting(s, patient.id, [record])
+        waiting = text_layers.waiting(s, patient.id, [record], again=again)
         ids = [f.id for f in waiting]
         spec = text_layers.languages(s, patient.id) or from_locale()
     if not ids:
@@ -92,7 +95,7 @@ def progress(page: Page) -> Response:
 @pages.post("/records/{ident:int}/read")
 def read_now(page: Page) -> Response:
     ident = page.request.path_params["ident"]
-    started = start(page, ident)
+    started = start(page, ident, again=page.flag("again"))
     return started or page.redirect(f"/records/{ident}")
 
 
