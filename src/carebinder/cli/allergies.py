@@ -68,8 +68,8 @@ def add(
             notes=notes,
         )
         data = allergies.to_json(added.allergy)
-    if added.ended_none is not None:
-        note(f"This ends “no known allergies” (stated {added.ended_none.isoformat()}).")
+    if added.ended_note:
+        note(added.ended_note)
     result(data, as_json, f"Added allergy #{data['id']}: {data['substance']}")
 
 

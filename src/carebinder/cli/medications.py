@@ -24,7 +24,7 @@ from carebinder.cli.common import (
 from carebinder.cli.options import Json, Notes, Yes
 
 if TYPE_CHECKING:
-    from datetime import date
+    pass
 
 app = App(help="Medications: what the patient takes now and took before, or 'takes none'.")
 
@@ -50,12 +50,6 @@ NOT_RECORDED = (
 
 def takes_none(day: str) -> str:
     return f"Takes no medications (stated {day})."
-
-
-def _ended(day: date | None) -> None:
-    """Say that adding a current medication ended a "takes no medications" statement."""
-    if day is not None:
-        note(f"This ends “takes no medications” (stated {day.isoformat()}).")
 
 
 def _label(data: dict[str, Any]) -> str:
@@ -102,7 +96,8 @@ def add(
             notes=notes,
         )
         data = medications.to_json(changed.medication)
-    _ended(changed.ended_none)
+    if changed.ended_note:
+        note(changed.ended_note)
     result(data, as_json, f"Added medication #{data['id']}: {_label(data)}")
 
 
@@ -230,7 +225,8 @@ def edit(
             notes=keep_text(notes),
         )
         data = medications.to_json(changed.medication)
-    _ended(changed.ended_none)
+    if changed.ended_note:
+        note(changed.ended_note)
     result(data, as_json, f"Updated medication #{data['id']}: {_label(data)}")
 
 

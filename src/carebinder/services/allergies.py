@@ -21,6 +21,7 @@ from carebinder.services.common import (
     Keep,
     apply,
     clean_text,
+    ended_note,
     get_scoped,
     long_text,
     required_text,
@@ -34,6 +35,10 @@ class Added:
 
     allergy: Allergy
     ended_none: date | None = None
+
+    @property
+    def ended_note(self) -> str | None:
+        return ended_note("no known allergies", self.ended_none)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,12 @@ def check_order(
         )
 
 
+def ended_note(statement: str, day: date | None) -> str | None:
+    """What both faces say when an entry ended a "none" statement (`statement`: "takes no
+    medications"), or None when it ended none."""
+    return f"This ends “{statement}” (stated {day.isoformat()})." if day else None
+
+
 def date_or_keep(value: date | Keep | None, current: date | None) -> date | None:
     """The date an edit leaves: the new one, or the current one when not given."""
     return current if value is KEEP else value

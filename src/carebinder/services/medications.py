@@ -24,6 +24,7 @@ from carebinder.services.common import (
     check_order,
     clean_text,
     date_or_keep,
+    ended_note,
     get_scoped,
     long_text,
     required_text,
@@ -38,6 +39,10 @@ class Changed:
 
     medication: Medication
     ended_none: date | None = None
+
+    @property
+    def ended_note(self) -> str | None:
+        return ended_note("takes no medications", self.ended_none)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def add(page: Page) -> Response:
             notes=page.optional("notes"),
         )
         row = added.allergy
-        done = f"Added {row.substance}." + health.ended(added.ended_none, "no known allergies")
+        done = " ".join(filter(None, (f"Added {row.substance}.", added.ended_note)))
         return ALLERGY.back(row), done
 
     return health.add(page, add_allergy, "allergy")

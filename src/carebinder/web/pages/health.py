@@ -84,11 +84,6 @@ def click(page: Page, make: Callable[[Session, Patient], tuple[str, str]]) -> Re
     )
 
 
-def ended(day: Any, statement: str) -> str:
-    """What the message adds when an entry ended a "none" statement."""
-    return f" This ends “{statement}” (stated {day.isoformat()})." if day else ""
-
-
 @contextmanager
 def chosen(**fields: str) -> Iterator[None]:
     """A doctor or record chosen in a form (`prescriber="doctor"`) that is not in the

@@ -21,12 +21,11 @@ MEDICATION = health.Kind(
     medications.remove_medication,
     lambda row: row.name,
 )
-NO_MEDICATIONS = "takes no medications"
 
 
 def said(row: Medication, verb: str, changed: medications.Changed) -> str:
     """The message of a medication added or saved, and the statement it ended."""
-    return f"{verb} {row.name}." + health.ended(changed.ended_none, NO_MEDICATIONS)
+    return " ".join(filter(None, (f"{verb} {row.name}.", changed.ended_note)))
 
 
 @pages.post("/medications/new")
