@@ -45,6 +45,7 @@ from carebinder.services import (
     staging,
     treatments,
 )
+from carebinder.services.common import iso
 
 Resource = dict[str, Any]
 # A value that is a plain number, written as a FHIR decimal writes it back: "12.5", "<5".
@@ -94,12 +95,8 @@ def _coded(system: str, code: str, display: str | None = None) -> Resource:
     return {"coding": [coding]}
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _period(start: Any, end: Any) -> Resource | None:
-    period = {k: _iso(v) for k, v in (("start", start), ("end", end)) if v is not None}
+    period = {k: iso(v) for k, v in (("start", start), ("end", end)) if v is not None}
     return period or None
 
 
@@ -149,7 +146,7 @@ def no_medications(out: Writer, patient: Patient) -> Resource:
         "status": "active",
         "medicationCodeableConcept": {**concept, "text": "Takes no medications"},
         "subject": out.ref(patient),
-        "dateAsserted": _iso(patient.no_medications_on),
+        "dateAsserted": iso(patient.no_medications_on),
     }
 
 
@@ -195,7 +192,7 @@ def no_allergies(out: Writer, patient: Patient) -> Resource:
         "verificationStatus": _coded(mcode.ALLERGY_VERIFICATION, "confirmed"),
         "code": {**concept, "text": "No known allergies"},
         "patient": out.ref(patient),
-        "recordedDate": _iso(patient.no_allergies_on),
+        "recordedDate": iso(patient.no_allergies_on),
     }
 
 

@@ -121,6 +121,11 @@ def check_order(
         )
 
 
+def iso(value: date | None) -> str | None:
+    """A day as JSON carries it ("2026-12-07"), or None."""
+    return value.isoformat() if value is not None else None
+
+
 def ended_note(statement: str, day: date | None) -> str | None:
     """What both faces say when an entry ended a "none" statement (`statement`: "takes no
     medications"), or None when it ended none."""

@@ -14,6 +14,7 @@ from carebinder.services.common import (
     Keep,
     apply,
     get_scoped,
+    iso,
     long_text,
     required_text,
     text_or_keep,
@@ -76,6 +77,6 @@ def to_json(condition: Condition) -> dict[str, Any]:
     return {
         "id": condition.id,
         "name": condition.name,
-        "since": condition.since.isoformat() if condition.since else None,
+        "since": iso(condition.since),
         "notes": condition.notes,
     }

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from carebinder.errors import FIELD, InvalidInput
 from carebinder.models import Material, MaterialKind, MaterialStatus
-from carebinder.services.common import clean_text, get_scoped, required_text
+from carebinder.services.common import clean_text, get_scoped, iso, required_text
 
 # The date column each status sets when the material reaches it.
 STATUS_DATE = {
@@ -84,9 +84,6 @@ def remove_material(session: Session, material: Material) -> None:
 
 
 def to_json(material: Material) -> dict[str, Any]:
-    def iso(value: date | None) -> str | None:
-        return value.isoformat() if value else None
-
     return {
         "id": material.id,
         "kind": material.kind.value,

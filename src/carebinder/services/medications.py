@@ -26,6 +26,7 @@ from carebinder.services.common import (
     date_or_keep,
     ended_note,
     get_scoped,
+    iso,
     long_text,
     required_text,
     text_or_keep,
@@ -219,9 +220,6 @@ def remove_medication(session: Session, medication: Medication) -> None:
 
 
 def to_json(medication: Medication) -> dict[str, Any]:
-    def iso(value: date | None) -> str | None:
-        return value.isoformat() if value else None
-
     return {
         "id": medication.id,
         "name": medication.name,

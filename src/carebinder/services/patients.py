@@ -17,6 +17,7 @@ from carebinder.services.common import (
     Keep,
     apply,
     clean_text,
+    iso,
     long_text,
     required_text,
     text_or_keep,
@@ -176,9 +177,6 @@ def remove_patient(session: Session, patient: Patient) -> set[str]:
 
 
 def to_json(patient: Patient) -> dict[str, Any]:
-    def iso(value: date | None) -> str | None:
-        return value.isoformat() if value else None
-
     return {
         "id": patient.id,
         "name": patient.name,

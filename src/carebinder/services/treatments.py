@@ -18,6 +18,7 @@ from carebinder.services.common import (
     clean_text,
     date_or_keep,
     get_scoped,
+    iso,
     long_text,
     required_text,
     text_or_keep,
@@ -111,9 +112,6 @@ def remove_treatment(session: Session, treatment: Treatment) -> None:
 
 
 def to_json(treatment: Treatment) -> dict[str, Any]:
-    def iso(value: date | None) -> str | None:
-        return value.isoformat() if value else None
-
     return {
         "id": treatment.id,
         "kind": treatment.kind.value,
