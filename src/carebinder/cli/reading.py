@@ -44,13 +44,6 @@ def languages(spec: str | None) -> str | None:
     return check(spec)
 
 
-def chosen_languages(given: str | None, saved: str | None) -> str:
-    """The languages to read in: --ocr-lang, else the patient's setting, else the locale's."""
-    from carebinder.ocr.languages import from_locale
-
-    return given or saved or from_locale()
-
-
 class Bar:
     """Pages done and left, on stderr, drawn over itself on a terminal once the work has
     taken more than BAR_AFTER seconds; silent elsewhere (each file's line says the rest)."""

@@ -30,7 +30,6 @@ from carebinder.cli.reading import (
     NO_TESSERACT,
     Outcome,
     after_attaching,
-    chosen_languages,
     interrupted,
     languages,
     recognise,
@@ -145,7 +144,7 @@ def add(
             prepared=prepared,
         )
         data = records.to_json(record)
-        spec = None if no_ocr else chosen_languages(given, text_layers.languages(s, patient.id))
+        spec = None if no_ocr else text_layers.reading_languages(s, patient.id, given)
     _warn_unreadable(data["files"])
     attached = len(data["files"])
     if not as_json:
@@ -305,7 +304,7 @@ def attach(
     with preparing(ctx, paths) as prepared, patient_session(ctx, write=True) as (s, patient):
         row = records.get_record(s, patient.id, record)
         added = [files.to_json(f) for f in files.attach_prepared(s, store(ctx), row, prepared)]
-        spec = None if no_ocr else chosen_languages(given, text_layers.languages(s, patient.id))
+        spec = None if no_ocr else text_layers.reading_languages(s, patient.id, given)
     _warn_unreadable(added)
     if len(added) < len(paths):
         same = len(paths) - len(added)
@@ -384,7 +383,7 @@ def read_text(
             (f.id, f.record_id, f.original_name)
             for f in text_layers.waiting(s, patient.id, record or (), again=again)
         ]
-        spec = chosen_languages(given, text_layers.languages(s, patient.id))
+        spec = text_layers.reading_languages(s, patient.id, given)
     lines = not as_json
     for f in pending:
         data = saved.get(f.id)
@@ -454,7 +453,6 @@ def ocr_lang_(
 
     Example: carebinder record ocr-lang spa+eng
     """
-    from carebinder.ocr.languages import from_locale
     from carebinder.services import text_layers
 
     checked = languages(langs)
@@ -462,5 +460,6 @@ def ocr_lang_(
         if checked is not None or clear:
             text_layers.choose_languages(s, patient.id, checked)
         saved = text_layers.languages(s, patient.id)
+        spec = text_layers.reading_languages(s, patient.id)
     where = "chosen for this patient" if saved else "this computer's default"
-    out(f"Scans are read in {saved or from_locale()} ({where}).")
+    out(f"Scans are read in {spec} ({where}).")

@@ -133,6 +133,14 @@ def languages(session: Session, patient_id: int) -> str | None:
     return setting.value if setting else None
 
 
+def reading_languages(session: Session, patient_id: int, given: str | None = None) -> str:
+    """The languages to read the patient's scans in: those `given` for one command, else
+    the patient's choice, else this computer's default (its locale's language and English)."""
+    from carebinder.ocr.languages import from_locale
+
+    return given or languages(session, patient_id) or from_locale()
+
+
 def choose_languages(session: Session, patient_id: int, value: str | None) -> None:
     """Remember `value` (already checked) for the patient's scans; None forgets it."""
     setting = session.get(Setting, (patient_id, LANGUAGES))

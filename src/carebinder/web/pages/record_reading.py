@@ -27,7 +27,7 @@ def start(
     """Start reading the record's scans and photos that wait (`again`: all of them, as
     `record read-text --again`), and go to the job's page; None when none wait or
     Tesseract is missing (the record's page says so)."""
-    from carebinder.ocr.languages import from_locale, tesseract
+    from carebinder.ocr.languages import tesseract
     from carebinder.services import text_layers
 
     if tesseract() is None:
@@ -35,7 +35,7 @@ def start(
     with page.binder() as (s, patient):
         waiting = text_layers.waiting(s, patient.id, [record], again=again)
         ids = [f.id for f in waiting]
-        spec = text_layers.languages(s, patient.id) or from_locale()
+        spec = text_layers.reading_languages(s, patient.id)
     if not ids:
         return None
 

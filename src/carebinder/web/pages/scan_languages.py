@@ -15,11 +15,11 @@ TITLE = "Reading scans"
 
 
 def current(s: Session, patient: Patient) -> dict[str, Any]:
-    from carebinder.ocr.languages import from_locale, installed, name, parse, tesseract
+    from carebinder.ocr.languages import installed, name, parse, tesseract
     from carebinder.services import text_layers
 
     chosen = text_layers.languages(s, patient.id)
-    spec = chosen or from_locale()
+    spec = text_layers.reading_languages(s, patient.id)
     return {
         "patient": patient,
         "chosen": chosen,
